@@ -1,0 +1,4 @@
+// Every package's migrations, in one registry. Each Airworthy package that owns tables adds itself here.
+import type { Migrations } from "@airworthy/storage"
+
+export const packages: ReadonlyArray<Migrations.PackageMigrations> = []

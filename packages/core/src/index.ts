@@ -1,0 +1,11 @@
+/**
+ * @airworthy/core — the pure kernel: ids, actor context and errors. No I/O.
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Actor from "./Actor.js"
+/** @since 0.1.0 */
+export * as Errors from "./Errors.js"
+/** @since 0.1.0 */
+export * as Ids from "./Ids.js"
