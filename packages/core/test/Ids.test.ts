@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema, TestClock } from "effect"
-import * as fc from "fast-check"
+import { Effect, FastCheck as fc, Schema, TestClock } from "effect"
 import { Ids } from "../src/index.js"
 
 const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -41,16 +40,20 @@ describe("Ids", () => {
     })
   )
 
-  it.prop("uuidv7 keeps the timestamp and version for any time and sequence", [
-    fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-    fc.integer({ min: 0, max: 0xfff }),
-    fc.uint8Array({ minLength: 8, maxLength: 8 })
-  ], ([ms, seq, bytes]) => {
-    const id = Ids.uuidv7(ms, seq, bytes)
-    assert.match(id, v7)
-    assert.strictEqual(Ids.uuidv7Time(id), ms)
-    assert.strictEqual(Number.parseInt(id.slice(15, 18), 16), seq)
-  })
+  it.prop(
+    "uuidv7 keeps the timestamp and version for any time and sequence",
+    [
+      fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      fc.integer({ min: 0, max: 0xfff }),
+      fc.uint8Array({ minLength: 8, maxLength: 8 })
+    ],
+    ([ms, seq, bytes]) => {
+      const id = Ids.uuidv7(ms, seq, bytes)
+      assert.match(id, v7)
+      assert.strictEqual(Ids.uuidv7Time(id), ms)
+      assert.strictEqual(Number.parseInt(id.slice(15, 18), 16), seq)
+    }
+  )
 
   it("branded ids reject what is not theirs", () => {
     assert.throws(() => Schema.decodeUnknownSync(Ids.RecordId)("not-a-uuid"))

@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { Storage, StorageError } from "../src/index.js"
 
-const build = (layer: Layer.Layer<unknown, StorageError.StorageError>) => Effect.flip(Effect.scoped(Layer.build(layer)))
+const build = <A>(layer: Layer.Layer<A, StorageError.StorageError>) => Effect.flip(Effect.scoped(Layer.build(layer)))
 
 describe("connection failures", () => {
   it.effect("name the host and database but never the password (refused port)", () =>
