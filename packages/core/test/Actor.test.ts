@@ -21,8 +21,6 @@ describe("Actor", () => {
   )
 
   it("rejects an actor without a tenant", () => {
-    assert.throws(() =>
-      Actor.make({ tenantId: "", actorId: "u", displayName: "x", roles: [], traceId: "t" })
-    )
+    assert.throws(() => Actor.make({ tenantId: "", actorId: "u", displayName: "x", roles: [], traceId: "t" }))
   })
 })
