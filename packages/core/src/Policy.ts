@@ -1,0 +1,346 @@
+/**
+ * Authorisation: which roles grant which permissions, and separation of duties.
+ *
+ * Permissions are dotted strings (`finding.close`, `audit_trail.verify`). A role grants patterns: an
+ * exact permission, a prefix wildcard (`finding.*`) or everything (`*`). The host starts from the
+ * default roles below and adds roles, grants or revokes permissions through `layer(config)`.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import type { Actor } from "./Actor.js"
+import { CurrentActor } from "./Actor.js"
+import { Forbidden, problemBase } from "./Errors.js"
+import type { ActorId } from "./Ids.js"
+
+/**
+ * A permission such as `finding.close`, or a pattern granting several (`finding.*`, `*`).
+ * @since 0.1.0
+ * @category models
+ */
+export type Permission = string
+
+/**
+ * Every permission Airworthy itself checks, with what it lets a person do.
+ *
+ * Hosts may grant permissions that are not listed here; the catalogue documents the built-in ones.
+ * @since 0.1.0
+ * @category constants
+ */
+export const catalogue: { readonly [permission: string]: string } = {
+  "finding.read": "See findings",
+  "finding.create": "Raise a finding",
+  "finding.update": "Edit a finding's details while its state allows it",
+  "finding.assign": "Assign a finding to an owner",
+  "finding.respond": "Respond to a finding and report its corrective action as done",
+  "finding.review": "Accept or reject the response to a finding",
+  "finding.verify": "Verify the corrective action of a finding, or send it back",
+  "finding.close": "Close a finding",
+
+  "capa.read": "See corrective and preventive actions (CAPA)",
+  "capa.create": "Draft a CAPA",
+  "capa.update": "Edit a CAPA's details while its state allows it",
+  "capa.assign": "Assign a CAPA to an owner",
+  "capa.open": "Open a drafted CAPA",
+  "capa.plan": "Record the root cause and submit the action plan",
+  "capa.approve": "Approve a CAPA action plan",
+  "capa.implement": "Report the CAPA actions as implemented",
+  "capa.verify": "Check the effectiveness of CAPA actions, or send them back",
+  "capa.close": "Close a CAPA",
+  "capa.cancel": "Cancel a CAPA",
+
+  "audit.read": "See the audit programme and audits",
+  "audit.read_sensitive": "See sensitive audit content (interview notes, named individuals)",
+  "audit.create": "Add an audit to the programme",
+  "audit.update": "Edit an audit while its state allows it",
+  "audit.plan": "Plan and schedule the audit programme",
+  "audit.approve_programme": "Approve the audit programme",
+  "audit.conduct": "Conduct an audit and record its results",
+  "audit.close": "Close an audit",
+
+  "task.read": "See tasks and due dates",
+  "task.create": "Create a task",
+  "task.update": "Change a task (due date, description)",
+  "task.assign": "Assign or reassign a task",
+  "task.complete": "Complete a task",
+
+  "audit_trail.read": "Read the audit trail",
+  "audit_trail.read_sensitive": "Read personal or sensitive values in the audit trail",
+  "audit_trail.verify": "Verify the integrity of the audit trail",
+  "audit_trail.erase": "Erase personal data from the audit trail (lawful erasure)",
+  "audit_trail.purge": "Purge audit trail entries past their retention period",
+
+  "record.read": "See any QMS record",
+  "record.comment": "Comment on a record",
+  "record.link": "Link records to each other",
+  "record.attach": "Attach evidence and documents to a record",
+  "record.sign": "Sign a record electronically"
+}
+
+const readOnly: ReadonlyArray<Permission> = [
+  "finding.read",
+  "capa.read",
+  "audit.read",
+  "task.read",
+  "record.read",
+  "audit_trail.read"
+]
+
+/**
+ * The built-in roles and what they grant. `admin` gets everything, `viewer` reads only.
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultRoles: { readonly [role: string]: ReadonlyArray<Permission> } = {
+  admin: ["*"],
+  viewer: readOnly,
+  quality_manager: [
+    "finding.*",
+    "capa.*",
+    "audit.*",
+    "task.*",
+    "record.*",
+    "audit_trail.read",
+    "audit_trail.read_sensitive",
+    "audit_trail.verify"
+  ],
+  auditor: [
+    ...readOnly,
+    "audit.read_sensitive",
+    "audit.create",
+    "audit.update",
+    "audit.conduct",
+    "finding.create",
+    "finding.update",
+    "finding.review",
+    "finding.verify",
+    "finding.close",
+    "capa.verify",
+    "task.create",
+    "task.complete",
+    "record.comment",
+    "record.link",
+    "record.attach",
+    "record.sign",
+    "audit_trail.verify"
+  ],
+  capa_owner: [
+    ...readOnly,
+    "finding.respond",
+    "capa.update",
+    "capa.open",
+    "capa.plan",
+    "capa.implement",
+    "task.create",
+    "task.update",
+    "task.complete",
+    "record.comment",
+    "record.link",
+    "record.attach",
+    "record.sign"
+  ],
+  technician: [
+    "finding.read",
+    "capa.read",
+    "task.read",
+    "record.read",
+    "task.complete",
+    "record.comment",
+    "record.attach"
+  ],
+  accountable_manager: [
+    ...readOnly,
+    "audit.read_sensitive",
+    "audit.approve_programme",
+    "capa.approve",
+    "record.comment",
+    "record.sign",
+    "audit_trail.read_sensitive",
+    "audit_trail.verify"
+  ]
+}
+
+/**
+ * How a host changes the default roles. Applied in this order: `roles`, `grant`, `revoke`.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Config {
+  /** Start from the default roles (default `true`); `false` starts from no roles at all. */
+  readonly defaults?: boolean
+  /** New roles, or a full replacement of the permissions of an existing role. */
+  readonly roles?: { readonly [role: string]: ReadonlyArray<Permission> }
+  /** Permissions (or patterns) added to a role; the role is created if unknown. */
+  readonly grant?: { readonly [role: string]: ReadonlyArray<Permission> }
+  /** Permissions (or patterns) a role never grants, even through a wildcard such as `*`. */
+  readonly revoke?: { readonly [role: string]: ReadonlyArray<Permission> }
+}
+
+/**
+ * What one role grants, after the host's changes.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Role {
+  readonly grants: ReadonlyArray<Permission>
+  readonly denies: ReadonlyArray<Permission>
+}
+
+/**
+ * The resolved roles and the pure checks over them; the `Policy` service holds one.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Rules {
+  readonly roles: { readonly [role: string]: Role }
+  /** Does any of the actor's roles grant the permission? */
+  readonly can: (actor: Actor, permission: Permission) => boolean
+}
+
+/**
+ * The authorisation rules of the running application.
+ * @since 0.1.0
+ * @category tags
+ */
+export class Policy extends Context.Tag("@airworthy/core/Policy")<Policy, Rules>() {}
+
+/**
+ * Does a granted pattern cover a permission? `*` covers all, `finding.*` covers `finding.close`.
+ * @since 0.1.0
+ * @category utils
+ */
+export const matches = (pattern: Permission, permission: Permission): boolean => {
+  if (pattern === "*" || pattern === permission) return true
+  if (pattern.endsWith(".*")) return permission.startsWith(pattern.slice(0, -1))
+  return false
+}
+
+const roleAllows = (role: Role, permission: Permission): boolean =>
+  role.grants.some((g) => matches(g, permission)) && !role.denies.some((d) => matches(d, permission))
+
+const unique = (xs: ReadonlyArray<Permission>): ReadonlyArray<Permission> => Array.from(new Set(xs))
+
+/**
+ * Resolves the roles from the defaults and the host's changes.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (config: Config = {}): Rules => {
+  const roles = new Map<string, Role>()
+  if (config.defaults !== false) {
+    for (const [name, grants] of Object.entries(defaultRoles)) roles.set(name, { grants, denies: [] })
+  }
+  for (const [name, grants] of Object.entries(config.roles ?? {}))
+    roles.set(name, { grants: unique(grants), denies: [] })
+  for (const [name, grants] of Object.entries(config.grant ?? {})) {
+    const role = roles.get(name) ?? { grants: [], denies: [] }
+    roles.set(name, { grants: unique([...role.grants, ...grants]), denies: role.denies })
+  }
+  for (const [name, denies] of Object.entries(config.revoke ?? {})) {
+    const role = roles.get(name)
+    if (role === undefined) continue
+    // Drop the exact grants too, so the resolved role reads as the host meant it.
+    roles.set(name, {
+      grants: role.grants.filter((g) => !denies.includes(g)),
+      denies: unique([...role.denies, ...denies])
+    })
+  }
+  const resolved = Object.fromEntries(roles)
+  return {
+    roles: resolved,
+    can: (actor, permission) =>
+      actor.roles.some((name) => {
+        const role = roles.get(name)
+        return role !== undefined && roleAllows(role, permission)
+      })
+  }
+}
+
+/**
+ * Does any of the actor's roles grant the permission? Pure; `rules` from `make` or the service.
+ * @since 0.1.0
+ * @category utils
+ */
+export const can = (rules: Rules, actor: Actor, permission: Permission): boolean => rules.can(actor, permission)
+
+/**
+ * The default roles with the host's changes.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (config: Config = {}): Layer.Layer<Policy> => Layer.succeed(Policy, make(config))
+
+const forbidden = (actor: Actor, permission: Permission): Forbidden => {
+  const what = catalogue[permission]
+  const roles = actor.roles.length === 0 ? "no roles" : `roles ${actor.roles.join(", ")}`
+  return new Forbidden({
+    missing_permission: permission,
+    detail: `You need the permission ${permission}${what === undefined ? "" : ` (${what})`}; your ${roles} do not grant it`
+  })
+}
+
+/**
+ * Fails with `Forbidden` unless the given actor holds the permission.
+ * @since 0.1.0
+ * @category combinators
+ */
+export const authorizeActor = (actor: Actor, permission: Permission): Effect.Effect<void, Forbidden, Policy> =>
+  Effect.flatMap(Policy, (rules) =>
+    rules.can(actor, permission) ? Effect.void : Effect.fail(forbidden(actor, permission))
+  )
+
+/**
+ * Fails with `Forbidden` unless the current actor holds the permission.
+ * @since 0.1.0
+ * @category combinators
+ */
+export const authorize = (permission: Permission): Effect.Effect<void, Forbidden, Policy | CurrentActor> =>
+  Effect.flatMap(CurrentActor, (actor) => authorizeActor(actor, permission))
+
+/**
+ * One person tried to do two duties that must be done by different people.
+ * @since 0.1.0
+ * @category errors
+ */
+export class SeparationOfDutiesViolated extends Schema.TaggedError<SeparationOfDutiesViolated>()(
+  "SeparationOfDutiesViolated",
+  {
+    actorId: Schema.String,
+    duty: Schema.String,
+    conflict: Schema.String
+  }
+) {
+  static readonly problem = {
+    problemType: `${problemBase}separation-of-duties`,
+    title: "Separation of duties",
+    status: 403,
+    code: "separation_of_duties"
+  } as const
+  readonly problemType = SeparationOfDutiesViolated.problem.problemType
+  readonly title = SeparationOfDutiesViolated.problem.title
+  readonly status = SeparationOfDutiesViolated.problem.status
+  readonly code = SeparationOfDutiesViolated.problem.code
+  override get message() {
+    return `You cannot ${this.duty}: you ${this.conflict}, and separation of duties requires someone else to do it`
+  }
+}
+
+/**
+ * Fails unless `actor` is not `other`: "the verifier must not be the owner".
+ *
+ * `duty` completes "You cannot …" (`"verify this finding"`); `conflict` completes "you …"
+ * (`"are its owner"`). A missing `other` (no owner yet) never conflicts.
+ * @since 0.1.0
+ * @category combinators
+ */
+export const requireDifferentActor = (options: {
+  readonly actor: Actor | ActorId
+  readonly other: ActorId | string | null | undefined
+  readonly duty: string
+  readonly conflict: string
+}): Effect.Effect<void, SeparationOfDutiesViolated> => {
+  const actorId: string = typeof options.actor === "string" ? options.actor : options.actor.actorId
+  return options.other !== null && options.other !== undefined && options.other === actorId
+    ? Effect.fail(new SeparationOfDutiesViolated({ actorId, duty: options.duty, conflict: options.conflict }))
+    : Effect.void
+}

@@ -1,0 +1,203 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, FastCheck as fc } from "effect"
+import { Actor, Errors, Policy } from "../src/index.js"
+import { id, person } from "./workflowFixtures.js"
+
+const defaults = Policy.make()
+const all = Object.keys(Policy.catalogue)
+const allowedTo = (roles: ReadonlyArray<string>, rules = defaults) =>
+  all.filter((p) => rules.can(person("u", roles), p))
+
+describe("Policy", () => {
+  describe("matches", () => {
+    it("covers exact permissions, prefix wildcards and everything", () => {
+      assert.isTrue(Policy.matches("finding.close", "finding.close"))
+      assert.isTrue(Policy.matches("finding.*", "finding.close"))
+      assert.isTrue(Policy.matches("*", "audit_trail.purge"))
+      assert.isFalse(Policy.matches("finding.*", "findings.close"))
+      assert.isFalse(Policy.matches("finding.*", "finding"))
+      assert.isFalse(Policy.matches("finding.close", "finding.closed"))
+      assert.isFalse(Policy.matches("fin*", "finding.close"))
+    })
+
+    it.prop(
+      "a prefix wildcard covers exactly the permissions under it",
+      [fc.stringMatching(/^[a-z_]{1,8}$/), fc.stringMatching(/^[a-z_.]{1,16}$/)],
+      ([prefix, p]) => {
+        assert.strictEqual(Policy.matches(`${prefix}.*`, p), p.startsWith(`${prefix}.`))
+      }
+    )
+  })
+
+  describe("default roles", () => {
+    it("admin holds every permission, even unknown ones", () => {
+      assert.deepStrictEqual(allowedTo(["admin"]), all)
+      assert.isTrue(defaults.can(person("u", ["admin"]), "host.custom_thing"))
+    })
+
+    it("viewer reads and does nothing else, nothing sensitive", () => {
+      assert.deepStrictEqual(
+        allowedTo(["viewer"]),
+        all.filter((p) => p.endsWith(".read"))
+      )
+    })
+
+    it("quality manager runs findings and CAPA but cannot erase or purge the audit trail", () => {
+      const qm = person("qm", ["quality_manager"])
+      for (const p of ["finding.close", "capa.approve", "capa.cancel", "audit.plan", "audit_trail.verify"]) {
+        assert.isTrue(defaults.can(qm, p), p)
+      }
+      assert.isFalse(defaults.can(qm, "audit_trail.erase"))
+      assert.isFalse(defaults.can(qm, "audit_trail.purge"))
+    })
+
+    it("gives each role what its job needs", () => {
+      const can = (role: string, p: string) => defaults.can(person("u", [role]), p)
+      assert.isTrue(can("auditor", "finding.create"))
+      assert.isTrue(can("auditor", "finding.verify"))
+      assert.isFalse(can("auditor", "capa.approve"))
+      assert.isTrue(can("capa_owner", "capa.plan"))
+      assert.isFalse(can("capa_owner", "capa.close"))
+      assert.isTrue(can("technician", "task.complete"))
+      assert.isFalse(can("technician", "finding.create"))
+      assert.isTrue(can("accountable_manager", "audit.approve_programme"))
+      assert.isFalse(can("accountable_manager", "finding.close"))
+    })
+
+    it("grants only catalogued permissions (no typos)", () => {
+      for (const [role, grants] of Object.entries(Policy.defaultRoles)) {
+        for (const g of grants) {
+          assert.isTrue(
+            g.endsWith("*") ? all.some((p) => Policy.matches(g, p)) : g in Policy.catalogue,
+            `${role} grants ${g}`
+          )
+        }
+      }
+    })
+
+    it("grants nothing to unknown roles or to an actor without roles", () => {
+      assert.deepStrictEqual(allowedTo(["pilot"]), [])
+      assert.deepStrictEqual(allowedTo([]), [])
+    })
+
+    it("combines the permissions of several roles", () => {
+      assert.deepStrictEqual(
+        allowedTo(["technician", "auditor"]),
+        all.filter((p) => allowedTo(["technician"]).includes(p) || allowedTo(["auditor"]).includes(p))
+      )
+    })
+  })
+
+  describe("host configuration", () => {
+    it("adds a role", () => {
+      const rules = Policy.make({ roles: { dpo: ["audit_trail.erase", "audit_trail.read_sensitive"] } })
+      assert.deepStrictEqual(allowedTo(["dpo"], rules), ["audit_trail.read_sensitive", "audit_trail.erase"])
+      assert.deepStrictEqual(allowedTo(["viewer"], rules), allowedTo(["viewer"]))
+    })
+
+    it("replaces an existing role given under roles", () => {
+      const rules = Policy.make({ roles: { technician: ["record.read"] } })
+      assert.deepStrictEqual(allowedTo(["technician"], rules), ["record.read"])
+    })
+
+    it("grants and revokes permissions of a role", () => {
+      const rules = Policy.make({
+        grant: { technician: ["finding.create"], stores: ["task.read"] },
+        revoke: { technician: ["record.comment"] }
+      })
+      const tech = person("t", ["technician"])
+      assert.isTrue(rules.can(tech, "finding.create"))
+      assert.isFalse(rules.can(tech, "record.comment"))
+      assert.isTrue(rules.can(person("s", ["stores"]), "task.read"))
+    })
+
+    it("revokes through wildcards: an admin who may not purge", () => {
+      const rules = Policy.make({ revoke: { admin: ["audit_trail.purge"], quality_manager: ["capa.*"] } })
+      assert.isFalse(rules.can(person("a", ["admin"]), "audit_trail.purge"))
+      assert.isTrue(rules.can(person("a", ["admin"]), "audit_trail.erase"))
+      assert.isFalse(rules.can(person("q", ["quality_manager"]), "capa.close"))
+      assert.isTrue(rules.can(person("q", ["quality_manager"]), "finding.close"))
+    })
+
+    it("a revocation in one role does not hide a grant from another role", () => {
+      const rules = Policy.make({ revoke: { auditor: ["finding.close"] } })
+      assert.isFalse(rules.can(person("a", ["auditor"]), "finding.close"))
+      assert.isTrue(rules.can(person("a", ["auditor", "quality_manager"]), "finding.close"))
+    })
+
+    it("can start from no roles at all", () => {
+      const rules = Policy.make({ defaults: false, roles: { boss: ["*"] } })
+      assert.deepStrictEqual(Object.keys(rules.roles), ["boss"])
+      assert.isFalse(rules.can(person("a", ["admin"]), "finding.read"))
+    })
+
+    it("can is the same pure check as the rules", () => {
+      const rules = Policy.make({ grant: { viewer: ["record.comment"] } })
+      assert.isTrue(Policy.can(rules, person("v", ["viewer"]), "record.comment"))
+      assert.isFalse(Policy.can(defaults, person("v", ["viewer"]), "record.comment"))
+    })
+  })
+
+  describe("authorize", () => {
+    it.effect("passes when the current actor holds the permission", () =>
+      Policy.authorize("finding.create").pipe(Actor.withActor(person("a", ["auditor"])), Effect.provide(Policy.layer()))
+    )
+
+    it.effect("fails with Forbidden naming the missing permission", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Policy.authorize("finding.close"))
+        assert.instanceOf(error, Errors.Forbidden)
+        assert.strictEqual(error.missing_permission, "finding.close")
+        assert.strictEqual(error.status, 403)
+        assert.strictEqual(
+          error.message,
+          "You need the permission finding.close (Close a finding); your roles technician do not grant it"
+        )
+      }).pipe(Actor.withActor(person("t", ["technician"])), Effect.provide(Policy.layer()))
+    )
+
+    it.effect("uses the host's configuration from the layer", () =>
+      Effect.gen(function* () {
+        yield* Policy.authorize("finding.close")
+        const exit = yield* Effect.exit(Policy.authorize("record.comment"))
+        assert.isTrue(Exit.isFailure(exit))
+      }).pipe(
+        Actor.withActor(person("t", ["technician"])),
+        Effect.provide(Policy.layer({ grant: { technician: ["finding.close"] }, revoke: { technician: ["record.*"] } }))
+      )
+    )
+  })
+
+  describe("requireDifferentActor", () => {
+    it.effect("fails when the same person would do both duties, in words a quality manager reads", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          Policy.requireDifferentActor({
+            actor: person("u-1"),
+            other: id("u-1"),
+            duty: "verify this finding",
+            conflict: "are its owner"
+          })
+        )
+        assert.strictEqual(error._tag, "SeparationOfDutiesViolated")
+        assert.strictEqual(error.status, 403)
+        assert.isTrue(Errors.isProblem(error))
+        assert.strictEqual(
+          error.message,
+          "You cannot verify this finding: you are its owner, and separation of duties requires someone else to do it"
+        )
+      })
+    )
+
+    it.effect("passes for a different person, or when there is nobody to conflict with", () =>
+      Effect.gen(function* () {
+        const base = { duty: "approve", conflict: "wrote it" }
+        yield* Policy.requireDifferentActor({ ...base, actor: person("u-1"), other: id("u-2") })
+        yield* Policy.requireDifferentActor({ ...base, actor: id("u-1"), other: null })
+        yield* Policy.requireDifferentActor({ ...base, actor: id("u-1"), other: undefined })
+        const exit = yield* Effect.exit(Policy.requireDifferentActor({ ...base, actor: id("u-1"), other: "u-1" }))
+        assert.isTrue(Exit.isFailure(exit))
+      })
+    )
+  })
+})
