@@ -1,4 +1,5 @@
 // Every package's migrations, in one registry. Each Airworthy package that owns tables adds itself here.
+import { AuditMigrations } from "@airworthy/audit"
 import type { Migrations } from "@airworthy/storage"
 
-export const packages: ReadonlyArray<Migrations.PackageMigrations> = []
+export const packages: ReadonlyArray<Migrations.PackageMigrations> = [AuditMigrations.migrations]
