@@ -371,6 +371,22 @@ class Pending extends Context.Tag("@airworthy/records/internal/Pending")<
 
 const q = Query.make<Store.Tables>()
 
+/** What every command input carries (see `Common`). */
+interface CommonInput {
+  readonly idempotencyKey?: string | undefined
+  readonly correlationId?: string | undefined
+}
+
+/** What a side-entry command input may carry besides its entry. */
+interface SideInput extends CommonInput {
+  readonly id: string
+  readonly expectedVersion?: number | undefined
+  readonly reason?: string | undefined
+}
+
+/** The field naming a side entry, in the hook change and the audit event's `after`. */
+type SideEntryField = Pick<RecordHooks.Change, "comment" | "attachment" | "verification" | "approval" | "signature">
+
 const iso = (millis: number) => new Date(millis).toISOString()
 const now = Effect.map(Clock.currentTimeMillis, iso)
 
@@ -1014,6 +1030,99 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
         return { row, signature: Store.toSignature(row) }
       })
 
+    /**
+     * The command envelope: as `CurrentActor`, decode the input, run `check` (before the
+     * transaction), then `body` as the transactional, idempotent command `operation`.
+     */
+    const commandOf =
+      <In extends CommonInput, A, AI, E, R2, EC = never, RC = never>(
+        operation: string,
+        decode: (raw: unknown) => Effect.Effect<In, Errors.ValidationFailed>,
+        result: Schema.Schema<A, AI>,
+        body: (actor: Actor.Actor, input: In) => Effect.Effect<A, E, R2>,
+        check?: (actor: Actor.Actor, input: In) => Effect.Effect<void, EC, RC>
+      ) =>
+      (raw: unknown) =>
+        provided(
+          Effect.gen(function* () {
+            const actor = yield* Actor.CurrentActor
+            const input = yield* decode(raw)
+            if (check !== undefined) yield* check(actor, input)
+            return yield* command(
+              actor,
+              operation,
+              { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
+              result,
+              body(actor, input)
+            )
+          })
+        )
+
+    /**
+     * A side entry (comment, attachment, verification, approval, signature): written next to the
+     * record, which it does not change. With an expected version (always, if `holdAlways`) the
+     * record is held at the version read. The entry is the change's field and the audit's `after`.
+     */
+    const sideEntry = <In extends SideInput, A, AI, E, R2, EC = never, RC = never>(
+      decode: (raw: unknown) => Effect.Effect<In, Errors.ValidationFailed>,
+      spec: {
+        readonly operation: string
+        readonly result: Schema.Schema<A, AI>
+        readonly permission: keyof RecordType.Permissions
+        readonly kind: RecordHooks.Change["kind"]
+        readonly holdAlways?: boolean
+        readonly check?: (actor: Actor.Actor, input: In) => Effect.Effect<void, EC, RC>
+        readonly write: (actor: Actor.Actor, record: QmsRecord, input: In) => Effect.Effect<A, E, R2>
+        readonly entry: (created: A) => SideEntryField
+        readonly detail: (created: A) => unknown
+      }
+    ) =>
+      commandOf(
+        spec.operation,
+        decode,
+        spec.result,
+        (actor, input) =>
+          Effect.gen(function* () {
+            const { type, record } = yield* load(actor, input.id, spec.permission)
+            yield* checkExpected(record, input.expectedVersion)
+            if (spec.holdAlways || input.expectedVersion !== undefined) yield* holdVersion(actor.tenantId, record)
+            const created = yield* spec.write(actor, record, input)
+            yield* recordChange(
+              actor,
+              {
+                kind: spec.kind,
+                record,
+                ...spec.entry(created),
+                ...(input.reason !== undefined ? { reason: input.reason } : {}),
+                ...(input.correlationId ? { correlationId: input.correlationId } : {})
+              },
+              {
+                action: auditAction(type.name, spec.kind),
+                after: spec.entry(created),
+                reason: input.reason,
+                correlationId: input.correlationId
+              },
+              spec.detail(created)
+            )
+            return created
+          }),
+        spec.check
+      )
+
+    /** A side-entry row with the next id and the current time, inserted; returns its model. */
+    const insertEntry = <Row, A, E, R2>(
+      build: (id: string, at: string) => Row,
+      insert: (row: Row) => Effect.Effect<unknown, E, R2>,
+      toModel: (row: Row) => A
+    ) =>
+      Effect.gen(function* () {
+        const id = yield* ids.next
+        const at = yield* now
+        const row = build(id, at)
+        yield* insert(row)
+        return toModel(row)
+      })
+
     // -------------------------------------------------------------- commands
 
     const decodeCreate = decodeWith(CreateInput)
@@ -1133,179 +1242,144 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
         })
       )
 
-    const decodeUpdate = decodeWith(UpdateInput)
-    const update: Service["update"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeUpdate(raw)
-          return yield* command(
-            actor,
-            "update",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            QmsRecord,
-            Effect.gen(function* () {
-              const { type, record: before } = yield* load(actor, input.id, "update")
-              yield* checkExpected(before, input.expectedVersion)
-              const merged = mergePatch(before.data, input.data)
-              const paths = AuditEvent.diff(before.data as AuditEvent.Json, merged as AuditEvent.Json).map(
-                (d) => d.path
-              )
-              if (paths.length === 0) return before
-              yield* Workflow.checkEditable(type.workflow, before.state, paths).pipe(
-                Effect.mapError(
-                  (e) =>
-                    new Errors.ValidationFailed({ issues: e.issues.map((i) => ({ ...i, path: `data.${i.path}` })) })
-                )
-              )
-              const decoded = yield* decodeWith(type.schema, { strict: true })(merged, "data")
-              const data = JSON.parse(JSON.stringify(yield* Schema.encode(type.schema)(decoded).pipe(Effect.orDie)))
-              const at = yield* now
-              const after = new QmsRecord(
-                {
-                  ...before,
-                  title: type.title(decoded).trim().slice(0, 500),
-                  dueAt: yield* normaliseDue(type.dueAt?.(decoded)),
-                  data,
-                  version: before.version + 1,
-                  updatedAt: at
-                },
-                { disableValidation: true }
-              )
-              yield* writeRecord(actor.tenantId, before, after)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "updated",
-                  record: after,
-                  before,
-                  ...(input.reason !== undefined ? { reason: input.reason } : {}),
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "updated"),
-                  before: recordJson(before),
-                  after: recordJson(after),
-                  reason: input.reason,
-                  correlationId: input.correlationId
-                },
-                { paths }
-              )
-              return after
-            })
+    const update: Service["update"] = commandOf("update", decodeWith(UpdateInput), QmsRecord, (actor, input) =>
+      Effect.gen(function* () {
+        const { type, record: before } = yield* load(actor, input.id, "update")
+        yield* checkExpected(before, input.expectedVersion)
+        const merged = mergePatch(before.data, input.data)
+        const paths = AuditEvent.diff(before.data as AuditEvent.Json, merged as AuditEvent.Json).map((d) => d.path)
+        if (paths.length === 0) return before
+        yield* Workflow.checkEditable(type.workflow, before.state, paths).pipe(
+          Effect.mapError(
+            (e) => new Errors.ValidationFailed({ issues: e.issues.map((i) => ({ ...i, path: `data.${i.path}` })) })
           )
-        })
-      )
+        )
+        const decoded = yield* decodeWith(type.schema, { strict: true })(merged, "data")
+        const data = JSON.parse(JSON.stringify(yield* Schema.encode(type.schema)(decoded).pipe(Effect.orDie)))
+        const at = yield* now
+        const after = new QmsRecord(
+          {
+            ...before,
+            title: type.title(decoded).trim().slice(0, 500),
+            dueAt: yield* normaliseDue(type.dueAt?.(decoded)),
+            data,
+            version: before.version + 1,
+            updatedAt: at
+          },
+          { disableValidation: true }
+        )
+        yield* writeRecord(actor.tenantId, before, after)
+        yield* recordChange(
+          actor,
+          {
+            kind: "updated",
+            record: after,
+            before,
+            ...(input.reason !== undefined ? { reason: input.reason } : {}),
+            ...(input.correlationId ? { correlationId: input.correlationId } : {})
+          },
+          {
+            action: auditAction(type.name, "updated"),
+            before: recordJson(before),
+            after: recordJson(after),
+            reason: input.reason,
+            correlationId: input.correlationId
+          },
+          { paths }
+        )
+        return after
+      })
+    )
 
-    const decodeAssign = decodeWith(AssignInput)
-    const assign: Service["assign"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeAssign(raw)
-          return yield* command(
-            actor,
-            "assign",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            QmsRecord,
-            Effect.gen(function* () {
-              const { type, record: before } = yield* load(actor, input.id, "assign")
-              yield* checkExpected(before, input.expectedVersion)
-              if (before.ownerId === input.ownerId) return before
-              const after = new QmsRecord(
-                { ...before, ownerId: input.ownerId, version: before.version + 1, updatedAt: yield* now },
-                { disableValidation: true }
-              )
-              yield* writeRecord(actor.tenantId, before, after)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "assigned",
-                  record: after,
-                  before,
-                  ...(input.reason !== undefined ? { reason: input.reason } : {}),
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "assigned"),
-                  before: recordJson(before),
-                  after: recordJson(after),
-                  reason: input.reason,
-                  correlationId: input.correlationId
-                },
-                { from: before.ownerId, to: after.ownerId }
-              )
-              return after
-            })
-          )
-        })
-      )
+    const assign: Service["assign"] = commandOf("assign", decodeWith(AssignInput), QmsRecord, (actor, input) =>
+      Effect.gen(function* () {
+        const { type, record: before } = yield* load(actor, input.id, "assign")
+        yield* checkExpected(before, input.expectedVersion)
+        if (before.ownerId === input.ownerId) return before
+        const after = new QmsRecord(
+          { ...before, ownerId: input.ownerId, version: before.version + 1, updatedAt: yield* now },
+          { disableValidation: true }
+        )
+        yield* writeRecord(actor.tenantId, before, after)
+        yield* recordChange(
+          actor,
+          {
+            kind: "assigned",
+            record: after,
+            before,
+            ...(input.reason !== undefined ? { reason: input.reason } : {}),
+            ...(input.correlationId ? { correlationId: input.correlationId } : {})
+          },
+          {
+            action: auditAction(type.name, "assigned"),
+            before: recordJson(before),
+            after: recordJson(after),
+            reason: input.reason,
+            correlationId: input.correlationId
+          },
+          { from: before.ownerId, to: after.ownerId }
+        )
+        return after
+      })
+    )
 
-    const decodeTransition = decodeWith(TransitionInput)
-    const transition: Service["transition"] = (raw) =>
-      provided(
+    const transition: Service["transition"] = commandOf(
+      "transition",
+      decodeWith(TransitionInput),
+      QmsRecord,
+      (actor, input) =>
         Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeTransition(raw)
-          yield* verifySigner(actor, input.id, input.signature)
-          return yield* command(
-            actor,
-            "transition",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            QmsRecord,
-            Effect.gen(function* () {
-              const { type, record: before } = yield* load(actor, input.id)
-              yield* checkExpected(before, input.expectedVersion)
-              const t = Workflow.findTransition(type.workflow, before.state, input.transition)
-              const commandInput: Guard.CommandInput = {
-                ...(input.reason !== undefined ? { reason: input.reason } : {}),
-                ...(input.signature !== undefined ? { signature: { meaning: input.signature.meaning } } : {})
-              }
-              const ctx = yield* guardContext(actor, before, t?.guards ?? [], commandInput)
-              const step = yield* Workflow.step(type.workflow, ctx, input.transition)
-              const at = yield* now
-              const after = new QmsRecord(
-                {
-                  ...before,
-                  state: step.to,
-                  version: before.version + 1,
-                  updatedAt: at,
-                  closedAt: Workflow.isTerminal(type.workflow, step.to) ? at : null
-                },
-                { disableValidation: true }
-              )
-              yield* writeRecord(actor.tenantId, before, after)
-              // The signature binds to the version the signer saw and acted on.
-              const signed =
-                input.signature === undefined
-                  ? undefined
-                  : (yield* signatureRow(actor, before, input.signature.meaning, step.transition)).signature
-              const moved = { name: step.transition, from: step.from, to: step.to }
-              yield* recordChange(
-                actor,
-                {
-                  kind: "transitioned",
-                  record: after,
-                  before,
-                  transition: moved,
-                  ...(signed !== undefined ? { signature: signed } : {}),
-                  ...(input.reason !== undefined ? { reason: input.reason } : {}),
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, `transition.${step.transition}`),
-                  before: recordJson(before),
-                  after: recordJson(after),
-                  reason: input.reason,
-                  correlationId: input.correlationId
-                },
-                signed === undefined ? undefined : { signatureId: signed.id, meaning: signed.meaning }
-              )
-              return after
-            })
+          const { type, record: before } = yield* load(actor, input.id)
+          yield* checkExpected(before, input.expectedVersion)
+          const t = Workflow.findTransition(type.workflow, before.state, input.transition)
+          const commandInput: Guard.CommandInput = {
+            ...(input.reason !== undefined ? { reason: input.reason } : {}),
+            ...(input.signature !== undefined ? { signature: { meaning: input.signature.meaning } } : {})
+          }
+          const ctx = yield* guardContext(actor, before, t?.guards ?? [], commandInput)
+          const step = yield* Workflow.step(type.workflow, ctx, input.transition)
+          const at = yield* now
+          const after = new QmsRecord(
+            {
+              ...before,
+              state: step.to,
+              version: before.version + 1,
+              updatedAt: at,
+              closedAt: Workflow.isTerminal(type.workflow, step.to) ? at : null
+            },
+            { disableValidation: true }
           )
-        })
-      )
+          yield* writeRecord(actor.tenantId, before, after)
+          // The signature binds to the version the signer saw and acted on.
+          const signed =
+            input.signature === undefined
+              ? undefined
+              : (yield* signatureRow(actor, before, input.signature.meaning, step.transition)).signature
+          const moved = { name: step.transition, from: step.from, to: step.to }
+          yield* recordChange(
+            actor,
+            {
+              kind: "transitioned",
+              record: after,
+              before,
+              transition: moved,
+              ...(signed !== undefined ? { signature: signed } : {}),
+              ...(input.reason !== undefined ? { reason: input.reason } : {}),
+              ...(input.correlationId ? { correlationId: input.correlationId } : {})
+            },
+            {
+              action: auditAction(type.name, `transition.${step.transition}`),
+              before: recordJson(before),
+              after: recordJson(after),
+              reason: input.reason,
+              correlationId: input.correlationId
+            },
+            signed === undefined ? undefined : { signatureId: signed.id, meaning: signed.meaning }
+          )
+          return after
+        }),
+      (actor, input) => verifySigner(actor, input.id, input.signature)
+    )
 
     const available: Service["available"] = (id) =>
       provided(
@@ -1401,71 +1475,49 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
         { discard: true }
       )
 
-    const link: Service["link"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeLink(raw)
-          return yield* command(
-            actor,
-            "link",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Link,
-            Effect.gen(function* () {
-              const ends = yield* loadPair(actor, input)
-              const existing = yield* activeLink(actor.tenantId, input)
-              if (Option.isSome(existing)) return Store.toLink(existing.value)
-              const row: Store.LinkRow = {
-                tenant_id: actor.tenantId,
-                id: yield* ids.next,
-                kind: input.kind,
-                from_id: input.from,
-                to_id: input.to,
-                created_by: actor.actorId,
-                created_at: yield* now,
-                removed_by: null,
-                removed_at: null
-              }
-              yield* q.exec((db) => db.insertInto("aw_record_links").values(row))
-              const created = Store.toLink(row)
-              yield* linkChanges(actor, "linked", ends, created, input.correlationId)
-              return created
-            })
-          )
-        })
-      )
+    const link: Service["link"] = commandOf("link", decodeLink, Link, (actor, input) =>
+      Effect.gen(function* () {
+        const ends = yield* loadPair(actor, input)
+        const existing = yield* activeLink(actor.tenantId, input)
+        if (Option.isSome(existing)) return Store.toLink(existing.value)
+        const row: Store.LinkRow = {
+          tenant_id: actor.tenantId,
+          id: yield* ids.next,
+          kind: input.kind,
+          from_id: input.from,
+          to_id: input.to,
+          created_by: actor.actorId,
+          created_at: yield* now,
+          removed_by: null,
+          removed_at: null
+        }
+        yield* q.exec((db) => db.insertInto("aw_record_links").values(row))
+        const created = Store.toLink(row)
+        yield* linkChanges(actor, "linked", ends, created, input.correlationId)
+        return created
+      })
+    )
 
-    const unlink: Service["unlink"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeLink(raw)
-          return yield* command(
-            actor,
-            "unlink",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Link,
-            Effect.gen(function* () {
-              const ends = yield* loadPair(actor, input)
-              const existing = yield* activeLink(actor.tenantId, input)
-              if (Option.isNone(existing)) {
-                return yield* new Errors.NotFound({ entity: "link", id: `${input.from} ${input.kind} ${input.to}` })
-              }
-              const at = yield* now
-              yield* q.exec((db) =>
-                db
-                  .updateTable("aw_record_links")
-                  .set({ removed_at: at, removed_by: actor.actorId })
-                  .where("tenant_id", "=", actor.tenantId)
-                  .where("id", "=", existing.value.id)
-              )
-              const removed = Store.toLink({ ...existing.value, removed_at: at, removed_by: actor.actorId })
-              yield* linkChanges(actor, "unlinked", ends, removed, input.correlationId)
-              return removed
-            })
-          )
-        })
-      )
+    const unlink: Service["unlink"] = commandOf("unlink", decodeLink, Link, (actor, input) =>
+      Effect.gen(function* () {
+        const ends = yield* loadPair(actor, input)
+        const existing = yield* activeLink(actor.tenantId, input)
+        if (Option.isNone(existing)) {
+          return yield* new Errors.NotFound({ entity: "link", id: `${input.from} ${input.kind} ${input.to}` })
+        }
+        const at = yield* now
+        yield* q.exec((db) =>
+          db
+            .updateTable("aw_record_links")
+            .set({ removed_at: at, removed_by: actor.actorId })
+            .where("tenant_id", "=", actor.tenantId)
+            .where("id", "=", existing.value.id)
+        )
+        const removed = Store.toLink({ ...existing.value, removed_at: at, removed_by: actor.actorId })
+        yield* linkChanges(actor, "unlinked", ends, removed, input.correlationId)
+        return removed
+      })
+    )
 
     const links: Service["links"] = (id, filter = {}) =>
       provided(
@@ -1543,236 +1595,119 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
           })
         )
 
-    const decodeComment = decodeWith(CommentInput)
-    const comment: Service["comment"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeComment(raw)
-          return yield* command(
-            actor,
-            "comment",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Comment,
-            Effect.gen(function* () {
-              const { type, record } = yield* load(actor, input.id, "comment")
-              const row: Store.CommentRow = {
-                tenant_id: actor.tenantId,
-                id: yield* ids.next,
-                record_id: record.id,
-                body: input.body,
-                author_id: actor.actorId,
-                author_name: actor.displayName,
-                created_at: yield* now
-              }
-              yield* q.exec((db) => db.insertInto("aw_record_comments").values(row))
-              const created = Store.toComment(row)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "commented",
-                  record,
-                  comment: created,
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "commented"),
-                  after: { comment: created },
-                  correlationId: input.correlationId
-                },
-                { commentId: created.id }
-              )
-              return created
-            })
-          )
-        })
-      )
+    const comment: Service["comment"] = sideEntry(decodeWith(CommentInput), {
+      operation: "comment",
+      result: Comment,
+      permission: "comment",
+      kind: "commented",
+      write: (actor, record, input) =>
+        insertEntry(
+          (id, at): Store.CommentRow => ({
+            tenant_id: actor.tenantId,
+            id,
+            record_id: record.id,
+            body: input.body,
+            author_id: actor.actorId,
+            author_name: actor.displayName,
+            created_at: at
+          }),
+          (row) => q.exec((db) => db.insertInto("aw_record_comments").values(row)),
+          Store.toComment
+        ),
+      entry: (comment) => ({ comment }),
+      detail: (comment) => ({ commentId: comment.id })
+    })
 
-    const decodeAttach = decodeWith(AttachInput)
-    const attach: Service["attach"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeAttach(raw)
-          return yield* command(
-            actor,
-            "attach",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Attachment,
-            Effect.gen(function* () {
-              const { type, record } = yield* load(actor, input.id, "attach")
-              const row: Store.AttachmentRow = {
-                tenant_id: actor.tenantId,
-                id: yield* ids.next,
-                record_id: record.id,
-                kind: input.kind,
-                name: input.name,
-                media_type: input.mediaType,
-                size_bytes: input.size,
-                sha256: input.sha256,
-                added_by: actor.actorId,
-                added_at: yield* now
-              }
-              yield* q.exec((db) => db.insertInto("aw_record_attachments").values(row))
-              const created = Store.toAttachment(row)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "attached",
-                  record,
-                  attachment: created,
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "attached"),
-                  after: { attachment: created },
-                  correlationId: input.correlationId
-                },
-                { attachmentId: created.id, kind: created.kind, name: created.name }
-              )
-              return created
-            })
-          )
-        })
-      )
+    const attach: Service["attach"] = sideEntry(decodeWith(AttachInput), {
+      operation: "attach",
+      result: Attachment,
+      permission: "attach",
+      kind: "attached",
+      write: (actor, record, input) =>
+        insertEntry(
+          (id, at): Store.AttachmentRow => ({
+            tenant_id: actor.tenantId,
+            id,
+            record_id: record.id,
+            kind: input.kind,
+            name: input.name,
+            media_type: input.mediaType,
+            size_bytes: input.size,
+            sha256: input.sha256,
+            added_by: actor.actorId,
+            added_at: at
+          }),
+          (row) => q.exec((db) => db.insertInto("aw_record_attachments").values(row)),
+          Store.toAttachment
+        ),
+      entry: (attachment) => ({ attachment }),
+      detail: (attachment) => ({ attachmentId: attachment.id, kind: attachment.kind, name: attachment.name })
+    })
 
-    const decodeVerification = decodeWith(VerificationInput)
-    const recordVerification: Service["recordVerification"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeVerification(raw)
-          return yield* command(
-            actor,
-            "verification",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Verification,
-            Effect.gen(function* () {
-              const { type, record } = yield* load(actor, input.id, "verify")
-              yield* checkExpected(record, input.expectedVersion)
-              if (input.expectedVersion !== undefined) yield* holdVersion(actor.tenantId, record)
-              const row: Store.VerificationRow = {
-                tenant_id: actor.tenantId,
-                id: yield* ids.next,
-                record_id: record.id,
-                record_version: record.version,
-                result: input.result,
-                note: input.note ?? null,
-                verified_by: actor.actorId,
-                verified_at: yield* now
-              }
-              yield* q.exec((db) => db.insertInto("aw_record_verifications").values(row))
-              const created = Store.toVerification(row)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "verification_recorded",
-                  record,
-                  verification: created,
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "verification_recorded"),
-                  after: { verification: created },
-                  correlationId: input.correlationId
-                },
-                { verificationId: created.id, result: created.result }
-              )
-              return created
-            })
-          )
-        })
-      )
+    const recordVerification: Service["recordVerification"] = sideEntry(decodeWith(VerificationInput), {
+      operation: "verification",
+      result: Verification,
+      permission: "verify",
+      kind: "verification_recorded",
+      write: (actor, record, input) =>
+        insertEntry(
+          (id, at): Store.VerificationRow => ({
+            tenant_id: actor.tenantId,
+            id,
+            record_id: record.id,
+            record_version: record.version,
+            result: input.result,
+            note: input.note ?? null,
+            verified_by: actor.actorId,
+            verified_at: at
+          }),
+          (row) => q.exec((db) => db.insertInto("aw_record_verifications").values(row)),
+          Store.toVerification
+        ),
+      entry: (verification) => ({ verification }),
+      detail: (verification) => ({ verificationId: verification.id, result: verification.result })
+    })
 
-    const decodeApprove = decodeWith(ApproveInput)
-    const approve: Service["approve"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeApprove(raw)
-          return yield* command(
-            actor,
-            "approve",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Approval,
-            Effect.gen(function* () {
-              const { type, record } = yield* load(actor, input.id, "approve")
-              yield* checkExpected(record, input.expectedVersion)
-              if (input.expectedVersion !== undefined) yield* holdVersion(actor.tenantId, record)
-              const row: Store.ApprovalRow = {
-                tenant_id: actor.tenantId,
-                id: yield* ids.next,
-                record_id: record.id,
-                record_version: record.version,
-                note: input.note ?? null,
-                approved_by: actor.actorId,
-                approved_at: yield* now
-              }
-              yield* q.exec((db) => db.insertInto("aw_record_approvals").values(row))
-              const created = Store.toApproval(row)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "approved",
-                  record,
-                  approval: created,
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "approved"),
-                  after: { approval: created },
-                  correlationId: input.correlationId
-                },
-                { approvalId: created.id }
-              )
-              return created
-            })
-          )
-        })
-      )
+    const approve: Service["approve"] = sideEntry(decodeWith(ApproveInput), {
+      operation: "approve",
+      result: Approval,
+      permission: "approve",
+      kind: "approved",
+      write: (actor, record, input) =>
+        insertEntry(
+          (id, at): Store.ApprovalRow => ({
+            tenant_id: actor.tenantId,
+            id,
+            record_id: record.id,
+            record_version: record.version,
+            note: input.note ?? null,
+            approved_by: actor.actorId,
+            approved_at: at
+          }),
+          (row) => q.exec((db) => db.insertInto("aw_record_approvals").values(row)),
+          Store.toApproval
+        ),
+      entry: (approval) => ({ approval }),
+      detail: (approval) => ({ approvalId: approval.id })
+    })
 
-    const decodeSign = decodeWith(SignInput)
-    const sign: Service["sign"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeSign(raw)
-          yield* verifySigner(actor, input.id, {
-            meaning: input.meaning,
-            ...(input.credential ? { credential: input.credential } : {})
-          })
-          return yield* command(
-            actor,
-            "sign",
-            { idempotencyKey: input.idempotencyKey, request: requestOf(input) },
-            Signature,
-            Effect.gen(function* () {
-              const { type, record } = yield* load(actor, input.id, "sign")
-              yield* checkExpected(record, input.expectedVersion)
-              yield* holdVersion(actor.tenantId, record)
-              const { signature } = yield* signatureRow(actor, record, input.meaning, null)
-              yield* recordChange(
-                actor,
-                {
-                  kind: "signed",
-                  record,
-                  signature,
-                  ...(input.reason !== undefined ? { reason: input.reason } : {}),
-                  ...(input.correlationId ? { correlationId: input.correlationId } : {})
-                },
-                {
-                  action: auditAction(type.name, "signed"),
-                  after: { signature },
-                  reason: input.reason,
-                  correlationId: input.correlationId
-                },
-                { signatureId: signature.id, meaning: signature.meaning }
-              )
-              return signature
-            })
-          )
-        })
-      )
+    // A signature always holds the record at the version signed.
+    const sign: Service["sign"] = sideEntry(decodeWith(SignInput), {
+      operation: "sign",
+      result: Signature,
+      permission: "sign",
+      kind: "signed",
+      holdAlways: true,
+      check: (actor, input) =>
+        verifySigner(actor, input.id, {
+          meaning: input.meaning,
+          ...(input.credential ? { credential: input.credential } : {})
+        }),
+      write: (actor, record, input) =>
+        Effect.map(signatureRow(actor, record, input.meaning, null), ({ signature }) => signature),
+      entry: (signature) => ({ signature }),
+      detail: (signature) => ({ signatureId: signature.id, meaning: signature.meaning })
+    })
 
     const verifySignatures: Service["verifySignatures"] = (id) =>
       provided(
