@@ -1,0 +1,120 @@
+/**
+ * How reminders and escalations reach people: a small port with one implementation over the
+ * `@airworthy/notify` outbox (`TaskNotifier.layerNotify`). The sweeper calls it inside the
+ * transaction that marks the step done, so a notification is queued exactly when the step is
+ * performed (the outbox sends after commit).
+ *
+ * @since 0.1.0
+ */
+import type { Actor, Errors } from "@airworthy/core"
+import { Notify, Template } from "@airworthy/notify"
+import type { StorageError } from "@airworthy/storage"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { Contact } from "./Directory.js"
+
+/**
+ * One reminder or escalation of one task step, to its recipients.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Notice {
+  readonly taskId: string
+  readonly title: string
+  readonly kind: string
+  readonly step: string
+  readonly stepKind: "reminder" | "due" | "escalation"
+  readonly level: number
+  readonly dueAt: string
+  readonly recipients: ReadonlyArray<Contact>
+}
+
+/**
+ * The port.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Queues the notices in the current transaction, as the current actor (its tenant). */
+  readonly notify: (
+    notices: ReadonlyArray<Notice>
+  ) => Effect.Effect<void, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
+}
+
+/**
+ * The task notifier.
+ * @since 0.1.0
+ * @category tags
+ */
+export class TaskNotifier extends Context.Tag("@airworthy/tasks/TaskNotifier")<TaskNotifier, Service>() {}
+
+const Params = Schema.Struct({
+  taskId: Schema.String,
+  title: Schema.String,
+  kind: Schema.String,
+  step: Schema.String,
+  level: Schema.Number,
+  dueAt: Schema.String
+})
+
+/**
+ * The reminder template (`task.reminder`): before and at the due date.
+ * @since 0.1.0
+ * @category templates
+ */
+export const reminder = Template.make(
+  {
+    kind: "task.reminder",
+    subject: ({ params }) => `Task due ${params.dueAt}: ${params.title}`,
+    text: ({ params, recipient }) =>
+      `Dear ${recipient.name ?? recipient.email},\n\nThe task "${params.title}" (${params.kind}) is due ${params.dueAt}.`,
+    html: ({ params, recipient }) =>
+      Template.html`<p>Dear ${recipient.name ?? recipient.email},</p><p>The task <b>${params.title}</b> (${params.kind}) is due ${params.dueAt}.</p>`
+  },
+  Params
+)
+
+/**
+ * The escalation template (`task.escalated`): after the due date.
+ * @since 0.1.0
+ * @category templates
+ */
+export const escalated = Template.make(
+  {
+    kind: "task.escalated",
+    subject: ({ params }) => `Overdue task escalated (level ${params.level}): ${params.title}`,
+    text: ({ params, recipient }) =>
+      `Dear ${recipient.name ?? recipient.email},\n\nThe task "${params.title}" (${params.kind}) was due ${params.dueAt} and is still open. It has been escalated to you (level ${params.level}).`,
+    html: ({ params, recipient }) =>
+      Template.html`<p>Dear ${recipient.name ?? recipient.email},</p><p>The task <b>${params.title}</b> (${params.kind}) was due ${params.dueAt} and is still open. It has been escalated to you (level ${params.level}).</p>`
+  },
+  Params
+)
+
+/**
+ * Queues each notice through `Notify.enqueue` (one notification per step, one message per recipient).
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeNotify: Effect.Effect<Service, never, Notify.Notify> = Effect.map(Notify.Notify, (notify) => ({
+  notify: (notices) =>
+    Effect.forEach(
+      notices,
+      (n) =>
+        n.recipients.length === 0
+          ? Effect.void
+          : notify.enqueue({
+              template: n.stepKind === "escalation" ? escalated : reminder,
+              params: { taskId: n.taskId, title: n.title, kind: n.kind, step: n.step, level: n.level, dueAt: n.dueAt },
+              recipients: n.recipients.map((r) => ({ email: r.email, name: r.displayName, actorId: r.actorId })),
+              record: { type: "task", id: n.taskId }
+            }),
+      { discard: true }
+    )
+}))
+
+/**
+ * The notifier over the notify outbox.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerNotify: Layer.Layer<TaskNotifier, never, Notify.Notify> = Layer.effect(TaskNotifier, makeNotify)

@@ -1,0 +1,411 @@
+// The tasks suite, written once; tasks.test.ts runs it on every database in TestDatabase.targets().
+import { AuditLog } from "@airworthy/audit"
+import { Errors } from "@airworthy/core"
+import { Records } from "@airworthy/records"
+import { Query, type Storage } from "@airworthy/storage"
+import { TestDatabase } from "@airworthy/testing"
+import { assert, type it as vitestIt } from "@effect/vitest"
+import { Effect, Layer, Option, TestClock } from "effect"
+import { DuePolicy, Ladder, Sweeper, Tasks } from "../src/index.js"
+import { as, freshTenant, people, scalar, staff, sweeperLayer } from "./layers.js"
+
+type It = Parameters<Parameters<ReturnType<typeof import("@effect/vitest").layer>>[1]>[0] & typeof vitestIt
+
+const base = Date.parse("2026-03-02T08:00:00.000Z")
+const hours = (n: number) => n * 3_600_000
+const at = (ms: number) => new Date(ms).toISOString()
+
+export const tasksSuite = (it: It, target: TestDatabase.Target) => {
+  const d: Storage.Dialect = target.dialect
+  const count = (sql: string, ...params: ReadonlyArray<unknown>) => scalar(d, sql, params)
+  const steps = (tenantId: string, state: string) =>
+    count("SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND state = ?", tenantId, state)
+  const events = (tenantId: string, action: string) =>
+    count("SELECT count(*) AS n FROM aw_audit_events WHERE tenant_id = ? AND action = ?", tenantId, action)
+  const outbox = (tenantId: string) => count("SELECT count(*) AS n FROM aw_notify_outbox WHERE tenant_id = ?", tenantId)
+
+  it.effect("creates a task with its links, ladder steps and audit event; get, mine and byRecord find it", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("create")
+      const { quality, owner } = people(tenant)
+      const task = yield* Tasks.create({
+        kind: "capa_action",
+        title: "Replace the torque wrench",
+        records: [{ type: "finding", id: "f-1" }],
+        assigneeId: "u-owner",
+        dueAt: at(base + hours(72))
+      }).pipe(as(quality))
+      assert.strictEqual(task.status, "open")
+      assert.strictEqual(task.ownerId, "u-quality")
+      assert.strictEqual(task.assigneeId, "u-owner")
+      assert.strictEqual(task.escalationLevel, 0)
+      assert.deepStrictEqual(task.records, [{ type: "finding", id: "f-1" }])
+      // Due in 72 h: every step of the default ladder (48 h and 24 h reminders, due, two escalations).
+      assert.strictEqual(yield* steps(tenant, "pending"), Ladder.defaults.length)
+      assert.strictEqual(yield* events(tenant, "task.created"), 1)
+      const again = yield* Tasks.get(task.id).pipe(as(owner))
+      assert.deepStrictEqual(again, task)
+      const mine = yield* Tasks.mine().pipe(as(owner))
+      assert.deepStrictEqual(
+        mine.map((t) => t.id),
+        [task.id]
+      )
+      const linked = yield* Tasks.byRecord({ type: "finding", id: "f-1" }).pipe(as(owner))
+      assert.deepStrictEqual(
+        linked.map((t) => t.id),
+        [task.id]
+      )
+      // Another tenant's task is not found.
+      const other = people(freshTenant("create-other")).quality
+      const missing = yield* Effect.flip(Tasks.get(task.id).pipe(as(other)))
+      assert.instanceOf(missing, Errors.NotFound)
+    })
+  )
+
+  it.effect("assign, start and complete are audited; closed tasks refuse changes and skip their ladder", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("life")
+      const { quality, owner, technician } = people(tenant)
+      const task = yield* Tasks.create({
+        kind: "capa_action",
+        title: "Quarantine the lot",
+        dueAt: at(base + hours(24))
+      }).pipe(as(quality))
+      const assigned = yield* Tasks.assign({ id: task.id, assigneeId: "u-tech", reason: "Toni is on shift" }).pipe(
+        as(quality)
+      )
+      assert.strictEqual(assigned.assigneeId, "u-tech")
+      const forbidden = yield* Effect.flip(Tasks.assign({ id: task.id, assigneeId: "u-owner" }).pipe(as(technician)))
+      assert.instanceOf(forbidden, Errors.Forbidden)
+      assert.strictEqual((forbidden as Errors.Forbidden).missing_permission, "task.assign")
+      const started = yield* Tasks.start({ id: task.id }).pipe(as(technician))
+      assert.strictEqual(started.status, "in_progress")
+      yield* TestClock.adjust(hours(1))
+      const done = yield* Tasks.complete({ id: task.id }).pipe(as(technician))
+      assert.strictEqual(done.status, "done")
+      assert.strictEqual(done.closedBy, "u-tech")
+      assert.strictEqual(done.closedAt, at(base + hours(1)))
+      const again = yield* Effect.flip(Tasks.complete({ id: task.id }).pipe(as(owner)))
+      assert.instanceOf(again, Errors.InvalidTransition)
+      const cancel = yield* Effect.flip(Tasks.cancel({ id: task.id }).pipe(as(quality)))
+      assert.instanceOf(cancel, Errors.InvalidTransition)
+      assert.strictEqual(yield* steps(tenant, "pending"), 0)
+      const page = yield* AuditLog.query({ record: { type: "task", id: task.id }, order: "asc" }).pipe(as(quality))
+      assert.deepStrictEqual(
+        page.events.map((e) => e.action),
+        ["task.created", "task.assigned", "task.started", "task.completed"]
+      )
+      // A closed task's steps never fire.
+      yield* TestClock.adjust(hours(24 * 30))
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* steps(tenant, "done"), 0)
+      assert.strictEqual(yield* outbox(tenant), 0)
+    })
+  )
+
+  it.effect("rejects bad input with every field path and a technician's create with Forbidden", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("invalid")
+      const { quality, technician } = people(tenant)
+      const bad = yield* Effect.flip(
+        Tasks.create({ kind: "Not A Kind", title: " ", dueAt: "tomorrow" }).pipe(as(quality))
+      )
+      assert.instanceOf(bad, Errors.ValidationFailed)
+      assert.includeMembers(
+        (bad as Errors.ValidationFailed).issues.map((i) => i.path),
+        ["kind", "title", "dueAt"]
+      )
+      const forbidden = yield* Effect.flip(Tasks.create({ kind: "capa_action", title: "x" }).pipe(as(technician)))
+      assert.instanceOf(forbidden, Errors.Forbidden)
+      assert.strictEqual(yield* count("SELECT count(*) AS n FROM aw_tasks WHERE tenant_id = ?", tenant), 0)
+    })
+  )
+
+  it.effect("due dates come from the regulatory defaults unless the tenant overrides them", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("due")
+      const { quality } = people(tenant)
+      const report = yield* Tasks.create({ kind: "occurrence_report", title: "Report bird strike" }).pipe(as(quality))
+      assert.strictEqual(report.dueAt, at(base + hours(72)))
+      const level1 = yield* Tasks.create({ kind: "finding_level_1", title: "Stop using the stand" }).pipe(as(quality))
+      assert.strictEqual(level1.dueAt, at(base + hours(24)))
+      const level2 = yield* Tasks.create({ kind: "finding_level_2", title: "Fix the tool store" }).pipe(as(quality))
+      assert.strictEqual(level2.dueAt, at(base + hours(90 * 24)))
+      const none = yield* Tasks.create({ kind: "capa_action", title: "No policy" }).pipe(as(quality))
+      assert.isNull(none.dueAt)
+      yield* DuePolicy.set({ kind: "finding_level_2", hours: 60 * 24, source: "Exposition 2.18: 60 days" }).pipe(
+        as(quality)
+      )
+      const shorter = yield* Tasks.create({ kind: "finding_level_2", title: "Fix the hangar door" }).pipe(as(quality))
+      assert.strictEqual(shorter.dueAt, at(base + hours(60 * 24)))
+      const resolved = yield* DuePolicy.resolve(tenant, "finding_level_2")
+      assert.strictEqual(Option.getOrThrow(resolved).source, "Exposition 2.18: 60 days")
+      // Another tenant keeps the default.
+      const other = yield* DuePolicy.resolve(freshTenant("due-other"), "finding_level_2")
+      assert.strictEqual(Option.getOrThrow(other).hours, 90 * 24)
+      assert.strictEqual(yield* events(tenant, "task.due_policy_set"), 1)
+      const forbidden = yield* Effect.flip(
+        DuePolicy.set({ kind: "finding_level_2", hours: 1, source: "x" }).pipe(as(people(tenant).technician))
+      )
+      assert.instanceOf(forbidden, Errors.Forbidden)
+    })
+  )
+
+  it.effect("the sweeper performs each step at its time, once, to the right people", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("ladder")
+      const { quality } = people(tenant)
+      yield* staff(tenant)
+      const task = yield* Tasks.create({
+        kind: "capa_action",
+        title: "Calibrate the wrench",
+        ownerId: "u-owner",
+        dueAt: at(base + hours(72))
+      }).pipe(as(quality))
+      const recipients = () =>
+        Query.unsafe<{ to_address: string; template: string }>(
+          `SELECT to_address, template FROM aw_notify_outbox WHERE tenant_id = ${d === "pg" ? "$1" : "?"} ORDER BY created_at, to_address`,
+          [tenant]
+        ).pipe(Effect.map((rows) => rows.map((r) => `${r.template}:${r.to_address}`)))
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* steps(tenant, "done"), 0)
+      yield* TestClock.adjust(hours(24)) // 48 h before due
+      yield* Sweeper.runOnce()
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* steps(tenant, "done"), 1)
+      assert.deepStrictEqual(yield* recipients(), ["task.reminder:olive@mro.example"])
+      yield* TestClock.adjust(hours(48)) // due: owner (and assignee, the same person) + the 24 h reminder
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* steps(tenant, "done"), 3)
+      assert.strictEqual((yield* Tasks.get(task.id).pipe(as(quality))).escalationLevel, 1)
+      yield* TestClock.adjust(hours(48)) // 2 days overdue: the owner's supervisor
+      yield* Sweeper.runOnce()
+      assert.strictEqual((yield* Tasks.get(task.id).pipe(as(quality))).escalationLevel, 2)
+      yield* TestClock.adjust(hours(24 * 5)) // 7 days overdue: the quality manager
+      yield* Sweeper.runOnce()
+      yield* Sweeper.runOnce()
+      assert.strictEqual((yield* Tasks.get(task.id).pipe(as(quality))).escalationLevel, 3)
+      assert.deepStrictEqual(yield* recipients(), [
+        "task.reminder:olive@mro.example",
+        "task.reminder:olive@mro.example",
+        "task.reminder:olive@mro.example",
+        "task.escalated:sam@mro.example",
+        "task.escalated:quinn@mro.example"
+      ])
+      assert.strictEqual(yield* events(tenant, "task.reminded"), 3)
+      assert.strictEqual(yield* events(tenant, "task.escalated"), 2)
+      assert.strictEqual(yield* steps(tenant, "done"), 5)
+    })
+  )
+
+  it.effect("after downtime one sweep catches up on every missed step, each once", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("catchup")
+      const { quality } = people(tenant)
+      yield* staff(tenant)
+      const ids: Array<string> = []
+      for (let i = 0; i < 7; i++)
+        ids.push(
+          (yield* Tasks.create({
+            kind: "capa_action",
+            title: `Action ${i}`,
+            ownerId: "u-owner",
+            dueAt: at(base + hours(72 + i))
+          }).pipe(as(quality))).id
+        )
+      yield* TestClock.adjust(hours(24 * 30))
+      yield* Sweeper.runOnce({ batchSize: 4 }) // several batches in one sweep
+      assert.strictEqual(yield* steps(tenant, "done"), 7 * 5)
+      assert.strictEqual(yield* steps(tenant, "pending"), 0)
+      assert.strictEqual((yield* events(tenant, "task.reminded")) + (yield* events(tenant, "task.escalated")), 35)
+      assert.strictEqual(yield* outbox(tenant), 35)
+      for (const id of ids) assert.strictEqual((yield* Tasks.get(id).pipe(as(quality))).escalationLevel, 3)
+      yield* TestClock.adjust(hours(24 * 30))
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* outbox(tenant), 35)
+    })
+  )
+
+  it.effect("a claim whose lease expired is taken over and performed once", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("lease")
+      const { quality } = people(tenant)
+      yield* staff(tenant)
+      yield* Tasks.create({
+        kind: "capa_action",
+        title: "Crashed",
+        ownerId: "u-owner",
+        dueAt: at(base + hours(1))
+      }).pipe(as(quality))
+      yield* TestClock.adjust(hours(2))
+      // A sweeper claimed the due step and crashed: its lease runs 30 s more.
+      yield* Query.unsafe(
+        `UPDATE aw_task_escalations SET state = 'claimed', claimed_by = 'dead-sweeper/1', lease_until = ${d === "pg" ? "$1" : "?"} WHERE tenant_id = ${d === "pg" ? "$2" : "?"} AND state = 'pending' AND due_at <= ${d === "pg" ? "$3" : "?"}`,
+        [at(base + hours(2) + 30_000), tenant, at(base + hours(2))]
+      )
+      assert.strictEqual(yield* steps(tenant, "claimed"), 1)
+      yield* Sweeper.runOnce({ sweeperId: "alive" })
+      assert.strictEqual(yield* steps(tenant, "done"), 0)
+      yield* TestClock.adjust(31_000)
+      yield* Sweeper.runOnce({ sweeperId: "alive" })
+      assert.strictEqual(yield* steps(tenant, "done"), 1)
+      assert.strictEqual(
+        yield* count(
+          "SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND state = 'done' AND claimed_by LIKE 'alive/%'",
+          tenant
+        ),
+        1
+      )
+      assert.strictEqual(yield* outbox(tenant), 1)
+      yield* Sweeper.runOnce({ sweeperId: "alive" })
+      assert.strictEqual(yield* outbox(tenant), 1)
+    })
+  )
+
+  it.effect("rules create tasks in the record's transaction: on creation and on entering a state", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("rules")
+      const { quality } = people(tenant)
+      yield* staff(tenant)
+      const occ = yield* Records.create({
+        type: "occurrence",
+        data: { title: "Bird strike", responsible: "u-owner" }
+      }).pipe(as(quality))
+      const created = yield* Tasks.byRecord({ type: "occurrence", id: occ.id }).pipe(as(quality))
+      assert.strictEqual(created.length, 1)
+      assert.strictEqual(created[0]!.kind, "occurrence_report")
+      assert.strictEqual(created[0]!.assigneeId, "u-quality")
+      assert.strictEqual(created[0]!.rule, "report_occurrence")
+      assert.strictEqual(created[0]!.dueAt, at(base + hours(72)))
+      yield* Records.transition({ id: occ.id, transition: "investigate" }).pipe(as(quality))
+      const after = yield* Tasks.byRecord({ type: "occurrence", id: occ.id }).pipe(as(quality))
+      const investigation = after.find((t) => t.kind === "occurrence_investigation")!
+      assert.strictEqual(investigation.assigneeId, "u-owner")
+      assert.strictEqual(investigation.ownerId, "u-quality")
+      assert.strictEqual(investigation.dueAt, at(base + hours(30 * 24)))
+      // A later hook fails: the record and its task roll back together.
+      const failed = yield* Effect.flip(
+        Records.create({ type: "occurrence", data: { title: "hook:fail" } }).pipe(as(quality))
+      )
+      assert.strictEqual(failed._tag, "HookFailed")
+      assert.strictEqual(yield* count("SELECT count(*) AS n FROM aw_tasks WHERE tenant_id = ?", tenant), 2)
+      assert.strictEqual(yield* count("SELECT count(*) AS n FROM aw_records WHERE tenant_id = ?", tenant), 1)
+    })
+  )
+
+  it.effect("SLA buckets count open tasks of a queue by age since creation", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("sla")
+      const { quality } = people(tenant)
+      const make = (kind: string, assigneeId: string, recordType: string) =>
+        Tasks.create({ kind, title: "t", assigneeId, records: [{ type: recordType, id: "r" }] }).pipe(as(quality))
+      // Ages at the end: 120, 45, 31, 30, 8, 7, 0 days.
+      for (const age of [120, 45, 31, 30, 8, 7, 0]) {
+        yield* TestClock.setTime(base + hours(24 * (120 - age)))
+        yield* make("capa_action", "u-owner", "finding")
+      }
+      yield* make("audit_prep", "u-tech", "audit")
+      const closed = yield* make("capa_action", "u-owner", "finding")
+      yield* Tasks.cancel({ id: closed.id }).pipe(as(quality))
+      const byKind = yield* Tasks.slaBuckets({ queue: { kind: "capa_action" } }).pipe(as(quality))
+      assert.deepStrictEqual(
+        byKind.map((b) => [b.label, b.count]),
+        [
+          ["0-7", 2],
+          ["8-30", 2],
+          ["31-90", 2],
+          [">90", 1]
+        ]
+      )
+      const byAssignee = yield* Tasks.slaBuckets({ queue: { assigneeId: "u-tech" }, buckets: [1] }).pipe(as(quality))
+      assert.deepStrictEqual(
+        byAssignee.map((b) => [b.label, b.count]),
+        [
+          ["0-1", 1],
+          [">1", 0]
+        ]
+      )
+      const byRecordType = yield* Tasks.slaBuckets({ queue: { recordType: "finding" } }).pipe(as(quality))
+      assert.strictEqual(
+        byRecordType.reduce((n, b) => n + b.count, 0),
+        7
+      )
+    })
+  )
+
+  {
+    // PostgreSQL: two pools, truly concurrent. SQLite (one writer; better-sqlite3 blocks the thread
+    // while it waits for a lock, so two clients in one process cannot overlap transactions): both
+    // sweepers share the client and interleave transaction by transaction.
+    const n = target.dialect === "pg" ? 1000 : 100
+    it.effect(`two sweepers over ${n} overdue tasks perform every step exactly once`, () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(base)
+        const info = yield* TestDatabase.TestDatabaseInfo
+        const tenants = [freshTenant("race-a"), freshTenant("race-b")]
+        for (const tenant of tenants) yield* staff(tenant)
+        yield* Query.transaction(
+          Effect.forEach(
+            Array.from({ length: n }, (_, i) => i),
+            (i) =>
+              Tasks.create({
+                kind: "capa_action",
+                title: `Overdue ${i}`,
+                ownerId: "u-owner",
+                dueAt: at(base + hours(1))
+              }).pipe(as(people(tenants[i % 2]!).quality)),
+            { discard: true }
+          )
+        )
+        const perTask = 3 // due, supervisor, quality manager (the reminders fell before creation)
+        yield* TestClock.adjust(hours(24 * 10))
+        const sweep = (id: string, seed: number) =>
+          target.dialect === "pg"
+            ? Sweeper.runOnce({ sweeperId: id, batchSize: 100 }).pipe(
+                Effect.provide(sweeperLayer(info.connectAgain!, seed).pipe(Layer.orDie))
+              )
+            : Sweeper.runOnce({ sweeperId: id, batchSize: 10 })
+        const [a, b] = yield* Effect.all([sweep("one", 101), sweep("two", 202)], { concurrency: "unbounded" })
+        // Both took part, and between them did everything (plus anything older tests left due).
+        assert.isAtLeast(a.performed + b.performed, n * perTask)
+        assert.isAbove(a.performed, 0)
+        assert.isAbove(b.performed, 0)
+        let done = 0
+        for (const tenant of tenants) {
+          done += yield* steps(tenant, "done")
+          assert.strictEqual(yield* steps(tenant, "pending"), 0)
+          assert.strictEqual(yield* steps(tenant, "claimed"), 0)
+        }
+        assert.strictEqual(done, n * perTask)
+        const [eventsPerStep, outboxPerStep] = [
+          yield* count(
+            `SELECT count(*) AS n FROM aw_audit_events WHERE tenant_id IN (?, ?) AND action IN ('task.reminded', 'task.escalated')`,
+            ...tenants
+          ),
+          yield* count("SELECT count(*) AS n FROM aw_notify_outbox WHERE tenant_id IN (?, ?)", ...tenants)
+        ]
+        assert.strictEqual(eventsPerStep, n * perTask)
+        assert.strictEqual(outboxPerStep, n * perTask)
+        // No (task, step) pair was audited twice.
+        const dupes = yield* Query.unsafe<{ record_id: string }>(
+          `SELECT record_id FROM aw_audit_events WHERE tenant_id IN (${d === "pg" ? "$1, $2" : "?, ?"}) AND action IN ('task.reminded', 'task.escalated') GROUP BY record_id HAVING count(*) <> ${perTask}`,
+          tenants
+        )
+        assert.strictEqual(dupes.length, 0)
+        for (const tenant of tenants) {
+          const verified = yield* AuditLog.verify(tenant)
+          assert.isTrue(verified.ok)
+        }
+      })
+    )
+  }
+}
