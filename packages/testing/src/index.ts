@@ -4,6 +4,14 @@
  */
 
 /** @since 0.1.0 */
+export * as Arbitraries from "./Arbitraries.js"
+/** @since 0.1.0 */
 export * as Bench from "./Bench.js"
+/** @since 0.1.0 */
+export * as CheckWorkflow from "./CheckWorkflow.js"
+/** @since 0.1.0 */
+export { checkWorkflow } from "./CheckWorkflow.js"
+/** @since 0.1.0 */
+export * as RecordsTestLayer from "./RecordsTestLayer.js"
 /** @since 0.1.0 */
 export * as TestDatabase from "./TestDatabase.js"

@@ -1,0 +1,55 @@
+// Worked example: the built-in CAPA workflow passes checkWorkflow on every database target.
+import { BuiltinWorkflows } from "@airworthy/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Schema } from "effect"
+import { checkWorkflow, TestDatabase } from "../src/index.js"
+
+// The CAPA data as the QMS stores it (see @airworthy/core BuiltinWorkflows.capa).
+const CapaData = Schema.Struct({
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  dueAt: Schema.optional(Schema.String),
+  rootCause: Schema.optional(
+    Schema.Struct({
+      method: Schema.optional(Schema.Literal("5-why", "fishbone", "other")),
+      text: Schema.optional(Schema.String)
+    })
+  ),
+  actions: Schema.optional(Schema.Array(Schema.Struct({ text: Schema.String }))),
+  effectiveness: Schema.optional(
+    Schema.Struct({
+      plannedAt: Schema.optional(Schema.String),
+      result: Schema.optional(Schema.Literal("effective", "ineffective")),
+      verifiedBy: Schema.optional(Schema.String)
+    })
+  ),
+  effectivenessSkipRationale: Schema.optional(Schema.String)
+})
+
+for (const target of await TestDatabase.targets({ sqliteFile: false })) {
+  const runs = target.dialect === "pg" ? 50 : 200
+  describe.skipIf(target.skip)(target.name, () => {
+    it.effect(
+      `the CAPA workflow keeps every invariant over ${runs} random runs`,
+      () =>
+        Effect.gen(function* () {
+          const outcome = yield* Effect.either(
+            checkWorkflow(BuiltinWorkflows.capa, {
+              runs,
+              maxCommands: 20,
+              database: target.layer,
+              recordType: { schema: CapaData }
+            })
+          )
+          if (Either.isLeft(outcome)) return assert.fail(outcome.left.message)
+          const report = outcome.right
+          assert.strictEqual(report.runs, runs)
+          // The runs get deep: root causes are recorded and plans approved, and CAPAs get cancelled.
+          assert.isAbove(report.transitions.plan_actions?.taken ?? 0, 0)
+          assert.isAbove(report.states.cancelled ?? 0, 0)
+          if (runs >= 200) assert.isAbove(report.states.implementation ?? 0, 0)
+        }),
+      { timeout: 120_000 }
+    )
+  })
+}

@@ -1,0 +1,44 @@
+// Worked example: the built-in finding workflow passes checkWorkflow on every database target.
+import { BuiltinWorkflows } from "@airworthy/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Schema } from "effect"
+import { checkWorkflow, TestDatabase } from "../src/index.js"
+
+// The finding data as the QMS stores it (see @airworthy/core BuiltinWorkflows.finding).
+const FindingData = Schema.Struct({
+  title: Schema.NonEmptyTrimmedString,
+  level: Schema.Literal("1", "2", "observation"),
+  requirement: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  dueAt: Schema.optional(Schema.String),
+  response: Schema.optional(Schema.String)
+})
+
+for (const target of await TestDatabase.targets({ sqliteFile: false })) {
+  const runs = target.dialect === "pg" ? 50 : 200
+  describe.skipIf(target.skip)(target.name, () => {
+    it.effect(
+      `the finding workflow keeps every invariant over ${runs} random runs`,
+      () =>
+        Effect.gen(function* () {
+          const outcome = yield* Effect.either(
+            checkWorkflow(BuiltinWorkflows.finding, {
+              runs,
+              maxCommands: 20,
+              database: target.layer,
+              recordType: { schema: FindingData }
+            })
+          )
+          if (Either.isLeft(outcome)) return assert.fail(outcome.left.message)
+          const report = outcome.right
+          assert.strictEqual(report.runs, runs)
+          // The runs get deep: responses are accepted and findings reach verification.
+          assert.isAbove(report.transitions.accept_response?.taken ?? 0, 0)
+          assert.isAbove(report.states.verification ?? 0, 0)
+          assert.isAbove(report.transitions.close?.refused ?? 0, 0)
+          if (runs >= 200) assert.isAbove(report.states.closed ?? 0, 0)
+        }),
+      { timeout: 120_000 }
+    )
+  })
+}
