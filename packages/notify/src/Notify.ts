@@ -20,10 +20,10 @@
 import { Actor, Errors, Ids } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Context, Effect, Either, Layer, Option, Schema } from "effect"
 import type * as EmailLog from "./EmailLog.js"
 import { fromRow, type Tables } from "./internal/store.js"
-import { decode } from "./internal/validation.js"
+import { cacheKey, decode, decoderEither } from "./internal/validation.js"
 import * as Template from "./Template.js"
 
 /**
@@ -42,6 +42,14 @@ export interface EnqueueInput<K extends string, P, I> {
   /** Do not send before this instant (ISO-8601); default: as soon as the transaction commits. */
   readonly notBefore?: string
 }
+
+/**
+ * One request of `enqueueMany`: any template, with its parameters.
+ * @since 0.2.0
+ * @category models
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each request has its own template and parameter types.
+export type AnyEnqueueInput = EnqueueInput<string, any, any>
 
 /**
  * One queued message.
@@ -88,6 +96,15 @@ export class Notify extends Context.Tag("@airworthy/notify/Notify")<
     readonly enqueue: <K extends string, P, I>(
       input: EnqueueInput<K, P, I>
     ) => Effect.Effect<Enqueued, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
+    /**
+     * Several notifications at once, with `enqueue`'s validation and semantics (the caller's
+     * transaction; nothing written when any request is bad, issue paths `requests.<index>.<field>`),
+     * rendered once per distinct template, parameters, recipient and record, and written with
+     * multi-row inserts. One `Enqueued` per request, in order.
+     */
+    readonly enqueueMany: (
+      requests: ReadonlyArray<AnyEnqueueInput>
+    ) => Effect.Effect<ReadonlyArray<Enqueued>, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
     readonly emailLog: (
       filter?: EmailLog.Filter
     ) => Effect.Effect<ReadonlyArray<EmailLog.Entry>, StorageError.StorageError, Actor.CurrentActor>
@@ -110,6 +127,111 @@ const NotBefore = Schema.String.pipe(
 )
 
 const domainPattern = /^[A-Za-z0-9.-]+$/
+
+// Columns of the multi-row inserts of `enqueueMany`, in VALUES order.
+const outboxColumns = [
+  "id",
+  "tenant_id",
+  "notification_id",
+  "template",
+  "to_address",
+  "to_name",
+  "subject",
+  "body_text",
+  "body_html",
+  "message_id",
+  "attempts",
+  "next_attempt_at",
+  "claimed_by",
+  "claimed_until",
+  "created_at",
+  "done_at"
+] as const
+const logColumns = [
+  "id",
+  "tenant_id",
+  "notification_id",
+  "recipient",
+  "recipient_name",
+  "subject",
+  "template",
+  "status",
+  "attempts",
+  "last_error",
+  "provider_message_id",
+  "message_id",
+  "record_type",
+  "record_id",
+  "queued_at",
+  "sent_at",
+  "last_attempt_at",
+  "next_attempt_at"
+] as const
+const outboxTypes = outboxColumns.map((c) => (c === "attempts" ? "int" : "text"))
+const logTypes = logColumns.map((c) => (c === "attempts" ? "int" : "text"))
+
+/** A PostgreSQL array literal (text form) of strings, numbers and NULLs. */
+const pgArray = (values: ReadonlyArray<string | number | null>): string => {
+  let out = "{"
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ","
+    const v = values[i]
+    if (v === null || v === undefined) out += "NULL"
+    else if (typeof v === "number") out += String(v)
+    else out += `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+  }
+  return `${out}}`
+}
+
+/** Bound parameters per statement: SQLite's default maximum is 32766, PostgreSQL's 65535. */
+const parameterLimit = { sqlite: 32_766, pg: 65_535 } as const
+/** Rows per statement, also bounded so a statement's text stays reasonable. */
+const maxRowsPerInsert = 2_000
+
+const insertSql = (dialect: Storage.Dialect, table: string, columns: ReadonlyArray<string>, rows: number): string => {
+  const tuples: Array<string> = []
+  let n = 0
+  for (let r = 0; r < rows; r++) {
+    const slots: Array<string> = []
+    for (let c = 0; c < columns.length; c++) slots.push(dialect === "pg" ? `$${++n}` : "?")
+    tuples.push(`(${slots.join(", ")})`)
+  }
+  return `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${tuples.join(", ")}`
+}
+
+/**
+ * One multi-row INSERT per chunk of rows, each chunk under the dialect's parameter limit. On
+ * PostgreSQL the rows go as one array per column (`INSERT ... SELECT * FROM unnest(...)`): a
+ * statement of a few parameters that the server parses once, whatever the row count.
+ */
+const insertMany = (
+  dialect: Storage.Dialect,
+  table: string,
+  columns: ReadonlyArray<string>,
+  types: ReadonlyArray<"text" | "int">,
+  rows: ReadonlyArray<ReadonlyArray<string | number | null>>
+) => {
+  if (dialect === "pg") {
+    const statement = `INSERT INTO ${table} (${columns.join(", ")}) SELECT * FROM unnest(${types
+      .map((t, i) => `$${i + 1}::${t}[]`)
+      .join(", ")})`
+    return Effect.forEach(
+      chunk(rows, 5_000),
+      (part) =>
+        Query.unsafe(
+          statement,
+          columns.map((_, c) => pgArray(part.map((r) => r[c] ?? null)))
+        ),
+      { discard: true }
+    )
+  }
+  const perStatement = Math.max(1, Math.min(maxRowsPerInsert, Math.floor(parameterLimit[dialect] / columns.length)))
+  return Effect.forEach(
+    chunk(rows, perStatement),
+    (part) => Query.unsafe(insertSql(dialect, table, columns, part.length), part.flat()),
+    { discard: true }
+  )
+}
 
 /**
  * Builds the service over the storage in context.
@@ -248,6 +370,174 @@ export const make = (
         })
       )
 
+    const decodeRecipients = decoderEither(Recipients, "recipients")
+    const decodeRecord = decoderEither(Template.RecordRef, "record")
+    const decodeNotBefore = decoderEither(NotBefore, "notBefore")
+    // Decoders per template Schema, built once.
+    const paramDecoders = new WeakMap<object, (input: unknown) => Either.Either<unknown, Array<Errors.FieldIssue>>>()
+    const paramsDecoder = (template: Template.Any) => {
+      let d = paramDecoders.get(template.schema)
+      if (d === undefined) {
+        d = decoderEither(template.schema, "params")
+        paramDecoders.set(template.schema, d)
+      }
+      return d
+    }
+
+    const enqueueMany = (requests: ReadonlyArray<AnyEnqueueInput>) =>
+      provided(
+        Effect.gen(function* () {
+          if (requests.length === 0) return [] as ReadonlyArray<Enqueued>
+          const actor = yield* Actor.CurrentActor
+          const { dialect } = yield* Storage.Storage
+          // Validate every request before writing anything; every problem is reported at once, its
+          // path prefixed with the request's index. Equal inputs are decoded once.
+          const decodedCache = new Map<unknown, Map<string, Either.Either<unknown, Array<Errors.FieldIssue>>>>()
+          const cachedDecode = (
+            kind: unknown,
+            decoder: (input: unknown) => Either.Either<unknown, Array<Errors.FieldIssue>>,
+            input: unknown
+          ) => {
+            const k = cacheKey(input)
+            if (k === undefined) return decoder(input)
+            let byKey = decodedCache.get(kind)
+            if (byKey === undefined) {
+              byKey = new Map()
+              decodedCache.set(kind, byKey)
+            }
+            let result = byKey.get(k)
+            if (result === undefined) {
+              result = decoder(input)
+              byKey.set(k, result)
+            }
+            return result
+          }
+          const issues: Array<Errors.FieldIssue> = []
+          const valid: Array<{
+            readonly input: AnyEnqueueInput
+            readonly params: unknown
+            readonly paramsKey: string | undefined
+            readonly recipients: ReadonlyArray<Template.Recipient>
+            readonly record: Template.RecordRef | undefined
+            readonly notBefore: string | undefined
+          }> = []
+          for (let i = 0; i < requests.length; i++) {
+            const input = requests[i]!
+            const results = [
+              cachedDecode(input.template.schema, paramsDecoder(input.template), input.params),
+              cachedDecode(Recipients, decodeRecipients, input.recipients),
+              input.record === undefined
+                ? Either.right(undefined)
+                : cachedDecode(Template.RecordRef, decodeRecord, input.record),
+              input.notBefore === undefined ? Either.right(undefined) : decodeNotBefore(input.notBefore)
+            ] as const
+            let ok = true
+            for (const r of results)
+              if (Either.isLeft(r)) {
+                ok = false
+                for (const issue of r.left) issues.push({ ...issue, path: `requests.${i}.${issue.path}` })
+              }
+            if (ok)
+              valid.push({
+                input,
+                params: (results[0] as Either.Right<unknown, unknown>).right,
+                paramsKey: cacheKey(input.params),
+                recipients: (results[1] as Either.Right<unknown, ReadonlyArray<Template.Recipient>>).right,
+                record: (results[2] as Either.Right<unknown, Template.RecordRef | undefined>).right,
+                notBefore: (results[3] as Either.Right<unknown, string | undefined>).right
+              })
+          }
+          if (issues.length > 0) return yield* Effect.fail(new Errors.ValidationFailed({ issues }))
+
+          const now = new Date(yield* Clock.currentTimeMillis).toISOString()
+          const outbox: Array<ReadonlyArray<string | number | null>> = []
+          const log: Array<ReadonlyArray<string | number | null>> = []
+          const results: Array<Enqueued> = []
+          // Rendered once per template, parameters, recipient and record.
+          const renderCache = new Map<Template.Any, Map<string, Template.Rendered>>()
+          for (const v of valid) {
+            const template = v.input.template
+            const due = v.notBefore === undefined ? now : new Date(v.notBefore).toISOString()
+            const seen = new Set<string>()
+            const unique = v.recipients.filter((r) => {
+              const key = r.email.toLowerCase()
+              if (seen.has(key)) return false
+              seen.add(key)
+              return true
+            })
+            const notificationId = yield* ids.next
+            const deliveries: Array<Delivery> = []
+            for (const recipient of unique) {
+              let message: Template.Rendered | undefined
+              const key =
+                v.paramsKey === undefined
+                  ? undefined
+                  : `${v.paramsKey}\u0000${cacheKey(recipient)}\u0000${cacheKey(v.record)}`
+              let byKey = renderCache.get(template)
+              if (byKey === undefined) {
+                byKey = new Map()
+                renderCache.set(template, byKey)
+              }
+              if (key !== undefined) message = byKey.get(key)
+              if (message === undefined) {
+                message = Template.renderDecoded(template, { params: v.params, recipient, record: v.record })
+                if (key !== undefined) byKey.set(key, message)
+              }
+              const id = yield* ids.next
+              const messageId = `<${id}@${domain}>`
+              const name = recipient.name ?? null
+              outbox.push([
+                id,
+                actor.tenantId,
+                notificationId,
+                template.kind,
+                recipient.email,
+                name,
+                message.subject,
+                message.text,
+                message.html,
+                messageId,
+                0,
+                due,
+                null,
+                null,
+                now,
+                null
+              ])
+              log.push([
+                id,
+                actor.tenantId,
+                notificationId,
+                recipient.email,
+                name,
+                message.subject,
+                template.kind,
+                "queued",
+                0,
+                null,
+                null,
+                messageId,
+                v.record?.type ?? null,
+                v.record?.id ?? null,
+                now,
+                null,
+                null,
+                due
+              ])
+              deliveries.push({ id, recipient: recipient.email, messageId })
+            }
+            results.push({ notificationId, template: template.kind, deliveries })
+          }
+          yield* inTransaction(
+            Effect.zipRight(
+              insertMany(dialect, "aw_notify_outbox", outboxColumns, outboxTypes, outbox),
+              insertMany(dialect, "aw_notify_email_log", logColumns, logTypes, log)
+            )
+          )
+          return results as ReadonlyArray<Enqueued>
+        })
+      )
+
     const emailLog = (filter: EmailLog.Filter = {}) =>
       provided(
         Effect.gen(function* () {
@@ -274,7 +564,7 @@ export const make = (
         })
       )
 
-    return { enqueue, emailLog }
+    return { enqueue, enqueueMany, emailLog }
   })
 
 /**
@@ -296,6 +586,27 @@ export const enqueue = <K extends string, P, I>(
   input: EnqueueInput<K, P, I>
 ): Effect.Effect<Enqueued, Errors.ValidationFailed | StorageError.StorageError, Notify | Actor.CurrentActor> =>
   Effect.flatMap(Notify, (s) => s.enqueue(input))
+
+/**
+ * Puts several notifications in the outbox at once (see the service's `enqueueMany`), in the
+ * current transaction (or its own), as the current actor.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const enqueueMany = (
+  requests: ReadonlyArray<AnyEnqueueInput>
+): Effect.Effect<
+  ReadonlyArray<Enqueued>,
+  Errors.ValidationFailed | StorageError.StorageError,
+  Notify | Actor.CurrentActor
+> => Effect.flatMap(Notify, (s) => s.enqueueMany(requests))
+
+/**
+ * A typed request for `enqueueMany`: checks the parameters against the template at compile time.
+ * @since 0.2.0
+ * @category constructors
+ */
+export const request = <K extends string, P, I>(input: EnqueueInput<K, P, I>): AnyEnqueueInput => input
 
 /**
  * Reads the email log of the actor's tenant: per record, per status, per notification.

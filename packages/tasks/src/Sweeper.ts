@@ -26,7 +26,7 @@ import { Query, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Clock, Duration, Effect, Fiber, Layer, Option, Schedule } from "effect"
 import { type Contact, Directory } from "./Directory.js"
-import { chunk, iso, type Tables, type TaskRow } from "./internal/tables.js"
+import { chunk, iso, pgArray, type Tables, type TaskRow } from "./internal/tables.js"
 import type * as Ladder from "./Ladder.js"
 import { TaskNotifier } from "./TaskNotifier.js"
 
@@ -275,12 +275,28 @@ export const runOnce = (
           for (const tenantId of tenantOrder) {
             const list = mineByTenant.get(tenantId)
             if (list === undefined) continue
-            // Raise levels lowest first, so a task that catches up on several steps ends at the highest.
+            // PostgreSQL: one UPDATE for the batch, each task raised to the highest level it reached
+            // (the task rows are already locked, so the statement adds no lock-order concern).
+            if (dialect === "pg") {
+              const highest = new Map<string, number>()
+              for (const p of list) {
+                const level = Number(p.step.level)
+                if (level > 0 && level > (highest.get(p.task.id) ?? 0)) highest.set(p.task.id, level)
+              }
+              if (highest.size > 0)
+                yield* Query.unsafe(
+                  `UPDATE aw_tasks t SET escalation_level = v.level, updated_at = $1
+FROM unnest($2::text[], $3::int[]) AS v(id, level)
+WHERE t.tenant_id = $4 AND t.id = v.id AND t.escalation_level < v.level`,
+                  [now, pgArray(Array.from(highest.keys())), pgArray(Array.from(highest.values())), tenantId]
+                )
+            }
+            // SQLite: raise levels lowest first, so a task that catches up on several steps ends at the highest.
             const byLevel = groupBy(list, (p) => String(Number(p.step.level)))
             for (const level of Array.from(byLevel.keys())
               .map(Number)
               .sort((a, b) => a - b)) {
-              if (level <= 0) continue
+              if (level <= 0 || dialect === "pg") continue
               const ids = Array.from(new Set(byLevel.get(String(level))!.map((p) => p.task.id)))
               for (const part of chunk(ids, 500))
                 yield* q.exec((db) =>
@@ -315,7 +331,7 @@ export const runOnce = (
                     severity: p.step.kind === "escalation" ? ("warning" as const) : ("info" as const)
                   }))
                 ),
-                notifier.notify(
+                (notifier.notifyBatch ?? notifier.notify)(
                   list.map((p) => ({
                     taskId: p.task.id,
                     title: p.task.title,

@@ -38,6 +38,13 @@ export interface Service {
   readonly notify: (
     notices: ReadonlyArray<Notice>
   ) => Effect.Effect<void, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
+  /**
+   * The same, as one write for the whole batch (the sweeper calls it once per claimed batch when
+   * the implementation has it, `notify` otherwise). All or nothing: a bad notice writes none.
+   */
+  readonly notifyBatch?: (
+    notices: ReadonlyArray<Notice>
+  ) => Effect.Effect<void, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
 }
 
 /**
@@ -90,26 +97,30 @@ export const escalated = Template.make(
   Params
 )
 
+const request = (n: Notice) =>
+  Notify.request({
+    template: n.stepKind === "escalation" ? escalated : reminder,
+    params: { taskId: n.taskId, title: n.title, kind: n.kind, step: n.step, level: n.level, dueAt: n.dueAt },
+    recipients: n.recipients.map((r) => ({ email: r.email, name: r.displayName, actorId: r.actorId })),
+    record: { type: "task", id: n.taskId }
+  })
+
 /**
- * Queues each notice through `Notify.enqueue` (one notification per step, one message per recipient).
+ * Queues each notice as one notification (one message per recipient): `notify` through
+ * `Notify.enqueue` per notice, `notifyBatch` through one `Notify.enqueueMany` (multi-row inserts).
+ * Notices without recipients are skipped.
  * @since 0.1.0
  * @category constructors
  */
 export const makeNotify: Effect.Effect<Service, never, Notify.Notify> = Effect.map(Notify.Notify, (notify) => ({
   notify: (notices) =>
-    Effect.forEach(
-      notices,
-      (n) =>
-        n.recipients.length === 0
-          ? Effect.void
-          : notify.enqueue({
-              template: n.stepKind === "escalation" ? escalated : reminder,
-              params: { taskId: n.taskId, title: n.title, kind: n.kind, step: n.step, level: n.level, dueAt: n.dueAt },
-              recipients: n.recipients.map((r) => ({ email: r.email, name: r.displayName, actorId: r.actorId })),
-              record: { type: "task", id: n.taskId }
-            }),
-      { discard: true }
-    )
+    Effect.forEach(notices, (n) => (n.recipients.length === 0 ? Effect.void : notify.enqueue(request(n))), {
+      discard: true
+    }),
+  notifyBatch: (notices) => {
+    const requests = notices.filter((n) => n.recipients.length > 0).map(request)
+    return requests.length === 0 ? Effect.void : Effect.asVoid(notify.enqueueMany(requests))
+  }
 }))
 
 /**

@@ -1,5 +1,5 @@
 import { Errors } from "@airworthy/core"
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 
 /** One issue per field: a union (e.g. a literal) reports one issue per member, merged here. */
 const merge = (issues: ReadonlyArray<Errors.FieldIssue>): Array<Errors.FieldIssue> => {
@@ -29,3 +29,38 @@ export const decode =
           })
       )
     )
+
+/** `decode` without an Effect per call: the decoder is built once, the result is an Either. */
+export const decoderEither = <A, I>(schema: Schema.Schema<A, I, never>, prefix: string) => {
+  const run = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "ignore" })
+  return (input: unknown): Either.Either<A, Array<Errors.FieldIssue>> =>
+    Either.mapLeft(run(input), (error) =>
+      merge(
+        ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+          path: [prefix, ...issue.path.map(String)].filter((p) => p.length > 0).join("."),
+          message: issue.message
+        }))
+      )
+    )
+}
+
+/**
+ * A cache key for a plain JSON-like value, or `undefined` when the value holds anything else
+ * (a Date, a class instance, a function...), which is then never cached.
+ */
+export const cacheKey = (value: unknown): string | undefined => {
+  let ok = true
+  const key = JSON.stringify(value, (_k, v: unknown) => {
+    if (v === undefined) return "\u0000u"
+    if (typeof v === "number") return Number.isFinite(v) ? v : `\u0000n${String(v)}`
+    if (typeof v === "string") return v.startsWith("\u0000") ? `\u0000s${v}` : v
+    if (v === null || typeof v === "boolean") return v
+    if (typeof v === "object") {
+      const proto = Object.getPrototypeOf(v)
+      if (Array.isArray(v) || proto === Object.prototype || proto === null) return v
+    }
+    ok = false
+    return null
+  })
+  return ok ? `${key}` : undefined
+}

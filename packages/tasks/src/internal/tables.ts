@@ -81,3 +81,7 @@ export const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyA
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
 }
+
+/** A PostgreSQL array literal (text form) of strings or numbers, for `$n::text[]` / `$n::int[]`. */
+export const pgArray = (values: ReadonlyArray<string | number>): string =>
+  `{${values.map((v) => (typeof v === "number" ? String(v) : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(",")}}`
