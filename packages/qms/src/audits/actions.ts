@@ -1,0 +1,86 @@
+/**
+ * Audit commands: plan an audit of a programme area (the area's responsible people are copied onto
+ * it and the team is checked for independence at once), record checklist results.
+ *
+ * @since 0.1.0
+ */
+import { Errors, Guard } from "@airworthy/core"
+import { type QmsRecord, Records } from "@airworthy/records"
+import { Effect, Schema } from "effect"
+import { type Command, decodeInput } from "../internal/support.js"
+import * as Audit from "./Audit.js"
+
+/**
+ * What `planAudit` takes.
+ * @since 0.1.0
+ * @category inputs
+ */
+export const PlanAuditInput = Schema.Struct({
+  areaId: Schema.String,
+  title: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(500))),
+  scope: Schema.optional(Schema.String.pipe(Schema.maxLength(4000))),
+  leadAuditorId: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)),
+  teamIds: Schema.optional(Schema.Array(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)))),
+  plannedAt: Schema.String,
+  checklist: Schema.optional(Schema.Array(Audit.ChecklistItem))
+})
+/** @since 0.1.0 @category inputs */
+export type PlanAuditInput = typeof PlanAuditInput.Encoded
+
+/**
+ * Plans an audit of an active programme area (`audit.plan`). A lead auditor or team member
+ * responsible for the area is refused here already (`GuardsFailed`, `auditor_independence`), not
+ * only when the audit starts.
+ * @since 0.1.0
+ * @category actions
+ */
+export const planAudit = (input: PlanAuditInput): Command<QmsRecord.QmsRecord> =>
+  Effect.gen(function* () {
+    const value = yield* decodeInput(PlanAuditInput)(input)
+    return yield* Records.transaction(
+      Effect.gen(function* () {
+        const area = yield* Records.get(value.areaId)
+        if (area.type !== "audit_area") return yield* new Errors.NotFound({ entity: "audit_area", id: value.areaId })
+        if (area.state !== "active") {
+          return yield* new Errors.ValidationFailed({
+            issues: [{ path: "areaId", message: `${area.ref} is retired from the programme` }]
+          })
+        }
+        const responsible = Guard.valueAt(area.data, "responsibleIds")
+        const data = {
+          title: value.title ?? `Audit of ${area.title}`,
+          areaId: area.id,
+          ...(value.scope === undefined ? {} : { scope: value.scope }),
+          areaResponsibleIds: Array.isArray(responsible) ? responsible : [],
+          leadAuditorId: value.leadAuditorId,
+          teamIds: value.teamIds ?? [],
+          plannedAt: value.plannedAt,
+          checklist: value.checklist ?? []
+        }
+        // The planner need not be independent, only the people who will audit.
+        const conflicts = Audit.independenceConflicts(data)
+        if (conflicts.length > 0) {
+          return yield* new Errors.GuardsFailed({
+            transition: "plan",
+            unmet: conflicts.map((who) => ({
+              guard: Audit.independentOfArea.name,
+              ...Audit.independenceMessage(who)
+            })) as [Errors.UnmetRequirement, ...Array<Errors.UnmetRequirement>]
+          })
+        }
+        const audit = yield* Records.create({ type: "internal_audit", data, ownerId: value.leadAuditorId })
+        yield* Records.link({ from: audit.id, to: area.id, kind: "audits_area" })
+        return audit
+      })
+    )
+  })
+
+/**
+ * Records checklist results while the audit is in progress (the whole checklist, as it now stands).
+ * @since 0.1.0
+ * @category actions
+ */
+export const recordChecklist = (
+  auditId: string,
+  checklist: ReadonlyArray<typeof Audit.ChecklistItem.Encoded>
+): Command<QmsRecord.QmsRecord> => Records.update({ id: auditId, data: { checklist } })

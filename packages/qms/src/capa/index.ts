@@ -1,0 +1,8 @@
+/**
+ * CAPA: schema, workflow, actions, rules and queries.
+ * @since 0.1.0
+ */
+export * from "./actions.js"
+export * from "./Capa.js"
+export * from "./queries.js"
+export * as rules from "./rules.js"

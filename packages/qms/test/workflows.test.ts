@@ -1,0 +1,38 @@
+// Every QMS workflow keeps its promises under random command sequences (checkWorkflow, SQLite in memory).
+import { checkWorkflow } from "@airworthy/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import { Audits, Capa, Findings, Programme } from "../src/index.js"
+
+const cases = [
+  { name: "internal audit", wf: Audits.workflow, recordType: { name: "internal_audit", schema: Audits.AuditData } },
+  { name: "finding", wf: Findings.workflow, recordType: { name: "finding", schema: Findings.FindingData } },
+  { name: "CAPA", wf: Capa.workflow, recordType: { name: "capa", schema: Capa.CapaData } },
+  { name: "programme area", wf: Programme.workflow, recordType: { name: "audit_area", schema: Programme.AreaData } }
+] as const
+
+describe("checkWorkflow", () => {
+  for (const c of cases) {
+    it.effect(
+      `the ${c.name} workflow keeps every invariant over 40 random runs`,
+      () =>
+        Effect.gen(function* () {
+          const outcome = yield* Effect.either(
+            checkWorkflow(c.wf, {
+              runs: 40,
+              maxCommands: 14,
+              recordType: c.recordType as never,
+              verifyChain: "end-of-run"
+            })
+          )
+          if (Either.isLeft(outcome)) return assert.fail(outcome.left.message)
+          assert.strictEqual(outcome.right.runs, 40)
+          assert.isAbove(
+            Object.values(outcome.right.transitions).reduce((n, t) => n + t.taken, 0),
+            0
+          )
+        }),
+      { timeout: 120_000 }
+    )
+  }
+})

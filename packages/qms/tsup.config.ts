@@ -1,0 +1,12 @@
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm"],
+  // composite project settings confuse the declaration bundler; the bundle needs none of them.
+  dts: { compilerOptions: { composite: false, incremental: false, declarationMap: false } },
+  clean: true,
+  sourcemap: true,
+  target: "node20",
+  tsconfig: "tsconfig.src.json"
+})
