@@ -183,6 +183,66 @@ export type AppendInput = typeof AppendInput.Type
 /** @since 0.1.0 @category models */
 export type AppendInputEncoded = typeof AppendInput.Encoded
 
+const actionPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
+const recordTypePattern = /^[a-z][a-z0-9_-]*$/
+const severities: ReadonlySet<unknown> = new Set(Severity.literals)
+const sources: ReadonlySet<unknown> = new Set(Actor.Source.literals)
+const shortId = (u: unknown): u is string => typeof u === "string" && u.length > 0 && u.length <= 128 && u === u.trim()
+const appendKeys: ReadonlySet<string> = new Set([
+  "action",
+  "recordType",
+  "recordId",
+  "before",
+  "after",
+  "reason",
+  "correlationId",
+  "severity",
+  "source"
+])
+
+/**
+ * The hot path of `AppendInput` decoding: the same checks and the same result as
+ * `Schema.decodeUnknown(AppendInput)` for valid input, without Schema's machinery. `undefined`
+ * means "not decided here": the caller decodes with the Schema, which also reports the issues.
+ * @since 0.1.0
+ * @category schemas
+ * @internal
+ */
+export const decodeAppendInputFast = (u: unknown): AppendInput | undefined => {
+  if (u === null || typeof u !== "object" || Array.isArray(u) || !isPlainObject(u)) return undefined
+  const r = u as Record<string, unknown>
+  for (const key in r) {
+    // Present-but-undefined optional members and unusual keys take the Schema path.
+    if (appendKeys.has(key) && r[key] === undefined) return undefined
+  }
+  const { action, recordType, recordId, reason, correlationId, severity, source } = r
+  if (typeof action !== "string" || action.length > 128 || !actionPattern.test(action)) return undefined
+  if (typeof recordType !== "string" || recordType.length > 64 || !recordTypePattern.test(recordType)) return undefined
+  if (!shortId(recordId)) return undefined
+  if (reason !== undefined && (typeof reason !== "string" || reason.length > 4000)) return undefined
+  if (correlationId !== undefined && !shortId(correlationId)) return undefined
+  if (severity !== undefined && !severities.has(severity)) return undefined
+  if (source !== undefined && !sources.has(source)) return undefined
+  const out: {
+    -readonly [K in keyof AppendInput]: AppendInput[K]
+  } = { action, recordType, recordId }
+  if (Object.hasOwn(r, "before")) {
+    const before = normalise(r.before)
+    if (!before.ok) return undefined
+    out.before = before.value
+  }
+  if (Object.hasOwn(r, "after")) {
+    const after = normalise(r.after)
+    if (!after.ok) return undefined
+    out.after = after.value
+  }
+  if (reason !== undefined) out.reason = reason as string
+  if (correlationId !== undefined) out.correlationId = correlationId
+  if (severity !== undefined) out.severity = severity as Severity
+  if (source !== undefined) out.source = source as Actor.Source
+  return out
+}
+
 /**
  * One changed field. `path` joins object keys with dots (`reporter.email`); arrays compare whole.
  * A field declared sensitive carries `sensitive: true` and no values (they are in before/after, where

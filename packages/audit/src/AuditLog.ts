@@ -17,7 +17,20 @@ import type { KeyObject } from "node:crypto"
 import { Actor, Errors, Ids } from "@airworthy/core"
 import { Query, Storage, StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
-import { Chunk, Clock, Context, Effect, Layer, Metric, Option, ParseResult, Redacted, Schema, Stream } from "effect"
+import {
+  Chunk,
+  Clock,
+  Context,
+  Effect,
+  Fiber,
+  Layer,
+  Metric,
+  Option,
+  ParseResult,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
 import { CursorExpired, type Fault, IntegrityViolation } from "./AuditError.js"
 import {
   type AppendInput,
@@ -25,6 +38,7 @@ import {
   AppendInput as AppendInputSchema,
   type AuditEvent,
   type DiffEntry,
+  decodeAppendInputFast,
   type Envelope,
   genesisHash,
   type Json,
@@ -394,7 +408,13 @@ const decodeOrFail =
       : Effect.fail(new Errors.ValidationFailed({ issues: issuesOf(r.left, prefix) }))
   }
 
-const decodeAppend = decodeOrFail(AppendInputSchema)
+const decodeAppendSchema = decodeOrFail(AppendInputSchema)
+// Valid input (the common case) is checked by hand; anything else goes through the Schema, which
+// decides and names every bad field path.
+const decodeAppend = (input: unknown, prefix = ""): Effect.Effect<AppendInput, Errors.ValidationFailed> => {
+  const fast = decodeAppendInputFast(input)
+  return fast !== undefined ? Effect.succeed(fast) : decodeAppendSchema(input, prefix)
+}
 const decodeFilter = decodeOrFail(QueryFilter)
 const decodeErase = decodeOrFail(EraseRequest)
 const decodeHold = decodeOrFail(LegalHoldRequest)
@@ -596,11 +616,27 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
           yield* run(Store.appendPg(sealed.length, sensitiveRows), params)
           return
         }
-        for (let i = 0; i < sealed.length; i += Store.batchRows) {
-          const chunk = sealed.slice(i, i + Store.batchRows)
-          const params: Array<unknown> = []
-          for (const s of chunk) params.push(...eventParams(s.row))
-          yield* run(Store.insertEvents(dialect, chunk.length), params)
+        const perInsert = Store.bulkEventRows(dialect)
+        for (let i = 0; i < sealed.length; i += perInsert) {
+          const end = Math.min(sealed.length, i + perInsert)
+          const params: Array<unknown> = new Array((end - i) * 12)
+          let p = 0
+          for (let k = i; k < end; k++) {
+            const r = sealed[k]!.row
+            params[p++] = r.tenant_id
+            params[p++] = r.sequence
+            params[p++] = r.id
+            params[p++] = r.occurred_at
+            params[p++] = r.actor_id
+            params[p++] = r.action
+            params[p++] = r.record_type
+            params[p++] = r.record_id
+            params[p++] = r.severity
+            params[p++] = r.correlation_id
+            params[p++] = r.envelope
+            params[p++] = r.hash
+          }
+          yield* run(Store.insertEvents(dialect, end - i), params)
         }
         const width = 5
         for (let i = 0; i < sensitiveRows; i += Store.batchRows) {
@@ -1018,22 +1054,28 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
           dialect === "pg"
             ? `SELECT ${Store.eventSelect} FROM aw_audit_events WHERE tenant_id = $1 AND sequence >= $2 AND sequence <= $3 ORDER BY sequence LIMIT ${verifyPage}`
             : `SELECT ${Store.eventSelect} FROM aw_audit_events WHERE tenant_id = ? AND sequence >= ? AND sequence <= ? ORDER BY sequence LIMIT ${verifyPage}`
-        let cursor = from
+        const readPage = (cursor: number) => run<Record<string, unknown>>(pageSql, [tenantId, cursor, to])
+        let rows = yield* readPage(from)
         for (;;) {
-          const rows = yield* run<Record<string, unknown>>(pageSql, [tenantId, cursor, to])
+          // The next page is read while this one is checked (PostgreSQL reads overlap the hashing).
+          const next =
+            rows.length < verifyPage
+              ? undefined
+              : yield* Effect.fork(readPage(Store.toInt(rows[rows.length - 1]!.sequence) + 1))
           for (const r of rows) {
             // Rows are fresh objects from the driver: converting the sequence in place saves a copy.
             r.sequence = Store.toInt(r.sequence)
             const bad = chain.push(r as unknown as EventRow)
             if (bad !== undefined) {
+              if (next !== undefined) yield* Fiber.interrupt(next)
               faults.push(bad)
               return done(0, chain.events, hashes)
             }
           }
-          if (rows.length < verifyPage) break
-          cursor = Store.toInt(rows[rows.length - 1]!.sequence) + 1
+          if (next === undefined) break
+          rows = yield* Fiber.join(next)
         }
-        hashes.push(...chain.hashes)
+        for (const h of chain.hashes) hashes.push(h)
         const last = chain.next - 1
         const finished = chain.finish(full)
         if (finished !== undefined) faults.push(finished)

@@ -47,11 +47,28 @@ const loneSurrogate = /\p{Cs}/u
 
 const pointerToken = (key: string): string => key.replace(/~/g, "~0").replace(/\//g, "~1")
 
-// Plain code-unit comparison; deliberately not localeCompare, which is locale- and ICU-dependent.
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+// The JSON Pointer of the value being serialised is kept as a stack of unescaped tokens and only
+// joined when a value is rejected (building it for every member was most of the cost).
+const pointer = (tokens: ReadonlyArray<string>): string => {
+  let out = ""
+  for (const t of tokens) out += `/${pointerToken(t)}`
+  return out
+}
 
-const serializeString = (s: string, path: string): string => {
-  if (loneSurrogate.test(s)) throw new CanonicalJsonError({ reason: "lone_surrogate", path })
+const fail = (reason: CanonicalJsonErrorReason, tokens: ReadonlyArray<string>): never => {
+  throw new CanonicalJsonError({ reason, path: pointer(tokens) })
+}
+
+const serializeString = (s: string, tokens: ReadonlyArray<string>): string => {
+  // Fast path: nothing to escape and no surrogates, so JSON.stringify would only add the quotes.
+  let i = 0
+  const n = s.length
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) break
+  }
+  if (i === n) return `"${s}"`
+  if (loneSurrogate.test(s)) fail("lone_surrogate", tokens)
   return JSON.stringify(s)
 }
 
@@ -69,65 +86,103 @@ const isLossyObject = (value: object): boolean =>
   value instanceof Promise ||
   value instanceof RegExp
 
-const serialize = (value: unknown, key: string, path: string, ancestors: Set<object>): string => {
-  // toJSON first, exactly like JSON.stringify (Date and friends serialise through it).
-  if (value !== null && typeof value === "object" && hasToJSON(value)) {
-    if (ancestors.has(value)) throw new CanonicalJsonError({ reason: "cycle", path })
-    ancestors.add(value)
-    try {
-      return serialize(value.toJSON(key), key, path, ancestors)
-    } finally {
-      ancestors.delete(value)
-    }
-  }
+// Sorted member names per key list: objects of one shape (the envelope, repeated before/after
+// values) share a sort. Keyed by the names joined with U+0000; since a name may itself contain
+// U+0000, a hit is only used after checking it names exactly the object's own keys. Bounded so odd
+// inputs cannot grow it forever.
+const sortedKeysCache = new Map<string, ReadonlyArray<string>>()
+const sortedKeysCacheLimit = 1024
+
+// `names` are distinct, so as many of them as the object has keys, all its own, are exactly its keys.
+const sameKeys = (names: ReadonlyArray<string>, count: number, record: object): boolean => {
+  if (names.length !== count) return false
+  for (let i = 0; i < count; i++) if (!Object.hasOwn(record, names[i]!)) return false
+  return true
+}
+
+const sortedKeys = (record: object): ReadonlyArray<string> => {
+  const keys = Object.keys(record)
+  if (keys.length < 2) return keys
+  const id = keys.join("\u0000")
+  const hit = sortedKeysCache.get(id)
+  if (hit !== undefined && sameKeys(hit, keys.length, record)) return hit
+  // Default sort compares UTF-16 code units; deliberately not localeCompare (locale- and ICU-dependent).
+  keys.sort()
+  if (sortedKeysCache.size < sortedKeysCacheLimit) sortedKeysCache.set(id, keys)
+  return keys
+}
+
+const serialize = (value: unknown, key: string, tokens: Array<string>, ancestors: Array<object>): string => {
   switch (typeof value) {
     case "string":
-      return serializeString(value, path)
+      return serializeString(value, tokens)
     case "number":
-      if (!Number.isFinite(value)) throw new CanonicalJsonError({ reason: "non_finite_number", path })
+      if (!Number.isFinite(value)) fail("non_finite_number", tokens)
       // ECMAScript Number::toString is the RFC 8785 number format; it also maps -0 to "0".
-      return JSON.stringify(value)
+      return String(value)
     case "boolean":
       return value ? "true" : "false"
     case "bigint":
-      throw new CanonicalJsonError({ reason: "bigint", path })
+      return fail("bigint", tokens)
     case "function":
-      throw new CanonicalJsonError({ reason: "function", path })
+      return fail("function", tokens)
     case "symbol":
-      throw new CanonicalJsonError({ reason: "symbol", path })
+      return fail("symbol", tokens)
     case "undefined":
-      throw new CanonicalJsonError({ reason: "undefined", path })
+      return fail("undefined", tokens)
   }
   if (value === null) return "null"
   const obj = value as object
-  // Boxed primitives unwrap as in JSON.stringify.
-  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) {
-    return serialize(obj.valueOf(), key, path, ancestors)
+  // toJSON first, exactly like JSON.stringify (Date and friends serialise through it).
+  if (hasToJSON(obj)) {
+    if (ancestors.includes(obj)) fail("cycle", tokens)
+    ancestors.push(obj)
+    try {
+      return serialize(obj.toJSON(key), key, tokens, ancestors)
+    } finally {
+      ancestors.pop()
+    }
   }
-  if (ancestors.has(obj)) throw new CanonicalJsonError({ reason: "cycle", path })
-  if (isLossyObject(obj)) throw new CanonicalJsonError({ reason: "unsupported_object", path })
-  ancestors.add(obj)
+  // Plain objects and arrays (nearly everything) are neither boxed primitives nor lossy objects.
+  const proto = Object.getPrototypeOf(obj)
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+    // Boxed primitives unwrap as in JSON.stringify.
+    if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) {
+      return serialize(obj.valueOf(), key, tokens, ancestors)
+    }
+    if (ancestors.includes(obj)) fail("cycle", tokens)
+    if (isLossyObject(obj)) fail("unsupported_object", tokens)
+  } else if (ancestors.includes(obj)) fail("cycle", tokens)
+  ancestors.push(obj)
   try {
     if (Array.isArray(obj)) {
-      const parts: Array<string> = []
+      let out = "["
       for (let i = 0; i < obj.length; i++) {
-        parts.push(serialize(obj[i], String(i), `${path}/${i}`, ancestors))
+        const index = String(i)
+        tokens.push(index)
+        out += i === 0 ? serialize(obj[i], index, tokens, ancestors) : `,${serialize(obj[i], index, tokens, ancestors)}`
+        tokens.pop()
       }
-      return `[${parts.join(",")}]`
+      return `${out}]`
     }
     const record = obj as Record<string, unknown>
-    const keys = Object.keys(record).sort(byCodeUnits)
-    const parts: Array<string> = []
-    for (const k of keys) {
+    const keys = sortedKeys(record)
+    let out = "{"
+    let first = true
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
       const member = record[k]
       // Absent and undefined members are the same thing in JSON.
       if (member === undefined) continue
-      const memberPath = `${path}/${pointerToken(k)}`
-      parts.push(`${serializeString(k, memberPath)}:${serialize(member, k, memberPath, ancestors)}`)
+      tokens.push(k)
+      const text = `${serializeString(k, tokens)}:${serialize(member, k, tokens, ancestors)}`
+      tokens.pop()
+      out += first ? text : `,${text}`
+      first = false
     }
-    return `{${parts.join(",")}}`
+    return `${out}}`
   } finally {
-    ancestors.delete(obj)
+    ancestors.pop()
   }
 }
 
@@ -141,7 +196,7 @@ const serialize = (value: unknown, key: string, path: string, ancestors: Set<obj
  * @since 0.1.0
  * @category encoding
  */
-export const canonicalize = (value: unknown): string => serialize(value, "", "", new Set())
+export const canonicalize = (value: unknown): string => serialize(value, "", [], [])
 
 const encoder = new TextEncoder()
 

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
+import * as crypto from "node:crypto"
 import { Schema } from "effect"
 
 /**
@@ -29,8 +29,15 @@ export const hashSize = 32
 const LEAF_PREFIX = new Uint8Array([0x00])
 const NODE_PREFIX = new Uint8Array([0x01])
 
+// Node >= 20.12: one-shot hashing of the common 33- and 65-byte inputs from preallocated buffers
+// (filled and hashed synchronously, so never shared between two calls).
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "buffer") => Buffer }).hash
+const leafInput = new Uint8Array(1 + hashSize)
+const nodeInput = new Uint8Array(1 + 2 * hashSize)
+nodeInput[0] = 0x01
+
 const digest = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const h = createHash("sha256")
+  const h = crypto.createHash("sha256")
   for (const p of parts) h.update(p)
   // Copy out of the Buffer pool so callers get a standalone 32-byte array.
   return new Uint8Array(h.digest())
@@ -41,14 +48,25 @@ const digest = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
  * @since 0.1.0
  * @category hashing
  */
-export const leafHash = (data: Uint8Array): Uint8Array => digest(LEAF_PREFIX, data)
+export const leafHash = (data: Uint8Array): Uint8Array => {
+  if (oneShot === undefined || data.length !== hashSize) return digest(LEAF_PREFIX, data)
+  leafInput.set(data, 1)
+  return new Uint8Array(oneShot("sha256", leafInput, "buffer"))
+}
 
 /**
  * RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right).
  * @since 0.1.0
  * @category hashing
  */
-export const nodeHash = (left: Uint8Array, right: Uint8Array): Uint8Array => digest(NODE_PREFIX, left, right)
+export const nodeHash = (left: Uint8Array, right: Uint8Array): Uint8Array => {
+  if (oneShot === undefined || left.length !== hashSize || right.length !== hashSize) {
+    return digest(NODE_PREFIX, left, right)
+  }
+  nodeInput.set(left, 1)
+  nodeInput.set(right, 1 + hashSize)
+  return new Uint8Array(oneShot("sha256", nodeInput, "buffer"))
+}
 
 /**
  * The root of the empty tree: SHA-256 of the empty string (RFC 6962 MTH({})).

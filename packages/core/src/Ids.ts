@@ -84,10 +84,15 @@ export class Ids extends Context.Tag("@airworthy/core/Ids")<
   }
 >() {}
 
+const byteHex: ReadonlyArray<string> = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"))
+
 const hex = (bytes: Uint8Array): string => {
   let out = ""
-  for (const b of bytes) out += b.toString(16).padStart(2, "0")
-  return `${out.slice(0, 8)}-${out.slice(8, 12)}-${out.slice(12, 16)}-${out.slice(16, 20)}-${out.slice(20)}`
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-"
+    out += byteHex[bytes[i]!]!
+  }
+  return out
 }
 
 /**
@@ -145,14 +150,30 @@ export const make = (randomBytes: (n: number) => Uint8Array): Ids["Type"] => {
   return { next: Effect.map(Clock.currentTimeMillis, generate) }
 }
 
+// Cryptographic random bytes handed out from a pool refilled `size` bytes at a time: one
+// getRandomValues call per few hundred ids instead of two per id. Each byte is handed out once;
+// the caller reads the view before asking for more.
+const pooledRandom = (size: number) => {
+  const pool = new Uint8Array(size)
+  let offset = size
+  return (n: number): Uint8Array => {
+    if (n > size) return globalThis.crypto.getRandomValues(new Uint8Array(n))
+    if (offset + n > size) {
+      globalThis.crypto.getRandomValues(pool)
+      offset = 0
+    }
+    const out = pool.subarray(offset, offset + n)
+    offset += n
+    return out
+  }
+}
+
 /**
  * UUIDv7 with cryptographic randomness.
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Ids> = Layer.sync(Ids, () =>
-  make((n) => globalThis.crypto.getRandomValues(new Uint8Array(n)))
-)
+export const layer: Layer.Layer<Ids> = Layer.sync(Ids, () => make(pooledRandom(4096)))
 
 /**
  * Deterministic ids for tests: the same seed and clock give the same ids, run after run.

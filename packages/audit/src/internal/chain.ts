@@ -1,5 +1,5 @@
 // Sealing events into the hash chain, and the streaming chain verifier. Pure: no database.
-import { createHash } from "node:crypto"
+import * as crypto from "node:crypto"
 import type { Actor } from "@airworthy/core"
 import type { Fault } from "../AuditError.js"
 import type { AppendInput, Envelope, Json } from "../AuditEvent.js"
@@ -7,7 +7,13 @@ import { diff, genesisHash } from "../AuditEvent.js"
 import * as CanonicalJson from "../CanonicalJson.js"
 import * as Sensitive from "../Sensitive.js"
 
-export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
+// Node >= 20.12 has the one-shot `crypto.hash` (no Hash object per call); older versions use createHash.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash
+
+export const sha256Hex: (text: string) => string =
+  typeof oneShot === "function"
+    ? (text) => oneShot("sha256", text, "hex")
+    : (text) => crypto.createHash("sha256").update(text, "utf8").digest("hex")
 
 export const eventColumns = [
   "tenant_id",
