@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import type { KeyObject } from "node:crypto"
-import { Actor, Errors, Ids } from "@airworthy/core"
+import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import {
@@ -91,11 +91,15 @@ export interface Config {
   readonly retention?: Retention.Config
   /** Default `enforce`. */
   readonly masking?: MaskingMode
-  /** Holds `audit_trail.read_sensitive`? Default: the actor has role `quality_manager` or `admin`. */
+  /**
+   * Holds `audit_trail.read_sensitive`? Default: the host's `Policy` when one is in context, else the
+   * actor has role `quality_manager` or `admin`.
+   */
   readonly canReadSensitive?: (actor: Actor.Actor) => boolean
   /**
-   * May erase values, place or release legal holds and purge? Default: role `quality_manager` or
-   * `admin`, or a system/sweeper actor.
+   * May erase values, place or release legal holds and purge? Default: a system/sweeper actor, or the
+   * host's `Policy` (`audit_trail.erase`, `audit_trail.purge`, ...) when one is in context, else role
+   * `quality_manager` or `admin`.
    */
   readonly canAdminister?: (actor: Actor.Actor) => boolean
 }
@@ -543,8 +547,21 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       [key.keyId]: key.publicKey
     }
     const masking = config.masking ?? "enforce"
-    const canReadSensitive = config.canReadSensitive ?? defaultCanReadSensitive
-    const canAdminister = config.canAdminister ?? defaultCanAdminister
+    // With the host's Policy in context, its permissions decide; without one, the role defaults do.
+    const policy = yield* Effect.serviceOption(Policy.Policy)
+    const canReadSensitive =
+      config.canReadSensitive ??
+      Option.match(policy, {
+        onNone: () => defaultCanReadSensitive,
+        onSome: (rules) => (actor: Actor.Actor) => rules.can(actor, "audit_trail.read_sensitive")
+      })
+    const canAdminister = (actor: Actor.Actor, permission: string): boolean =>
+      config.canAdminister !== undefined
+        ? config.canAdminister(actor)
+        : Option.match(policy, {
+            onNone: () => defaultCanAdminister(actor),
+            onSome: (rules) => rules.can(actor, permission) || actor.source === "system" || actor.source === "sweeper"
+          })
 
     const context = yield* Effect.context<Storage.Storage | SqlClient.SqlClient | Ids.Ids>()
     const { dialect } = Context.get(context, Storage.Storage)
@@ -1332,7 +1349,9 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     // ------------------------------------------------------------------ erasure and holds
 
     const requireAdmin = (actor: Actor.Actor, permission: string) =>
-      canAdminister(actor) ? Effect.void : Effect.fail(new Errors.Forbidden({ missing_permission: permission }))
+      canAdminister(actor, permission)
+        ? Effect.void
+        : Effect.fail(new Errors.Forbidden({ missing_permission: permission }))
 
     // Events the log writes about itself are built here; one failing its Schema is a bug, not input.
     const systemAppend = (actor: Actor.Actor, input: AppendInput) =>

@@ -1,5 +1,5 @@
 // The audit log suite, written once; AuditLog.test.ts runs it on every database in TestDatabase.targets().
-import { Actor, Errors, Ids } from "@airworthy/core"
+import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, StorageError } from "@airworthy/storage"
 import { TestDatabase } from "@airworthy/testing"
 import { assert, type it as vitestIt } from "@effect/vitest"
@@ -503,6 +503,24 @@ export const auditSuite = (it: It, target: TestDatabase.Target) => {
         )
         assert.strictEqual(
           Sensitive.get((yield* read(actor(tenant, ["dpo"]), strict)).after, "reporter.email"),
+          "ann@example.com"
+        )
+        // With the host's Policy in context, the audit_trail.read_sensitive permission decides.
+        const governed = yield* AuditLog.make(baseConfig).pipe(
+          Effect.provide(
+            Policy.layer({
+              roles: { dpo: ["audit_trail.read_sensitive"] },
+              revoke: { quality_manager: ["audit_trail.read_sensitive"] }
+            })
+          )
+        )
+        assert.strictEqual(
+          (Sensitive.get((yield* read(actor(tenant), governed)).after, "reporter.email") as { $status?: string })
+            .$status,
+          "masked"
+        )
+        assert.strictEqual(
+          Sensitive.get((yield* read(actor(tenant, ["dpo"]), governed)).after, "reporter.email"),
           "ann@example.com"
         )
         assert.isTrue((yield* AuditLog.verify(tenant)).ok)

@@ -69,6 +69,7 @@ export const catalogue: { readonly [permission: string]: string } = {
   "audit_trail.verify": "Verify the integrity of the audit trail",
   "audit_trail.erase": "Erase personal data from the audit trail (lawful erasure)",
   "audit_trail.purge": "Purge audit trail entries past their retention period",
+  "audit_trail.legal_hold": "Place or release a legal hold on a record's audit trail",
 
   "record.read": "See any QMS record",
   "record.comment": "Comment on a record",
@@ -102,7 +103,8 @@ export const defaultRoles: { readonly [role: string]: ReadonlyArray<Permission> 
     "record.*",
     "audit_trail.read",
     "audit_trail.read_sensitive",
-    "audit_trail.verify"
+    "audit_trail.verify",
+    "audit_trail.legal_hold"
   ],
   auditor: [
     ...readOnly,
