@@ -13,13 +13,13 @@
  * @since 0.1.0
  */
 import { AuditLog, TreeHead } from "@airworthy/audit"
-import { Actor } from "@airworthy/core"
+import { Actor, Errors } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
-import { type QmsRecord, Records } from "@airworthy/records"
+import { type QmsRecord, Records, SignerVerification } from "@airworthy/records"
 import { Storage, type StorageError } from "@airworthy/storage"
 import { Directory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
-import { Cause, type Effect, Exit, Layer, ManagedRuntime, type Redacted } from "effect"
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted } from "effect"
 import * as AuditActions from "./audits/actions.js"
 import * as CapaActions from "./capa/actions.js"
 import * as CapaQueries from "./capa/queries.js"
@@ -54,7 +54,39 @@ export interface Options {
   readonly directory?: Directory.Service
   /** When given, a background dispatcher sends queued emails through it. */
   readonly transport?: Transport.Service
+  /**
+   * Re-authenticates the signer of an electronic signature (21 CFR Part 11: password or PIN re-entry).
+   * Resolve `true` to accept; `false` or a rejection refuses the signature with `Unauthenticated`.
+   * Without it every signature of an authenticated actor is accepted.
+   */
+  readonly verifySigner?: (request: {
+    readonly tenantId: string
+    readonly actorId: string
+    readonly meaning: string
+    readonly recordId: string
+    readonly credential: string | undefined
+  }) => Promise<boolean>
 }
+
+const signerLayer = (verify: NonNullable<Options["verifySigner"]>) =>
+  SignerVerification.layer((request) =>
+    Effect.tryPromise(() =>
+      verify({
+        tenantId: request.actor.tenantId,
+        actorId: request.actor.actorId,
+        meaning: request.meaning,
+        recordId: request.recordId,
+        credential: request.credential === undefined ? undefined : Redacted.value(request.credential)
+      })
+    ).pipe(
+      Effect.orElseSucceed(() => false),
+      Effect.flatMap((ok) =>
+        ok
+          ? Effect.void
+          : Effect.fail(new Errors.Unauthenticated({ detail: "The signer could not be re-authenticated" }))
+      )
+    )
+  )
 
 /**
  * The acting user: an `Actor` or its plain fields (the trace id defaults to `createQms`).
@@ -119,7 +151,8 @@ export const createQms = async (options: Options) => {
     signingKey: options.signingKey ?? TreeHead.generateKey(),
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(options.tasks === undefined ? {} : { tasks: options.tasks }),
-    ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) })
+    ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) }),
+    ...(options.verifySigner === undefined ? {} : { signer: signerLayer(options.verifySigner) })
   }).pipe(Layer.provideMerge(databaseLayer(options.database)))
   const dispatcher =
     options.transport === undefined
