@@ -1,12 +1,1 @@
-import { defineConfig } from "tsup"
-
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  // composite project settings confuse the declaration bundler; the bundle needs none of them.
-  dts: { compilerOptions: { composite: false, incremental: false, declarationMap: false } },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  tsconfig: "tsconfig.src.json"
-})
+export { default } from "../../tsup.shared.js"

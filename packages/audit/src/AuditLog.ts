@@ -17,20 +17,7 @@ import type { KeyObject } from "node:crypto"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
-import {
-  Chunk,
-  Clock,
-  Context,
-  Effect,
-  Fiber,
-  Layer,
-  Metric,
-  Option,
-  ParseResult,
-  Redacted,
-  Schema,
-  Stream
-} from "effect"
+import { Chunk, Clock, Context, Effect, Fiber, Layer, Metric, Option, Redacted, Schema, Stream } from "effect"
 import { CursorExpired, type Fault, IntegrityViolation } from "./AuditError.js"
 import {
   type AppendInput,
@@ -391,25 +378,11 @@ export const asSystem =
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
-// One issue per field: a union (e.g. a literal) reports each alternative; they are joined.
-const issuesOf = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<Errors.FieldIssue> => {
-  const byPath = new Map<string, Array<string>>()
-  for (const i of ParseResult.ArrayFormatter.formatErrorSync(error)) {
-    const path = [prefix, ...i.path.map(String)].filter((s) => s !== "").join(".")
-    const messages = byPath.get(path) ?? []
-    if (!messages.includes(i.message)) messages.push(i.message)
-    byPath.set(path, messages)
-  }
-  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(" | ") }))
-}
-
 const decodeOrFail =
   <A, I>(schema: Schema.Schema<A, I>) =>
   (input: unknown, prefix = ""): Effect.Effect<A, Errors.ValidationFailed> => {
     const r = Schema.decodeUnknownEither(schema, { errors: "all" })(input)
-    return r._tag === "Right"
-      ? Effect.succeed(r.right)
-      : Effect.fail(new Errors.ValidationFailed({ issues: issuesOf(r.left, prefix) }))
+    return r._tag === "Right" ? Effect.succeed(r.right) : Effect.fail(Errors.fromParseError(r.left, prefix))
   }
 
 const decodeAppendSchema = decodeOrFail(AppendInputSchema)

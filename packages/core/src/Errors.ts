@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Predicate, Schema } from "effect"
+import { ParseResult, Predicate, Schema } from "effect"
 
 /**
  * The problem metadata an error carries.
@@ -116,6 +116,23 @@ export const FieldIssue = Schema.Struct({ path: Schema.String, message: Schema.S
 export type FieldIssue = typeof FieldIssue.Type
 
 /**
+ * Every invalid field of a Schema decoding failure, one issue per dotted path (a union reports each
+ * alternative's message, joined), with `prefix` before each path.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fieldIssues = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<FieldIssue> => {
+  const byPath = new Map<string, Array<string>>()
+  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
+    const path = [prefix, ...issue.path.map(String)].filter((s) => s !== "").join(".")
+    const messages = byPath.get(path) ?? []
+    if (!messages.includes(issue.message)) messages.push(issue.message)
+    byPath.set(path, messages)
+  }
+  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(" | ") }))
+}
+
+/**
  * Input failed its Schema; every invalid field is listed with its path.
  * @since 0.1.0
  * @category errors
@@ -221,3 +238,11 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
     return `Idempotency key ${this.key} was already used for a different request`
   }
 }
+
+/**
+ * The `ValidationFailed` for a Schema decoding failure.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromParseError = (error: ParseResult.ParseError, prefix = ""): ValidationFailed =>
+  new ValidationFailed({ issues: fieldIssues(error, prefix) })

@@ -28,7 +28,6 @@ import {
   Effect,
   Layer,
   Option,
-  ParseResult,
   PubSub,
   type Queue,
   Ref,
@@ -392,17 +391,6 @@ const now = Effect.map(Clock.currentTimeMillis, iso)
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
 
-const issuesOf = (error: ParseResult.ParseError, prefix: string): ReadonlyArray<Errors.FieldIssue> => {
-  const byPath = new Map<string, Array<string>>()
-  for (const i of ParseResult.ArrayFormatter.formatErrorSync(error)) {
-    const path = [prefix, ...i.path.map(String)].filter((s) => s !== "").join(".")
-    const messages = byPath.get(path) ?? []
-    if (!messages.includes(i.message)) messages.push(i.message)
-    byPath.set(path, messages)
-  }
-  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(" | ") }))
-}
-
 const decodeWith =
   <A, I>(schema: Schema.Schema<A, I>, options: { readonly strict?: boolean } = {}) =>
   (input: unknown, prefix = ""): Effect.Effect<A, Errors.ValidationFailed> => {
@@ -410,9 +398,7 @@ const decodeWith =
       errors: "all",
       onExcessProperty: options.strict ? "error" : "ignore"
     })(input)
-    return r._tag === "Right"
-      ? Effect.succeed(r.right)
-      : Effect.fail(new Errors.ValidationFailed({ issues: issuesOf(r.left, prefix) }))
+    return r._tag === "Right" ? Effect.succeed(r.right) : Effect.fail(Errors.fromParseError(r.left, prefix))
   }
 
 const invalid = (path: string, message: string) => new Errors.ValidationFailed({ issues: [{ path, message }] })

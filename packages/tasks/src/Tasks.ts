@@ -16,7 +16,7 @@ import { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Option, type ParseResult, Schema } from "effect"
 import * as DuePolicy from "./DuePolicy.js"
 import { chunk, day, hour, iso, type LinkRow, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
 import * as Ladder from "./Ladder.js"
@@ -89,13 +89,7 @@ export class Tasks extends Context.Tag("@airworthy/tasks/Tasks")<Tasks, Service>
 
 const q = Query.make<Tables>()
 
-const issues = (error: ParseResult.ParseError): Errors.ValidationFailed =>
-  new Errors.ValidationFailed({
-    issues: ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({
-      path: i.path.map(String).join("."),
-      message: i.message
-    }))
-  })
+const issues = (error: ParseResult.ParseError): Errors.ValidationFailed => Errors.fromParseError(error)
 
 const decode =
   <A, I>(schema: Schema.Schema<A, I>) =>

@@ -1,47 +1,19 @@
 import { Errors } from "@airworthy/core"
-import { Effect, Either, ParseResult, Schema } from "effect"
-
-/** One issue per field: a union (e.g. a literal) reports one issue per member, merged here. */
-const merge = (issues: ReadonlyArray<Errors.FieldIssue>): Array<Errors.FieldIssue> => {
-  const byPath = new Map<string, Array<string>>()
-  for (const issue of issues) {
-    const messages = byPath.get(issue.path) ?? []
-    if (!messages.includes(issue.message)) messages.push(issue.message)
-    byPath.set(issue.path, messages)
-  }
-  return [...byPath].map(([path, messages]) => ({ path, message: messages.join("; ") }))
-}
+import { Effect, Either, Schema } from "effect"
 
 /** Decodes with every issue collected, failing with core's `ValidationFailed` (paths prefixed). */
 export const decode =
   <A, I>(schema: Schema.Schema<A, I, never>, prefix: string) =>
   (input: unknown): Effect.Effect<A, Errors.ValidationFailed> =>
     Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })(input).pipe(
-      Effect.mapError(
-        (error) =>
-          new Errors.ValidationFailed({
-            issues: merge(
-              ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-                path: [prefix, ...issue.path.map(String)].filter((p) => p.length > 0).join("."),
-                message: issue.message
-              }))
-            )
-          })
-      )
+      Effect.mapError((error) => Errors.fromParseError(error, prefix))
     )
 
 /** `decode` without an Effect per call: the decoder is built once, the result is an Either. */
 export const decoderEither = <A, I>(schema: Schema.Schema<A, I, never>, prefix: string) => {
   const run = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "ignore" })
   return (input: unknown): Either.Either<A, Array<Errors.FieldIssue>> =>
-    Either.mapLeft(run(input), (error) =>
-      merge(
-        ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-          path: [prefix, ...issue.path.map(String)].filter((p) => p.length > 0).join("."),
-          message: issue.message
-        }))
-      )
-    )
+    Either.mapLeft(run(input), (error) => [...Errors.fieldIssues(error, prefix)])
 }
 
 /**

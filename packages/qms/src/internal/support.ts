@@ -8,7 +8,7 @@ import type { Storage, StorageError } from "@airworthy/storage"
 import type { Tasks } from "@airworthy/tasks"
 import { Directory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Effect, Option, ParseResult, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 
 /** Now, from Effect's Clock, as ISO-8601 UTC. */
 export const nowIso: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
@@ -80,15 +80,7 @@ export const decodeInput =
   <A, I>(schema: Schema.Schema<A, I>) =>
   (input: unknown): Effect.Effect<A, Errors.ValidationFailed> =>
     Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(input).pipe(
-      Effect.mapError(
-        (e) =>
-          new ErrorsValue.ValidationFailed({
-            issues: ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => ({
-              path: i.path.map(String).join("."),
-              message: i.message
-            }))
-          })
-      )
+      Effect.mapError((e) => ErrorsValue.fromParseError(e))
     )
 
 /** Everything a QMS command or query may fail with. */
