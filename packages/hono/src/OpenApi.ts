@@ -1,0 +1,146 @@
+/**
+ * The OpenAPI 3.1 document of the routes, generated from the same Schemas that decode their input
+ * (`JSONSchema` from `effect`, wire form: what a client sends and receives).
+ *
+ * @since 0.1.0
+ */
+import { JSONSchema, Schema } from "effect"
+import type { Route } from "./internal/routes.js"
+import * as Problem from "./Problem.js"
+
+/**
+ * Options of {@link make}.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly title?: string
+  readonly version?: string
+  /** Where the host mounted the routes, e.g. `/qms` (the `servers` entry). */
+  readonly basePath?: string
+}
+
+type Json = { [key: string]: unknown }
+
+// `Schema.Unknown` becomes `{ "$id": "/schemas/unknown" }`; repeated, that `$id` makes the document invalid.
+const withoutIds = (u: unknown): unknown => {
+  if (Array.isArray(u)) return u.map(withoutIds)
+  if (typeof u !== "object" || u === null) return u
+  const out: Json = {}
+  for (const [k, v] of Object.entries(u)) if (k !== "$id") out[k] = withoutIds(v)
+  return out
+}
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { [Problem.contentType]: { schema: { $ref: "#/components/schemas/Problem" } } }
+})
+
+/**
+ * Builds the document for a route table (the routes `qmsRoutes` serves, plus health, readiness,
+ * events and this document).
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (routes: ReadonlyArray<Route>, options: Options = {}): Json => {
+  const definitions: Record<string, JSONSchema.JsonSchema7> = {}
+  const toJson = (schema: Schema.Schema.Any): JSONSchema.JsonSchema7 =>
+    JSONSchema.fromAST(Schema.encodedBoundSchema(schema).ast, {
+      definitions,
+      definitionPath: "#/components/schemas/",
+      target: "openApi3.1",
+      topLevelReferenceStrategy: "keep"
+    })
+  toJson(Problem.Problem)
+  const paths: Record<string, Record<string, unknown>> = {}
+  const add = (path: string, method: string, operation: Json) => {
+    const p = path.replace(/:([A-Za-z_]+)/g, "{$1}")
+    paths[p] = { ...paths[p], [method]: operation }
+  }
+  for (const r of routes) {
+    const pathParams = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" }
+    }))
+    const queryParams: Array<Json> = []
+    if (r.query !== undefined) {
+      const q = toJson(r.query) as { properties?: Record<string, unknown>; required?: ReadonlyArray<string> }
+      for (const [name, schema] of Object.entries(q.properties ?? {})) {
+        queryParams.push({ name, in: "query", required: (q.required ?? []).includes(name), schema })
+      }
+    }
+    const success = String(r.status ?? 200)
+    add(r.path, r.method, {
+      operationId: r.operationId,
+      summary: r.summary,
+      tags: [r.tag],
+      parameters: [...pathParams, ...queryParams],
+      ...(r.body === undefined
+        ? {}
+        : { requestBody: { required: true, content: { "application/json": { schema: toJson(r.body) } } } }),
+      responses: {
+        [success]: {
+          description: "OK",
+          ...(r.etag === true ? { headers: { ETag: { schema: { type: "string" } } } } : {}),
+          content: { "application/json": { schema: r.response === undefined ? {} : toJson(r.response) } }
+        },
+        ...(r.etag === true ? { "304": { description: "Not modified (If-None-Match matched)" } } : {}),
+        ...(r.body === undefined ? {} : { "400": problemResponse("Invalid input (`issues`)") }),
+        "401": problemResponse("Not authenticated"),
+        "403": problemResponse("Missing permission (`missing_permission`)"),
+        "404": problemResponse("Not found in the actor's tenant"),
+        ...(r.method === "get"
+          ? {}
+          : {
+              "409": problemResponse("Stale version, invalid transition or idempotency key reused"),
+              "413": problemResponse("Body too large"),
+              "422": problemResponse("Requirements not met (`unmet`)"),
+              "429": problemResponse("Too many writes; see Retry-After")
+            }),
+        default: problemResponse("Any other problem")
+      }
+    })
+  }
+  add("/health", "get", {
+    operationId: "health",
+    summary: "Liveness",
+    tags: ["operations"],
+    responses: { "200": { description: "The process is up" } }
+  })
+  add("/ready", "get", {
+    operationId: "ready",
+    summary: "Readiness: the database answers",
+    tags: ["operations"],
+    responses: { "200": { description: "Ready" }, "503": problemResponse("The database does not answer") }
+  })
+  add("/events", "get", {
+    operationId: "events",
+    summary:
+      "Server-Sent Events of the actor's tenant: replayed from the audit log after Last-Event-ID (or ?lastEventId=), then live; `event: reset` for an unknown or expired cursor",
+    tags: ["events"],
+    parameters: [
+      { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
+      { name: "lastEventId", in: "query", required: false, schema: { type: "string" } }
+    ],
+    responses: {
+      "200": { description: "An event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+      "401": problemResponse("Not authenticated"),
+      "403": problemResponse("Missing permission")
+    }
+  })
+  add("/openapi.json", "get", {
+    operationId: "openapi",
+    summary: "This document",
+    tags: ["operations"],
+    responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: {} } } } }
+  })
+  return withoutIds({
+    openapi: "3.1.0",
+    info: { title: options.title ?? "Airworthy QMS", version: options.version ?? "0.1.0" },
+    ...(options.basePath === undefined ? {} : { servers: [{ url: options.basePath }] }),
+    paths,
+    components: { schemas: definitions }
+  }) as Json
+}

@@ -1,0 +1,391 @@
+/**
+ * `qmsRoutes({ runtime, authenticate })`: the QMS as a Hono sub-app the host mounts anywhere.
+ *
+ * ```ts
+ * const runtime = QmsRuntime.make({ database: Storage.sqlite({ filename: "qms.db" }), qms: { signingKey } })
+ * const app = new Hono()
+ * app.route("/qms", qmsRoutes({ runtime, authenticate: (c) => toActor(c.get("user")) }))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import { type AuditEvent, AuditLog } from "@airworthy/audit"
+import { Actor, Errors, Policy } from "@airworthy/core"
+import { SqlClient } from "@effect/sql"
+import { Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, SchemaAST, Scope, Stream } from "effect"
+import { type Context, Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import { cors } from "hono/cors"
+import { secureHeaders } from "hono/secure-headers"
+import { stream } from "hono/streaming"
+import { type Route, routes } from "./internal/routes.js"
+import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
+import { traceId } from "./middleware/trace-id/index.js"
+import * as OpenApi from "./OpenApi.js"
+import * as Problem from "./Problem.js"
+import type * as QmsRuntime from "./QmsRuntime.js"
+import { Realtime } from "./Realtime.js"
+import * as Sse from "./Sse.js"
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The authenticated actor of a QMS request. */
+    actor: Actor.Actor
+  }
+}
+
+/**
+ * What `authenticate` may return: an `Actor`, or its plain fields (the trace id is the request's).
+ * @since 0.1.0
+ * @category models
+ */
+export interface ActorInput {
+  readonly tenantId: string
+  readonly actorId: string
+  readonly roles: ReadonlyArray<string>
+  readonly displayName?: string
+  readonly source?: Actor.Source
+}
+
+/**
+ * Options of {@link qmsRoutes}.
+ * @since 0.1.0
+ * @category models
+ */
+export interface QmsRoutesOptions {
+  /** The Effect runtime (`QmsRuntime.make`). The host disposes it. */
+  readonly runtime: QmsRuntime.QmsRuntime
+  /** Maps a request to the host's logged-in user as an actor; `null`/`undefined` → 401. */
+  readonly authenticate: (c: Context) => ActorInput | null | undefined | Promise<ActorInput | null | undefined>
+  /** Largest request body in bytes (default 1 MiB); larger → 413. */
+  readonly maxBodyBytes?: number
+  /** Token bucket per actor on writes (default 60 burst, 10/s); `false` turns it off. */
+  readonly rateLimit?: RateLimitOptions | false
+  /** Origins allowed by CORS; none (the default): no CORS headers. */
+  readonly corsOrigins?: ReadonlyArray<string>
+  /** Server-Sent Events settings. */
+  readonly events?: {
+    /** Comment heartbeat interval (default 15 000 ms). */
+    readonly heartbeatMillis?: number
+    /** The `retry:` hint sent to clients (default 2 000 ms). */
+    readonly retryMillis?: number
+  }
+  /** The OpenAPI document's title, version and server path. */
+  readonly openApi?: OpenApi.Options
+}
+
+const actorFrom = (input: ActorInput, trace: string): Actor.Actor =>
+  Actor.make({
+    tenantId: input.tenantId,
+    actorId: input.actorId,
+    displayName: input.displayName ?? input.actorId,
+    roles: input.roles,
+    traceId: trace,
+    source: input.source ?? "api"
+  })
+
+const issuesOf = (e: ParseResult.ParseError): ReadonlyArray<Errors.FieldIssue> =>
+  ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
+
+const invalid = (message: string, path = "") => new Errors.ValidationFailed({ issues: [{ path, message }] })
+
+/** Weak ETag over the response body: equal bodies, equal tags. */
+const weakEtag = (body: string): string => `W/"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`
+
+const etagMatches = (header: string | undefined, etag: string): boolean => {
+  if (header === undefined) return false
+  const bare = etag.replace(/^W\//, "")
+  return header.split(",").some((t) => {
+    const tag = t.trim()
+    return tag === "*" || tag.replace(/^W\//, "") === bare
+  })
+}
+
+/** The summary an SSE client receives: what changed and where; it fetches the record for details. */
+const eventData = (e: AuditEvent.AuditEvent): string =>
+  JSON.stringify({
+    sequence: e.sequence,
+    id: e.id,
+    occurredAt: e.occurredAt,
+    action: e.action,
+    record: e.record,
+    actor: { id: e.actor.id, displayName: e.actor.displayName },
+    correlationId: e.correlationId,
+    traceId: e.traceId
+  })
+
+/**
+ * The QMS routes as a Hono sub-app.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
+  const { runtime } = options
+  const heartbeat = options.events?.heartbeatMillis ?? 15_000
+  const retry = options.events?.retryMillis ?? 2_000
+  const app = new Hono()
+  let document: unknown
+
+  const fail = (c: Context, error: unknown): Response => {
+    const trace = c.get("traceId") ?? "unknown"
+    const problem = Problem.fromUnknown(error, trace)
+    if (problem.status >= 500)
+      runtime.runFork(Effect.logError("qms route failed", error).pipe(Effect.annotateLogs("trace_id", trace)))
+    return Problem.respond(c, problem)
+  }
+
+  const run = async (c: Context, effect: Effect.Effect<unknown, unknown, QmsRuntime.Services | Actor.CurrentActor>) => {
+    const trace = c.get("traceId")
+    const exit = await runtime.runPromiseExit(Actor.withActor(effect, c.get("actor")))
+    if (Exit.isSuccess(exit)) return { ok: true as const, value: exit.value }
+    const problem = Problem.fromCause(exit.cause, trace)
+    if (problem.status >= 500) {
+      runtime.runFork(Effect.logError("qms route failed", exit.cause).pipe(Effect.annotateLogs("trace_id", trace)))
+    }
+    return { ok: false as const, response: Problem.respond(c, problem) }
+  }
+
+  app.onError((error, c) => fail(c, error))
+  app.notFound((c) =>
+    Problem.respond(
+      c,
+      Problem.make({
+        status: 404,
+        code: "not_found",
+        title: "Not found",
+        detail: `No route ${c.req.method} ${c.req.path}`,
+        traceId: c.get("traceId") ?? "unknown"
+      })
+    )
+  )
+
+  app.use(secureHeaders())
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    const allowed = [...options.corsOrigins]
+    app.use(
+      cors({
+        origin: (origin) => (allowed.includes(origin) ? origin : null),
+        allowHeaders: [
+          "content-type",
+          "authorization",
+          "idempotency-key",
+          "last-event-id",
+          "x-request-id",
+          "traceparent",
+          "if-none-match"
+        ],
+        allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
+        exposeHeaders: ["etag", "retry-after", "x-trace-id"]
+      })
+    )
+  }
+  app.use(traceId())
+  const limit = bodyLimit({
+    maxSize: options.maxBodyBytes ?? 1024 * 1024,
+    onError: (c) =>
+      Problem.respond(
+        c,
+        Problem.make({
+          status: 413,
+          code: "payload_too_large",
+          title: "Payload too large",
+          detail: `The body is larger than ${options.maxBodyBytes ?? 1024 * 1024} bytes`,
+          traceId: c.get("traceId")
+        })
+      )
+  })
+  // Only requests that may carry a body pay for the limit (it wraps the body stream).
+  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next)))
+
+  // Unauthenticated operational routes.
+  app.get("/health", (c) => c.json({ status: "ok" }))
+  app.get("/ready", async (c) => {
+    const exit = await runtime.runPromiseExit(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1 AS ok`).pipe(Effect.timeout("5 seconds"))
+    )
+    if (Exit.isSuccess(exit)) return c.json({ status: "ready" })
+    runtime.runFork(Effect.logWarning("qms not ready", exit.cause))
+    return Problem.respond(
+      c,
+      Problem.make({
+        status: 503,
+        code: "not_ready",
+        title: "Not ready",
+        detail: "The database does not answer",
+        traceId: c.get("traceId")
+      })
+    )
+  })
+  app.get("/openapi.json", (c) => {
+    document ??= OpenApi.make(routes, options.openApi)
+    return c.json(document)
+  })
+
+  app.use(async (c, next) => {
+    const input = await options.authenticate(c)
+    if (input === null || input === undefined) {
+      return Problem.respond(c, Problem.fromUnknown(new Errors.Unauthenticated({}), c.get("traceId")), {
+        "www-authenticate": "Bearer"
+      })
+    }
+    c.set("actor", actorFrom(input, c.get("traceId")))
+    await next()
+  })
+  if (options.rateLimit !== false) app.use(rateLimit(options.rateLimit ?? {}))
+
+  app.get("/events", (c) => events(c))
+
+  for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
+
+  const readBody = async (c: Context, r: Route): Promise<unknown> => {
+    if (r.body === undefined) return undefined
+    const text = await c.req.text()
+    let body: unknown = {}
+    if (text.trim() !== "") {
+      try {
+        body = JSON.parse(text)
+      } catch {
+        throw invalid("The body is not valid JSON")
+      }
+    }
+    const key = c.req.header("idempotency-key")
+    if (
+      key !== undefined &&
+      typeof body === "object" &&
+      body !== null &&
+      !("idempotencyKey" in body) &&
+      SchemaAST.getPropertySignatures(r.body.ast).some((p) => p.name === "idempotencyKey")
+    ) {
+      body = { ...body, idempotencyKey: key }
+    }
+    const decoded = Schema.decodeUnknownEither(r.body, { errors: "all", onExcessProperty: "error" })(body)
+    if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
+    return body
+  }
+
+  const handle = async (c: Context, r: Route): Promise<Response> => {
+    try {
+      let query: unknown
+      if (r.query !== undefined) {
+        const decoded = Schema.decodeUnknownEither(r.query, { errors: "all", onExcessProperty: "ignore" })(
+          c.req.query()
+        )
+        if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
+        query = decoded.right
+      }
+      const body = await readBody(c, r)
+      const result = await run(c, r.run({ params: c.req.param() as Record<string, string>, query, body }))
+      if (!result.ok) return result.response
+      const json = JSON.stringify(result.value ?? null)
+      const headers: Record<string, string> = { "content-type": "application/json" }
+      if (r.etag === true) {
+        const tag = weakEtag(json)
+        headers.etag = tag
+        headers["cache-control"] = "private, no-cache"
+        if (etagMatches(c.req.header("if-none-match"), tag))
+          return c.body(null, 304, { etag: tag, "cache-control": "private, no-cache" })
+      }
+      return c.body(json, r.status ?? 200, headers)
+    } catch (error) {
+      return fail(c, error)
+    }
+  }
+
+  const events = async (c: Context): Promise<Response> => {
+    const actor = c.get("actor")
+    const allowed = await run(c, Policy.authorize("record.read"))
+    if (!allowed.ok) return allowed.response
+    const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId")
+    const tenant = actor.tenantId
+    c.header("content-type", "text/event-stream; charset=utf-8")
+    c.header("cache-control", "no-cache, no-transform")
+    c.header("x-accel-buffering", "no")
+    const headCursor = Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<{
+        last_sequence: number | string
+      }>`SELECT last_sequence FROM aw_audit_heads WHERE tenant_id = ${tenant}`
+      return AuditLog.cursorAfter(Number(rows[0]?.last_sequence ?? 0))
+    })
+    // Subscribe and fix the starting point before the response opens: whatever commits after the
+    // client sees the stream open is delivered.
+    const scope = await runtime.runPromise(Scope.make())
+    const setup = await runtime.runPromiseExit(
+      Effect.gen(function* () {
+        const wake = yield* Effect.flatMap(Realtime, (r) => r.subscribe).pipe(Scope.extend(scope))
+        const start = lastEventId !== undefined && lastEventId !== "" ? lastEventId : yield* headCursor
+        return { wake, start }
+      })
+    )
+    if (Exit.isFailure(setup)) {
+      await runtime.runPromise(Scope.close(scope, Exit.void))
+      return Problem.respond(c, Problem.fromCause(setup.cause, c.get("traceId")))
+    }
+    const { wake, start } = setup.value
+    return stream(c, async (s) => {
+      // A failed write means the client went away: stop quietly.
+      const write = (text: string) =>
+        Effect.tryPromise(() => s.write(text)).pipe(Effect.catchAll(() => Effect.interrupt))
+      const program = Effect.gen(function* () {
+        const audit = yield* AuditLog.AuditLog
+        yield* write(Sse.format({ retry, data: "" }).replace(/data: \n/, ""))
+        let cursor = start
+        // Suspended: each drain reads from the cursor as it is now.
+        const drain = Effect.suspend(() =>
+          audit.replayFrom(tenant, cursor).pipe(
+            Stream.runForEach((e) =>
+              Effect.gen(function* () {
+                yield* write(
+                  Sse.format({
+                    id: e.cursor,
+                    event: "audit",
+                    data: eventData(e)
+                  })
+                )
+                cursor = e.cursor
+              })
+            ),
+            Effect.catchTag("CursorExpired", (expired) =>
+              Effect.gen(function* () {
+                cursor = yield* headCursor
+                yield* write(
+                  Sse.format({
+                    id: cursor,
+                    event: "reset",
+                    data: JSON.stringify({ reason: expired.reason, detail: expired.message })
+                  })
+                )
+              })
+            )
+          )
+        )
+        const woken = Effect.gen(function* () {
+          for (;;) {
+            const t = yield* Queue.take(wake)
+            if (t === tenant) {
+              yield* Queue.takeAll(wake)
+              return
+            }
+          }
+        })
+        yield* drain
+        for (;;) {
+          const got = yield* woken.pipe(Effect.timeoutOption(heartbeat))
+          if (Option.isNone(got)) yield* write(Sse.comment("heartbeat"))
+          else yield* drain
+        }
+      }).pipe(Effect.ensuring(Scope.close(scope, Exit.void)), Actor.withActor(actor))
+      const fiber = runtime.runFork(program)
+      s.onAbort(() => {
+        runtime.runFork(Fiber.interrupt(fiber))
+      })
+      const exit = await runtime.runPromise(Fiber.await(fiber))
+      if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) {
+        runtime.runFork(Effect.logError("qms event stream failed", exit.cause))
+      }
+    })
+  }
+
+  return app
+}
