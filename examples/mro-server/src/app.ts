@@ -1,0 +1,171 @@
+// The MRO system: its own routes over its own tables, with the QMS mounted at /qms. The QMS's
+// actor comes from the MRO's JWT and staff row; the QMS finds people through the MRO's staff table.
+import { TreeHead } from "@airworthy/audit"
+import { QmsRuntime, qmsRoutes } from "@airworthy/hono"
+import { Dispatcher, Transport } from "@airworthy/notify"
+import type { Storage, StorageError } from "@airworthy/storage"
+import { Directory, Sweeper } from "@airworthy/tasks"
+import type { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Hono, type MiddlewareHandler } from "hono"
+import { jwtVerify, SignJWT } from "jose"
+import * as Db from "./db.js"
+
+export interface AppOptions {
+  /** `Storage.sqlite({ filename })` or `Storage.postgres({ url })`. */
+  readonly database: Layer.Layer<Storage.Storage | SqlClient.SqlClient, StorageError.StorageError>
+  /** HS256 secret for the MRO's session tokens. */
+  readonly secret: string
+  /** The MRO's organisation id: the QMS tenant. Default `skyline-mro`. */
+  readonly organisationId?: string
+  /** Ed25519 PEM signing the audit log's checkpoints; generated per process when absent. */
+  readonly signingKey?: string
+  /** Run the notify dispatcher (capture transport) and the task sweeper in the background. */
+  readonly background?: boolean
+  /** Called with every email the capture transport "sends". */
+  readonly onEmail?: (message: Transport.Message) => void
+  /** Seed the demo data when the staff table is empty (default true). */
+  readonly seed?: boolean
+}
+
+export interface MroApp {
+  readonly app: Hono
+  readonly runtime: QmsRuntime.QmsRuntime
+  readonly organisationId: string
+  /** A session token for a staff member (what `POST /login` returns). */
+  readonly tokenFor: (staffId: string) => Promise<string>
+  readonly dispose: () => Promise<void>
+}
+
+const issuer = "mro-server"
+
+export const makeApp = async (options: AppOptions): Promise<MroApp> => {
+  const organisationId = options.organisationId ?? "skyline-mro"
+  const key = new TextEncoder().encode(options.secret)
+
+  // One database for everything: migrated (QMS + MRO tables) once and seeded. The same layer value
+  // is used by the QMS runtime and by the directory, so Effect builds it once (one pool / file).
+  const database = Layer.effectDiscard(
+    Effect.gen(function* () {
+      yield* Db.migrate
+      if (options.seed !== false) yield* Db.seed(organisationId, new Date())
+    })
+  ).pipe(Layer.provideMerge(options.database))
+  const directory = Layer.effect(Directory.Directory, Db.makeDirectory).pipe(Layer.provide(database), Layer.orDie)
+
+  const qms = QmsRuntime.layer({
+    database,
+    qms: { signingKey: options.signingKey ?? TreeHead.generateKey(), directory, migrate: false }
+  })
+  const transport = Layer.effect(
+    Transport.Transport,
+    Effect.map(
+      Transport.capture({ name: "capture", from: "Skyline MRO Quality <quality@skyline-mro.example>" }),
+      (capture): Transport.Service => ({
+        name: capture.name,
+        send: (message) => Effect.tap(capture.send(message), () => Effect.sync(() => options.onEmail?.(message)))
+      })
+    )
+  )
+  const background = Layer.mergeAll(
+    Dispatcher.layer({ pollInterval: "2 seconds" }).pipe(Layer.provide(transport)),
+    Sweeper.layer({ intervalMillis: 10_000 })
+  ).pipe(
+    Layer.provide(qms),
+    Layer.map(() => Context.empty())
+  )
+  const runtime: QmsRuntime.QmsRuntime = ManagedRuntime.make(
+    options.background === true ? Layer.merge(qms, background) : qms
+  )
+  await runtime.runtime()
+
+  const run = <A>(effect: Effect.Effect<A, StorageError.StorageError, Db.Db>) => runtime.runPromise(effect)
+
+  const sign = (row: Db.StaffRow) =>
+    new SignJWT({ org: row.organisation_id, name: row.name })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(row.id)
+      .setIssuer(issuer)
+      .setIssuedAt()
+      .setExpirationTime("12h")
+      .sign(key)
+
+  /** The bearer token → the staff row, or undefined. */
+  const staffOf = async (header: string | undefined): Promise<Db.StaffRow | undefined> => {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? "")
+    if (match?.[1] === undefined) return undefined
+    try {
+      const { payload } = await jwtVerify(match[1], key, { issuer, algorithms: ["HS256"] })
+      if (typeof payload.sub !== "string") return undefined
+      const row = Option.getOrUndefined(await run(Db.staffById(payload.sub)))
+      return row !== undefined && row.organisation_id === payload.org ? row : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  const app = new Hono()
+  app.get("/", (c) =>
+    c.json({
+      name: "Skyline MRO",
+      routes: ["POST /login", "GET /aircraft", "GET /work-orders", "GET /tools", "/qms/*"]
+    })
+  )
+
+  app.post("/login", async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as { email?: unknown; pin?: unknown } | undefined
+    if (typeof body?.email !== "string" || typeof body.pin !== "string")
+      return c.json({ error: "send { email, pin }" }, 400)
+    const row = Option.getOrUndefined(await run(Db.staffByEmail(body.email)))
+    if (row === undefined || !Db.checkPin(body.pin, row.pin_hash)) return c.json({ error: "invalid credentials" }, 401)
+    return c.json({ token: await sign(row), staff: { id: row.id, name: row.name, roles: Db.rolesOf(row) } })
+  })
+
+  // The MRO's own routes need a session too.
+  const mro = new Hono<{ Variables: { staff: Db.StaffRow } }>()
+  const session: MiddlewareHandler<{ Variables: { staff: Db.StaffRow } }> = async (c, next) => {
+    const staff = await staffOf(c.req.header("authorization"))
+    if (staff === undefined) return c.json({ error: "unauthenticated" }, 401)
+    c.set("staff", staff)
+    await next()
+  }
+  for (const path of ["/aircraft", "/work-orders", "/tools", "/me"]) mro.use(path, session)
+  mro.get("/aircraft", async (c) => c.json(await run(Db.aircraft)))
+  mro.get("/work-orders", async (c) => c.json(await run(Db.workOrders)))
+  mro.get("/tools", async (c) => {
+    const today = new Date().toISOString().slice(0, 10)
+    const rows = await run(Db.tools)
+    return c.json(rows.map((t) => ({ ...t, calibrationOverdue: t.calibration_due < today })))
+  })
+  mro.get("/me", (c) => {
+    const s = c.get("staff")
+    return c.json({ id: s.id, name: s.name, email: s.email, roles: Db.rolesOf(s), supervisorId: s.supervisor_id })
+  })
+
+  // The QMS, embedded: the MRO's session and staff row become the Airworthy actor.
+  app.route(
+    "/qms",
+    qmsRoutes({
+      runtime,
+      authenticate: async (c) => {
+        const staff = await staffOf(c.req.header("authorization"))
+        return staff === undefined
+          ? null
+          : { tenantId: staff.organisation_id, actorId: staff.id, displayName: staff.name, roles: Db.rolesOf(staff) }
+      }
+    })
+  )
+  app.route("/", mro)
+
+  return {
+    app,
+    runtime,
+    organisationId,
+    tokenFor: async (staffId) => {
+      const row = Option.getOrUndefined(await run(Db.staffById(staffId)))
+      if (row === undefined) throw new Error(`no staff member ${staffId}`)
+      return sign(row)
+    },
+    dispose: () => runtime.dispose()
+  }
+}

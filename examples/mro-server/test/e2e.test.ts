@@ -1,0 +1,254 @@
+// End to end over HTTP: the MRO app on a real server, demo users log in, and an audit → finding →
+// CAPA → closure runs through /qms while an SSE client on /qms/events watches every event in order.
+import type { AddressInfo } from "node:net"
+import { AuditLog } from "@airworthy/audit"
+import { TestDatabase } from "@airworthy/testing"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { type ServerType, serve } from "@hono/node-server"
+import { EventSource } from "eventsource"
+import { type AppOptions, type MroApp, makeApp } from "../src/app.js"
+import { demoStaff } from "../src/db.js"
+
+interface Reply {
+  readonly status: number
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies loosely.
+  readonly json: any
+  readonly text: string
+}
+
+const sha = (n: number) => n.toString(16).padStart(64, "0")
+
+for (const target of await TestDatabase.targets({ sqliteFile: false })) {
+  describe.skipIf(target.skip)(`mro-server on ${target.name}`, () => {
+    let mro: MroApp
+    let server: ServerType
+    let base: string
+    const tokens: Record<string, string> = {}
+
+    const call = async (method: string, path: string, who: string, body?: unknown): Promise<Reply> => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(who === "" ? {} : { authorization: `Bearer ${tokens[who]}` }),
+          ...(body === undefined ? {} : { "content-type": "application/json" })
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) })
+      })
+      const text = await res.text()
+      return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) }
+    }
+    const get = (path: string, who: string) => call("GET", path, who)
+    /** A write that must succeed. */
+    const post = async (path: string, who: string, body: unknown = {}, method = "POST") => {
+      const r = await call(method, path, who, body)
+      assert.isTrue(r.status >= 200 && r.status < 300, `${method} ${path} as ${who}: ${r.status} ${r.text}`)
+      return r.json
+    }
+
+    beforeAll(async () => {
+      mro = await makeApp({
+        database: target.layer as AppOptions["database"],
+        secret: "test-secret-0123456789abcdef0123456789"
+      })
+      await new Promise<void>((resolve) => {
+        server = serve({ fetch: mro.app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+          base = `http://127.0.0.1:${info.port}`
+          resolve()
+        })
+      })
+    })
+    afterAll(async () => {
+      await new Promise((r) => server.close(r))
+      await mro.dispose()
+    })
+
+    it("login, the MRO's own routes, and 401s without a valid token", async () => {
+      const bad = await call("POST", "/login", "", { email: "quinn@skyline-mro.example", pin: "0000" })
+      assert.strictEqual(bad.status, 401)
+      for (const s of demoStaff) {
+        const r = await call("POST", "/login", "", { email: s.email, pin: s.pin })
+        assert.strictEqual(r.status, 200, r.text)
+        assert.deepStrictEqual(r.json.staff.roles, [...s.roles])
+        tokens[s.id] = r.json.token
+      }
+      const aircraft = await get("/aircraft", "s-olive")
+      assert.deepStrictEqual(
+        aircraft.json.map((a: { registration: string }) => a.registration),
+        ["G-SKYA", "G-SKYB", "G-SKYC"]
+      )
+      assert.strictEqual((await get("/work-orders", "s-olive")).json.length, 3)
+      const tools = await get("/tools", "s-olive")
+      assert.deepStrictEqual(
+        tools.json
+          .filter((t: { calibrationOverdue: boolean }) => t.calibrationOverdue)
+          .map((t: { tool_id: string }) => t.tool_id),
+        ["TW-114"]
+      )
+      assert.strictEqual((await get("/tools", "")).status, 401)
+      assert.strictEqual((await get("/qms/records", "")).status, 401)
+      tokens.forged = `${tokens["s-quinn"]?.slice(0, -4)}AAAA`
+      assert.strictEqual((await get("/qms/records", "forged")).status, 401)
+      assert.strictEqual((await get("/qms/records", "s-quinn")).status, 200)
+    })
+
+    it("audit → finding → CAPA → closure over /qms, watched in order over SSE; the audit trail verifies", async () => {
+      // The quality manager's dashboard: an SSE stream with the bearer token, replaying from the start.
+      const received: Array<{ id: string; sequence: number; action: string; recordType: string }> = []
+      const waiters: Array<() => void> = []
+      const es = new EventSource(`${base}/qms/events?lastEventId=${AuditLog.cursorAfter(0)}`, {
+        fetch: (input, init) =>
+          fetch(input, {
+            ...init,
+            headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${tokens["s-quinn"]}` }
+          })
+      })
+      es.addEventListener("audit", (e) => {
+        const data = JSON.parse(e.data) as { sequence: number; action: string; record: { type: string } }
+        received.push({ id: e.lastEventId, sequence: data.sequence, action: data.action, recordType: data.record.type })
+        for (const w of waiters.splice(0)) w()
+      })
+      const resets: Array<string> = []
+      es.addEventListener("reset", (e) => resets.push(e.data))
+      const until = async (check: () => boolean) => {
+        while (!check()) await new Promise<void>((resolve) => waiters.push(resolve))
+      }
+
+      // Programme and audit: the supervisor Sam is responsible for tool control; Avery audits it.
+      const area = await post("/qms/programme/areas", "s-quinn", {
+        name: "Tool control",
+        scope: "145.A.40",
+        responsibleIds: ["s-sam"]
+      })
+      const audit = await post("/qms/audits", "s-quinn", {
+        areaId: area.id,
+        leadAuditorId: "s-avery",
+        plannedAt: "2026-03-10",
+        checklist: [{ item: "Tools calibrated and labelled", requirement: "145.A.40" }]
+      })
+      const samAudits = await call("POST", "/qms/audits", "s-quinn", {
+        areaId: area.id,
+        leadAuditorId: "s-sam",
+        plannedAt: "2026-03-10"
+      })
+      assert.strictEqual(samAudits.status, 422, samAudits.text) // not independent
+      await post(`/qms/records/${audit.id}/transitions/start`, "s-avery")
+      await post(`/qms/audits/${audit.id}/actions/record-checklist`, "s-avery", {
+        checklist: [
+          { item: "Tools calibrated and labelled", requirement: "145.A.40", result: "finding", note: "TW-114 overdue" }
+        ]
+      })
+      await post(`/qms/records/${audit.id}/transitions/report`, "s-avery")
+
+      // The finding, owned by technician Olive; a technician may not raise one.
+      const finding = {
+        title: "Torque wrench TW-114 used past its calibration date",
+        level: "2",
+        requirement: "145.A.40",
+        description: "Used on WO-5521 (G-SKYA)",
+        ownerId: "s-olive",
+        auditId: audit.id
+      }
+      assert.strictEqual((await call("POST", "/qms/findings", "s-tariq", finding)).status, 403)
+      const f = await post("/qms/findings", "s-avery", finding)
+      const early = await call("POST", `/qms/findings/${f.id}/actions/close`, "s-avery")
+      assert.strictEqual(early.status, 422, early.text)
+
+      // CAPA: raised in one click, planned by Olive, approved (signed) by the accountable manager.
+      const { capa } = await post(`/qms/findings/${f.id}/actions/raise-capa`, "s-quinn")
+      assert.strictEqual(capa.ownerId, "s-olive")
+      await post(
+        `/qms/records/${capa.id}`,
+        "s-olive",
+        { data: { rootCause: { method: "5-why", text: "Calibration recall list not checked at tool issue" } } },
+        "PATCH"
+      )
+      await post(`/qms/records/${capa.id}/transitions/plan_actions`, "s-olive")
+      await post(
+        `/qms/records/${capa.id}`,
+        "s-olive",
+        {
+          data: {
+            actions: [
+              {
+                kind: "corrective",
+                text: "Quarantine and recalibrate TW-114",
+                ownerId: "s-tariq",
+                dueAt: "2026-03-20"
+              },
+              { kind: "preventive", text: "Tool store blocks overdue tools", ownerId: "s-olive", dueAt: "2026-05-01" }
+            ],
+            effectiveness: { plannedAt: "2026-08-01" }
+          }
+        },
+        "PATCH"
+      )
+      await post(`/qms/records/${capa.id}/transitions/approve_plan`, "s-morgan", {
+        signature: { meaning: "approved", credential: "6666" }
+      })
+      await post(`/qms/records/${capa.id}/transitions/complete_implementation`, "s-olive")
+      await post(`/qms/capas/${capa.id}/actions/record-effectiveness`, "s-quinn", { result: "effective" })
+      const closedCapa = await post(`/qms/records/${capa.id}/transitions/close`, "s-quinn")
+      assert.strictEqual(closedCapa.state, "closed")
+
+      // The finding: response, acceptance, evidence, independent verification, closure.
+      await post(`/qms/records/${f.id}`, "s-olive", { data: { response: `See ${capa.ref}` } }, "PATCH")
+      await post(`/qms/records/${f.id}/transitions/submit_response`, "s-olive")
+      await post(`/qms/records/${f.id}/transitions/accept_response`, "s-avery")
+      await post(`/qms/records/${f.id}/transitions/submit_for_verification`, "s-olive")
+      await post(`/qms/findings/${f.id}/actions/attach-evidence`, "s-olive", {
+        name: "TW-114-calibration-certificate.pdf",
+        mediaType: "application/pdf",
+        size: 1234,
+        sha256: sha(1)
+      })
+      await post(`/qms/findings/${f.id}/actions/record-verification`, "s-avery", { note: "Certificate seen" })
+      const closed = await post(`/qms/findings/${f.id}/actions/close`, "s-avery")
+      assert.strictEqual(closed.state, "closed")
+      await post(`/qms/records/${audit.id}/transitions/close`, "s-quinn")
+
+      // The Directory port is the MRO's staff table: Olive's tasks and emails use her MRO address.
+      const timeline = await get(`/qms/findings/${f.id}/timeline`, "s-quinn")
+      assert.include(timeline.text, "olive@skyline-mro.example")
+      const oliveTasks = await get("/qms/tasks/mine?includeClosed=true", "s-olive")
+      assert.isAbove(oliveTasks.json.length, 0, oliveTasks.text)
+
+      // Everything in the audit trail reached the SSE client, once each and in order.
+      const trail = await get("/qms/audit-trail?order=asc&limit=1000", "s-quinn")
+      const events = trail.json.events as Array<{ sequence: number; action: string }>
+      const last = events.at(-1)?.sequence ?? -1
+      await until(() => received.some((r) => r.sequence === last))
+      es.close()
+      assert.deepStrictEqual(resets, [])
+      assert.deepStrictEqual(
+        received.map((r) => r.sequence),
+        events.map((e) => e.sequence)
+      )
+      assert.deepStrictEqual(
+        received.map((r) => r.action),
+        events.map((e) => e.action)
+      )
+      assert.strictEqual(new Set(received.map((r) => r.id)).size, received.length)
+      const at = (action: string) => {
+        const i = received.findIndex((r) => r.action === action)
+        assert.isAtLeast(i, 0, `${action} not streamed: ${received.map((r) => r.action).join(", ")}`)
+        return i
+      }
+      const order = [
+        "internal_audit.transition.report",
+        "capa.raised_from_finding",
+        "capa.transition.approve_plan",
+        "capa.transition.close",
+        "finding.transition.close",
+        "internal_audit.transition.close"
+      ].map(at)
+      assert.deepStrictEqual(
+        order,
+        [...order].sort((a, b) => a - b)
+      )
+
+      const verified = await get("/qms/audit-trail/verify", "s-quinn")
+      assert.strictEqual(verified.status, 200, verified.text)
+      assert.strictEqual(verified.json.ok, true, verified.text)
+    })
+  })
+}
