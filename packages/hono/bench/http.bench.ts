@@ -1,29 +1,18 @@
 // The Hono adapter at 64 connections over loopback (autocannon, 5 s per run): GET a record and POST a
 // transition through `qmsRoutes` (auth, trace id, secure headers, body limit, decoding, problem
 // mapping) beside a bare Hono route doing the same work in the same run: the same SQL for the GET,
-// the same `Records.transition` call for the POST. SQLite file (WAL), the embedded default.
-import { mkdtempSync, rmSync } from "node:fs"
-import type { AddressInfo } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { TreeHead } from "@airworthy/audit"
-import { Actor } from "@airworthy/core"
-import { Programme } from "@airworthy/qms"
-import { Records } from "@airworthy/records"
-import { Storage } from "@airworthy/storage"
+// the same `Records.transition` call for the POST. SQLite file (WAL), the embedded default. Both
+// servers run in a forked process (http.server.ts), autocannon in this one, so the load generator
+// neither steals the server's CPU nor shares its event loop.
+import { type ChildProcess, fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { Bench } from "@airworthy/testing"
-import { SqlClient } from "@effect/sql"
-import { type ServerType, serve } from "@hono/node-server"
 import autocannon from "autocannon"
-import { Effect } from "effect"
-import { Hono } from "hono"
-import { QmsRuntime, qmsRoutes } from "../src/index.js"
+import type { Ready } from "./http.server.js"
 
 const connections = 64
 const duration = 5
-const pool = 1024 // > connections, so a record's previous transition has finished before its next one
-const tenantId = "bench-mro"
-const actor = Actor.make({ tenantId, actorId: "u-bench", displayName: "Bench", roles: ["admin"], traceId: "bench" })
+const pool = 4096 // >> connections × p99, so a record's previous transition has finished before its next one
 
 interface Run {
   readonly rps: number
@@ -40,13 +29,6 @@ interface Results {
   readonly rawSql: Run
   readonly post: Measured
 }
-
-const listen = (app: Hono) =>
-  new Promise<{ server: ServerType; url: string }>((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
-      resolve({ server, url: `http://127.0.0.1:${info.port}` })
-    )
-  })
 
 const cannon = async (
   url: string,
@@ -81,64 +63,37 @@ const transitions = (prefix: string, ids: ReadonlyArray<string>) => {
 
 let measured: Promise<Results> | undefined
 
-const measure = async () => {
-  const dir = mkdtempSync(join(tmpdir(), "aw-hono-bench-"))
-  const runtime = QmsRuntime.make({
-    database: Storage.sqlite({ filename: join(dir, "qms.db") }),
-    qms: { signingKey: TreeHead.generateKey() }
+/**
+ * Forks http.server.ts (the adapter and the bare routes, one runtime, one SQLite file) and waits
+ * for its URLs. The load generator stays in this process: each side gets its own CPU and event loop.
+ */
+const start = () =>
+  new Promise<{ child: ChildProcess; ready: Ready }>((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL("./http.server.ts", import.meta.url)), [], {
+      execArgv: ["--import", import.meta.resolve("tsx"), "--conditions=@airworthy/source"],
+      env: { ...process.env, AW_BENCH_POOL: String(pool) }
+    })
+    child.once("message", (ready) => resolve({ child, ready: ready as Ready }))
+    child.once("error", reject)
+    child.once("exit", (code) => reject(new Error(`hono bench server exited (${code}) before listening`)))
   })
-  const servers: Array<ServerType> = []
-  try {
-    const as = <A, E>(e: Effect.Effect<A, E, QmsRuntime.Services | Actor.CurrentActor>) =>
-      runtime.runPromise(Actor.withActor(e, actor))
-    const areas = (n: number) =>
-      as(
-        Effect.forEach(Array.from({ length: n }), (_, i) =>
-          Effect.map(Programme.defineArea({ name: `Area ${i}`, responsibleIds: ["u-resp"] }), (r) => r.id)
-        )
-      )
-    const record = (await areas(1))[0] ?? ""
-    const adapterPool = await areas(pool)
-    const barePool = await areas(pool)
 
-    const host = new Hono()
-    host.route("/qms", qmsRoutes({ runtime, authenticate: () => actor, rateLimit: false }))
-    const bare = new Hono()
-    bare.get("/records/:id", async (c) => c.json(await as(Records.get(c.req.param("id")))))
-    bare.get("/sql/records/:id", async (c) => {
-      const rows = await runtime.runPromise(
-        Effect.flatMap(
-          SqlClient.SqlClient,
-          (sql) => sql`SELECT * FROM aw_records WHERE tenant_id = ${tenantId} AND id = ${c.req.param("id")}`
-        )
-      )
-      return c.json(rows[0])
-    })
-    bare.post("/records/:id/transitions/:t", async (c) => {
-      const body = (await c.req.json()) as { reason?: string }
-      const id = c.req.param("id")
-      const transition = c.req.param("t")
-      return c.json(
-        await as(
-          Records.transition(body.reason === undefined ? { id, transition } : { id, transition, reason: body.reason })
-        )
-      )
-    })
-    const a = await listen(host)
-    const b = await listen(bare)
-    servers.push(a.server, b.server)
+const measure = async () => {
+  const { child, ready } = await start()
+  try {
+    const { adapterUrl, bareUrl, record, adapterPool, barePool } = ready
     // Warm both paths (JIT, statement caches) before measuring; not measured.
-    await cannon(`${a.url}/qms/records/${record}`, undefined, 2)
-    await cannon(`${b.url}/records/${record}`, undefined, 2)
-    await cannon(`${b.url}/sql/records/${record}`, undefined, 1)
+    await cannon(`${adapterUrl}/qms/records/${record}`, undefined, 2)
+    await cannon(`${bareUrl}/records/${record}`, undefined, 2)
+    await cannon(`${bareUrl}/sql/records/${record}`, undefined, 1)
     const get: Measured = {
-      adapter: await cannon(`${a.url}/qms/records/${record}`),
-      bare: await cannon(`${b.url}/records/${record}`)
+      adapter: await cannon(`${adapterUrl}/qms/records/${record}`),
+      bare: await cannon(`${bareUrl}/records/${record}`)
     }
-    const rawSql = await cannon(`${b.url}/sql/records/${record}`)
+    const rawSql = await cannon(`${bareUrl}/sql/records/${record}`)
     const post: Measured = {
-      adapter: await cannon(a.url, transitions("/qms", adapterPool) as never),
-      bare: await cannon(b.url, transitions("", barePool) as never)
+      adapter: await cannon(adapterUrl, transitions("/qms", adapterPool) as never),
+      bare: await cannon(bareUrl, transitions("", barePool) as never)
     }
     for (const [name, m] of Object.entries({ get, post })) {
       if (m.adapter.non2xx + m.bare.non2xx > 0) {
@@ -147,9 +102,11 @@ const measure = async () => {
     }
     return { get, rawSql, post }
   } finally {
-    for (const s of servers) s.close()
-    await runtime.dispose()
-    rmSync(dir, { recursive: true, force: true })
+    await new Promise<void>((resolve) => {
+      child.removeAllListeners("exit")
+      child.once("exit", () => resolve())
+      child.send("stop")
+    })
   }
 }
 

@@ -17,10 +17,10 @@ import { Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, SchemaAST, Sco
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
-import { secureHeaders } from "hono/secure-headers"
 import { stream } from "hono/streaming"
 import { type Route, routes } from "./internal/routes.js"
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
+import { secureHeaders } from "./middleware/secure-headers/index.js"
 import { traceId } from "./middleware/trace-id/index.js"
 import * as OpenApi from "./OpenApi.js"
 import * as Problem from "./Problem.js"
@@ -76,14 +76,28 @@ export interface QmsRoutesOptions {
 }
 
 const actorFrom = (input: ActorInput, trace: string): Actor.Actor =>
-  Actor.make({
-    tenantId: input.tenantId,
-    actorId: input.actorId,
-    displayName: input.displayName ?? input.actorId,
-    roles: input.roles,
-    traceId: trace,
-    source: input.source ?? "api"
-  })
+  // An `Actor` was validated when it was made, and the trace id middleware only yields ids the
+  // `TraceId` Schema accepts: copy it without validating the same fields again on every request.
+  input instanceof Actor.Actor
+    ? new Actor.Actor(
+        {
+          tenantId: input.tenantId,
+          actorId: input.actorId,
+          displayName: input.displayName,
+          roles: input.roles,
+          traceId: trace as Actor.Actor["traceId"],
+          source: input.source
+        },
+        true
+      )
+    : Actor.make({
+        tenantId: input.tenantId,
+        actorId: input.actorId,
+        displayName: input.displayName ?? input.actorId,
+        roles: input.roles,
+        traceId: trace,
+        source: input.source ?? "api"
+      })
 
 const issuesOf = (e: ParseResult.ParseError): ReadonlyArray<Errors.FieldIssue> =>
   ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => ({ path: i.path.map(String).join("."), message: i.message }))

@@ -7,6 +7,8 @@
 /** @since 0.1.0 */
 export * from "./middleware/rate-limit/index.js"
 /** @since 0.1.0 */
+export * from "./middleware/secure-headers/index.js"
+/** @since 0.1.0 */
 export * from "./middleware/trace-id/index.js"
 /** @since 0.1.0 */
 export * as OpenApi from "./OpenApi.js"
