@@ -129,7 +129,7 @@ describe("TreeHead", () => {
     assert.strictEqual(Buffer.from(signed.signature, "base64").length, 64)
   })
 
-  // The worked example in docs/FORMAT-crypto.md (checked there with openssl too); keeps the doc honest.
+  // The worked example in the README's "Cryptographic formats" section (checked with openssl too); keeps it honest.
   it("reproduces the documented example head, key id, PEMs and signature", () => {
     assert.strictEqual(seedBase64, "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")
     assert.strictEqual(key.keyId, "21fe31dfa154a261")
