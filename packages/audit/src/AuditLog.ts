@@ -16,8 +16,22 @@
 import type { KeyObject } from "node:crypto"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, StorageError } from "@airworthy/storage"
-import { SqlClient } from "@effect/sql"
-import { Chunk, Clock, Context, Effect, Fiber, Layer, Metric, Option, Redacted, Schema, Stream } from "effect"
+import { SqlClient, SqlError } from "@effect/sql"
+import {
+  Chunk,
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Fiber,
+  FiberRef,
+  Layer,
+  Metric,
+  Option,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
 import { CursorExpired, type Fault, IntegrityViolation } from "./AuditError.js"
 import {
   type AppendInput,
@@ -665,11 +679,18 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
           const rows = yield* run(Store.appendIfHeadPg(sealed.length, sensitive.length / 5), params)
           return Store.toInt(rows[0]?.n ?? 0) === 1
         }
-        const moved = yield* run(Store.moveHeadSqlite, head)
-        if (moved.length === 0) return false
-        const params: Array<unknown> = []
-        for (const s of sealed) params.push(...eventParams(s.row))
-        yield* run(Store.insertEvents(dialect, sealed.length), params)
+        if (sealed.length === 1) {
+          const params: Array<unknown> = eventParams(last)
+          params.push(tenantId, expected.lastSequence, expected.lastHash)
+          const inserted = yield* run(Store.appendOneIfHeadSqlite, params)
+          if (inserted.length === 0) return false
+        } else {
+          const moved = yield* run(Store.moveHeadSqlite, head)
+          if (moved.length === 0) return false
+          const params: Array<unknown> = []
+          for (const s of sealed) params.push(...eventParams(s.row))
+          yield* run(Store.insertEvents(dialect, sealed.length), params)
+        }
         if (sensitive.length > 0) yield* run(Store.insertSensitive(dialect, sensitive.length / 5), sensitive)
         return true
       })
@@ -728,12 +749,36 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     // The envelope object was canonicalised already; building the reader's view may modify it.
     const sealedEvent = (s: Sealed): AuditEvent => toEvent(s.row, s.envelope, new Map(), false).event
 
-    const appendAs = (actor: Actor.Actor, input: AppendInput) =>
-      inTransaction(sealAll(actor.tenantId, actor, [input])).pipe(
-        Effect.tap(() => Metric.increment(AuditMetrics.appends)),
-        Metric.trackDuration(AuditMetrics.appendDuration),
-        Effect.map((sealed) => sealedEvent(sealed[0]!))
+    // The append hot path joins the caller's transaction or opens one on the captured client, and
+    // records its metrics in one synchronous step (with the fiber's metric labels).
+    const ownTransaction = <A, E, R>(
+      self: Effect.Effect<A, E, R>
+    ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | StorageError.StorageError, R> =>
+      Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) =>
+        Option.isSome(tx)
+          ? (self as Effect.Effect<A, Exclude<E, SqlError.SqlError>, R>)
+          : sql.withTransaction(self).pipe(
+              Effect.catchIf(
+                (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
+                (e) => Effect.fail(StorageError.fromCause(e))
+              )
+            )
       )
+
+    const recordAppend = (startedAt: number, events: number) =>
+      Effect.withFiberRuntime<void>((fiber) => {
+        const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+        AuditMetrics.appends.unsafeUpdate(events, labels)
+        AuditMetrics.appendDuration.unsafeUpdate(Duration.millis(performance.now() - startedAt), labels)
+        return Effect.void
+      })
+
+    const appendAs = (actor: Actor.Actor, input: AppendInput) => {
+      const startedAt = performance.now()
+      return ownTransaction(sealAll(actor.tenantId, actor, [input])).pipe(
+        Effect.flatMap((sealed) => Effect.as(recordAppend(startedAt, 1), sealedEvent(sealed[0]!)))
+      )
+    }
 
     const checkAction = (input: AppendInput, prefix = "") =>
       reservedActions.test(input.action)
@@ -745,13 +790,10 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
         : Effect.void
 
     const append: Service["append"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const input = yield* decodeAppend(raw)
-          yield* checkAction(input)
-          return yield* appendAs(actor, input)
-        })
+      Effect.flatMap(Actor.CurrentActor, (actor) =>
+        Effect.flatMap(decodeAppend(raw), (input) =>
+          reservedActions.test(input.action) ? checkAction(input) : appendAs(actor, input)
+        )
       )
 
     const appendMany: Service["appendMany"] = (raws) =>

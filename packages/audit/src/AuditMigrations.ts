@@ -149,6 +149,19 @@ const pgTriggers = [
   )
 ].join("\n--;\n")
 
+// SQLite: an inserted event that links to its tenant's head (next sequence, prev_hash = head hash)
+// moves the head, so a single append is one conditional INSERT (the head check) instead of a head
+// UPDATE followed by the INSERT. Appends hold SQLite's write lock, so the head cannot move between
+// the check and the insert. A row that does not link (a forgery inserted by hand) leaves the head
+// where it was. PostgreSQL moves the head in the insert's own statement and needs no trigger.
+const sqliteHeadTrigger = `
+CREATE TRIGGER aw_audit_events_move_head AFTER INSERT ON aw_audit_events
+BEGIN
+  UPDATE aw_audit_heads SET last_sequence = NEW.sequence, last_hash = NEW.hash
+  WHERE tenant_id = NEW.tenant_id AND last_sequence = NEW.sequence - 1
+    AND last_hash = json_extract(NEW.envelope, '$.prev_hash');
+END`
+
 /**
  * Every migration of `@airworthy/audit`; add it to the host's `Migrations.run([...])` list.
  * @since 0.1.0
@@ -156,5 +169,6 @@ const pgTriggers = [
  */
 export const migrations: Migrations.PackageMigrations = Migrations.make("@airworthy/audit", 20, [
   Migrations.sql("0001_create_audit_tables", { sqlite: sqliteTables, pg: pgTables }),
-  Migrations.sql("0002_append_only_triggers", { sqlite: sqliteTriggers, pg: pgTriggers })
+  Migrations.sql("0002_append_only_triggers", { sqlite: sqliteTriggers, pg: pgTriggers }),
+  Migrations.sql("0003_sqlite_head_follows_inserts", { sqlite: sqliteHeadTrigger, pg: "" })
 ])

@@ -76,7 +76,7 @@ export const dropGuards = (dialect: Storage.Dialect): Effect.Effect<void, Storag
       return
     }
     const triggers = yield* Query.unsafe<{ name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'aw_audit_%'"
+      "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'aw_audit_%' AND name <> 'aw_audit_events_move_head'"
     )
     for (const t of triggers) yield* Query.unsafe(`DROP TRIGGER ${t.name}`)
   })

@@ -213,6 +213,17 @@ export const moveHeadSqlite =
   "UPDATE aw_audit_heads SET last_sequence = ?, last_hash = ? WHERE tenant_id = ? AND last_sequence = ? AND last_hash = ? RETURNING tenant_id"
 
 /**
+ * SQLite, one event: inserted only if the tenant's head is still the expected one (the trigger of
+ * migration 0003 then moves the head). Returns the inserted sequence, or no row when the head moved.
+ * Parameters: the event's columns, then tenant, expected sequence, expected hash.
+ */
+export const appendOneIfHeadSqlite = `INSERT INTO aw_audit_events (${eventColumns.join(", ")}) SELECT ${eventColumns
+  .map(() => "?")
+  .join(
+    ", "
+  )} WHERE EXISTS (SELECT 1 FROM aw_audit_heads WHERE tenant_id = ? AND last_sequence = ? AND last_hash = ?) RETURNING sequence`
+
+/**
  * PostgreSQL: the conditional head move and the inserts in one statement; the inserts happen only
  * when the head moved. Returns `n` = 1 when written, 0 when the expected head was stale.
  */
