@@ -23,7 +23,7 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Schema } from "effect"
 import type * as EmailLog from "./EmailLog.js"
 import { fromRow, type Tables } from "./internal/store.js"
-import { cacheKey, decode, decoderEither } from "./internal/validation.js"
+import { cacheKey, decode, decoderEither, recipientsFast, recordFast } from "./internal/validation.js"
 import * as Template from "./Template.js"
 
 /**
@@ -76,6 +76,38 @@ export interface Enqueued {
 }
 
 /**
+ * One rendered message of a prepared request.
+ * @since 0.3.0
+ * @category models
+ */
+export interface PreparedMessage {
+  readonly recipient: Template.Recipient
+  readonly message: Template.Rendered
+}
+
+/**
+ * One validated and rendered request, recipients de-duplicated, not yet written.
+ * @since 0.3.0
+ * @category models
+ */
+export interface PreparedRequest {
+  readonly template: string
+  readonly record: Template.RecordRef | undefined
+  /** `notBefore`, normalised to ISO-8601; `undefined`: due when written. */
+  readonly notBefore: string | undefined
+  readonly messages: ReadonlyArray<PreparedMessage>
+}
+
+/**
+ * What `prepareMany` returns and `enqueuePrepared` writes: requests in input order.
+ * @since 0.3.0
+ * @category models
+ */
+export interface Prepared {
+  readonly requests: ReadonlyArray<PreparedRequest>
+}
+
+/**
  * Settings of `Notify.layer`.
  * @since 0.1.0
  * @category models
@@ -105,6 +137,19 @@ export class Notify extends Context.Tag("@airworthy/notify/Notify")<
     readonly enqueueMany: (
       requests: ReadonlyArray<AnyEnqueueInput>
     ) => Effect.Effect<ReadonlyArray<Enqueued>, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
+    /**
+     * `enqueueMany`'s first half, with no transaction and no actor: validates every request (the
+     * same errors) and renders the messages. Run it before the transaction that writes them.
+     */
+    readonly prepareMany: (requests: ReadonlyArray<AnyEnqueueInput>) => Effect.Effect<Prepared, Errors.ValidationFailed>
+    /**
+     * `enqueueMany`'s second half: writes prepared requests (all, or those at the `only` indexes,
+     * in that order) as the current actor, in the caller's transaction (or its own).
+     */
+    readonly enqueuePrepared: (
+      prepared: Prepared,
+      only?: ReadonlyArray<number>
+    ) => Effect.Effect<ReadonlyArray<Enqueued>, StorageError.StorageError, Actor.CurrentActor>
     readonly emailLog: (
       filter?: EmailLog.Filter
     ) => Effect.Effect<ReadonlyArray<EmailLog.Entry>, StorageError.StorageError, Actor.CurrentActor>
@@ -178,7 +223,8 @@ const pgArray = (values: ReadonlyArray<string | number | null>): string => {
     const v = values[i]
     if (v === null || v === undefined) out += "NULL"
     else if (typeof v === "number") out += String(v)
-    else out += `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+    // Most values need no escaping; checking first skips a regex replace per value.
+    else out += v.includes('"') || v.includes("\\") ? `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"` : `"${v}"`
   }
   return `${out}}`
 }
@@ -384,21 +430,18 @@ export const make = (
       return d
     }
 
-    const enqueueMany = (requests: ReadonlyArray<AnyEnqueueInput>) =>
-      provided(
-        Effect.gen(function* () {
-          if (requests.length === 0) return [] as ReadonlyArray<Enqueued>
-          const actor = yield* Actor.CurrentActor
-          const { dialect } = yield* Storage.Storage
+    const prepareMany = (requests: ReadonlyArray<AnyEnqueueInput>): Effect.Effect<Prepared, Errors.ValidationFailed> =>
+      Effect.try({
+        try: (): Prepared => {
           // Validate every request before writing anything; every problem is reported at once, its
           // path prefixed with the request's index. Equal inputs are decoded once.
           const decodedCache = new Map<unknown, Map<string, Either.Either<unknown, Array<Errors.FieldIssue>>>>()
           const cachedDecode = (
             kind: unknown,
             decoder: (input: unknown) => Either.Either<unknown, Array<Errors.FieldIssue>>,
-            input: unknown
+            input: unknown,
+            k: string | undefined = cacheKey(input)
           ) => {
-            const k = cacheKey(input)
             if (k === undefined) return decoder(input)
             let byKey = decodedCache.get(kind)
             if (byKey === undefined) {
@@ -423,12 +466,21 @@ export const make = (
           }> = []
           for (let i = 0; i < requests.length; i++) {
             const input = requests[i]!
+            const paramsKey = cacheKey(input.params)
+            // Plainly valid recipients and records (the common case) are checked by hand; anything
+            // else goes through the Schema, which names every bad field.
+            const recipients = recipientsFast(input.recipients)
+            const record = input.record === undefined ? undefined : recordFast(input.record)
             const results = [
-              cachedDecode(input.template.schema, paramsDecoder(input.template), input.params),
-              cachedDecode(Recipients, decodeRecipients, input.recipients),
+              cachedDecode(input.template.schema, paramsDecoder(input.template), input.params, paramsKey),
+              recipients !== undefined
+                ? Either.right(recipients)
+                : cachedDecode(Recipients, decodeRecipients, input.recipients),
               input.record === undefined
                 ? Either.right(undefined)
-                : cachedDecode(Template.RecordRef, decodeRecord, input.record),
+                : record !== undefined
+                  ? Either.right(record)
+                  : cachedDecode(Template.RecordRef, decodeRecord, input.record),
               input.notBefore === undefined ? Either.right(undefined) : decodeNotBefore(input.notBefore)
             ] as const
             let ok = true
@@ -441,48 +493,81 @@ export const make = (
               valid.push({
                 input,
                 params: (results[0] as Either.Right<unknown, unknown>).right,
-                paramsKey: cacheKey(input.params),
+                paramsKey,
                 recipients: (results[1] as Either.Right<unknown, ReadonlyArray<Template.Recipient>>).right,
                 record: (results[2] as Either.Right<unknown, Template.RecordRef | undefined>).right,
                 notBefore: (results[3] as Either.Right<unknown, string | undefined>).right
               })
           }
-          if (issues.length > 0) return yield* Effect.fail(new Errors.ValidationFailed({ issues }))
+          if (issues.length > 0) throw new Errors.ValidationFailed({ issues })
 
-          const now = new Date(yield* Clock.currentTimeMillis).toISOString()
-          const outbox: Array<ReadonlyArray<string | number | null>> = []
-          const log: Array<ReadonlyArray<string | number | null>> = []
-          const results: Array<Enqueued> = []
+          const prepared: Array<PreparedRequest> = new Array(valid.length)
           // Rendered once per template, parameters, recipient and record.
           const renderCache = new Map<Template.Any, Map<string, Template.Rendered>>()
-          for (const v of valid) {
+          for (let i = 0; i < valid.length; i++) {
+            const v = valid[i]!
             const template = v.input.template
-            const due = v.notBefore === undefined ? now : new Date(v.notBefore).toISOString()
             const seen = new Set<string>()
-            const unique = v.recipients.filter((r) => {
-              const key = r.email.toLowerCase()
-              if (seen.has(key)) return false
-              seen.add(key)
-              return true
-            })
-            const notificationId = yield* ids.next
-            const deliveries: Array<Delivery> = []
-            for (const recipient of unique) {
+            const messages: Array<PreparedMessage> = []
+            const recordKey = v.paramsKey === undefined ? undefined : cacheKey(v.record)
+            let byKey = renderCache.get(template)
+            if (byKey === undefined) {
+              byKey = new Map()
+              renderCache.set(template, byKey)
+            }
+            for (const recipient of v.recipients) {
+              // Recipients are de-duplicated by address, case-insensitively.
+              const address = recipient.email.toLowerCase()
+              if (seen.has(address)) continue
+              seen.add(address)
               let message: Template.Rendered | undefined
               const key =
-                v.paramsKey === undefined
+                v.paramsKey === undefined || recordKey === undefined
                   ? undefined
-                  : `${v.paramsKey}\u0000${cacheKey(recipient)}\u0000${cacheKey(v.record)}`
-              let byKey = renderCache.get(template)
-              if (byKey === undefined) {
-                byKey = new Map()
-                renderCache.set(template, byKey)
-              }
+                  : `${v.paramsKey}\u0000${cacheKey(recipient)}\u0000${recordKey}`
               if (key !== undefined) message = byKey.get(key)
               if (message === undefined) {
                 message = Template.renderDecoded(template, { params: v.params, recipient, record: v.record })
                 if (key !== undefined) byKey.set(key, message)
               }
+              messages.push({ recipient, message })
+            }
+            prepared[i] = {
+              template: template.kind,
+              record: v.record,
+              notBefore: v.notBefore === undefined ? undefined : new Date(v.notBefore).toISOString(),
+              messages
+            }
+          }
+          return { requests: prepared }
+        },
+        catch: (e) => {
+          if (e instanceof Errors.ValidationFailed) return e
+          throw e
+        }
+      })
+
+    const enqueuePrepared = (prepared: Prepared, only?: ReadonlyArray<number>) =>
+      provided(
+        Effect.gen(function* () {
+          const picked =
+            only === undefined
+              ? prepared.requests
+              : only.map((i) => prepared.requests[i]!).filter((r) => r !== undefined)
+          if (picked.length === 0) return [] as ReadonlyArray<Enqueued>
+          const actor = yield* Actor.CurrentActor
+          const { dialect } = yield* Storage.Storage
+          const now = new Date(yield* Clock.currentTimeMillis).toISOString()
+          const outbox: Array<ReadonlyArray<string | number | null>> = []
+          const log: Array<ReadonlyArray<string | number | null>> = []
+          const results: Array<Enqueued> = new Array(picked.length)
+          for (let r = 0; r < picked.length; r++) {
+            const p = picked[r]!
+            const due = p.notBefore ?? now
+            const notificationId = yield* ids.next
+            const deliveries: Array<Delivery> = new Array(p.messages.length)
+            for (let m = 0; m < p.messages.length; m++) {
+              const { recipient, message } = p.messages[m]!
               const id = yield* ids.next
               const messageId = `<${id}@${domain}>`
               const name = recipient.name ?? null
@@ -490,7 +575,7 @@ export const make = (
                 id,
                 actor.tenantId,
                 notificationId,
-                template.kind,
+                p.template,
                 recipient.email,
                 name,
                 message.subject,
@@ -511,32 +596,38 @@ export const make = (
                 recipient.email,
                 name,
                 message.subject,
-                template.kind,
+                p.template,
                 "queued",
                 0,
                 null,
                 null,
                 messageId,
-                v.record?.type ?? null,
-                v.record?.id ?? null,
+                p.record?.type ?? null,
+                p.record?.id ?? null,
                 now,
                 null,
                 null,
                 due
               ])
-              deliveries.push({ id, recipient: recipient.email, messageId })
+              deliveries[m] = { id, recipient: recipient.email, messageId }
             }
-            results.push({ notificationId, template: template.kind, deliveries })
+            results[r] = { notificationId, template: p.template, deliveries }
           }
-          yield* inTransaction(
-            Effect.zipRight(
-              insertMany(dialect, "aw_notify_outbox", outboxColumns, outboxTypes, outbox),
-              insertMany(dialect, "aw_notify_email_log", logColumns, logTypes, log)
+          if (outbox.length > 0)
+            yield* inTransaction(
+              Effect.zipRight(
+                insertMany(dialect, "aw_notify_outbox", outboxColumns, outboxTypes, outbox),
+                insertMany(dialect, "aw_notify_email_log", logColumns, logTypes, log)
+              )
             )
-          )
           return results as ReadonlyArray<Enqueued>
         })
       )
+
+    const enqueueMany = (requests: ReadonlyArray<AnyEnqueueInput>) =>
+      requests.length === 0
+        ? Effect.succeed([] as ReadonlyArray<Enqueued>)
+        : Effect.flatMap(prepareMany(requests), (prepared) => enqueuePrepared(prepared))
 
     const emailLog = (filter: EmailLog.Filter = {}) =>
       provided(
@@ -564,7 +655,7 @@ export const make = (
         })
       )
 
-    return { enqueue, enqueueMany, emailLog }
+    return { enqueue, enqueueMany, prepareMany, enqueuePrepared, emailLog }
   })
 
 /**

@@ -21,7 +21,7 @@
  */
 import type { Errors } from "@airworthy/core"
 import { Effect, Schema } from "effect"
-import { decode } from "./internal/validation.js"
+import { decode, emailPattern, namePattern } from "./internal/validation.js"
 
 /**
  * An e-mail address: no spaces, angle brackets or line breaks, one `@`.
@@ -29,9 +29,7 @@ import { decode } from "./internal/validation.js"
  * @category models
  */
 export const EmailAddress = Schema.Trim.pipe(
-  Schema.compose(
-    Schema.String.pipe(Schema.maxLength(254), Schema.pattern(/^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+$/))
-  ),
+  Schema.compose(Schema.String.pipe(Schema.maxLength(254), Schema.pattern(emailPattern))),
   Schema.annotations({ message: () => "must be an e-mail address such as quality@mro.example" })
 )
 
@@ -42,7 +40,7 @@ export const EmailAddress = Schema.Trim.pipe(
  */
 export const Recipient = Schema.Struct({
   email: EmailAddress,
-  name: Schema.optional(Schema.String.pipe(Schema.maxLength(200), Schema.pattern(/^[^\r\n]*$/))),
+  name: Schema.optional(Schema.String.pipe(Schema.maxLength(200), Schema.pattern(namePattern))),
   /** The host's id for the person, when there is one. */
   actorId: Schema.optional(Schema.String.pipe(Schema.maxLength(128)))
 })

@@ -20,15 +20,15 @@
  *
  * @since 0.1.0
  */
-import { AuditLog } from "@airworthy/audit"
+import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { type Errors, Ids } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Duration, Effect, Fiber, Layer, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import { type Contact, Directory } from "./Directory.js"
 import { chunk, iso, pgArray, type Tables, type TaskRow } from "./internal/tables.js"
 import type * as Ladder from "./Ladder.js"
-import { TaskNotifier } from "./TaskNotifier.js"
+import { type Notice, type PreparedNotices, TaskNotifier } from "./TaskNotifier.js"
 
 /**
  * Settings of a sweep.
@@ -83,54 +83,76 @@ interface Claimed {
   readonly due_at: string
 }
 
+/** The task columns the sweeper reads, joined to the claim on PostgreSQL (`t_`-prefixed there). */
+type TaskFields = Pick<
+  TaskRow,
+  "id" | "kind" | "title" | "status" | "owner_id" | "assignee_id" | "due_at" | "escalation_level"
+>
+
+interface ClaimedWithTask extends Claimed {
+  readonly t_id: string | null
+  readonly t_kind: string
+  readonly t_title: string
+  readonly t_status: string
+  readonly t_owner_id: string | null
+  readonly t_assignee_id: string | null
+  readonly t_due_at: string | null
+  readonly t_escalation_level: number | string
+}
+
 const q = Query.make<Tables>()
 
+const stepColumns = "tenant_id, task_id, step_index, name, kind, recipients, level, due_at"
+
 const claimSql = {
-  pg: `UPDATE aw_task_escalations e SET state = 'claimed', claimed_by = $1, lease_until = $2
-FROM (SELECT tenant_id, task_id, step_index FROM aw_task_escalations
-      WHERE state IN ('pending', 'claimed') AND due_at <= $3 AND (state = 'pending' OR lease_until < $3)
-      ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
-WHERE e.tenant_id = c.tenant_id AND e.task_id = c.task_id AND e.step_index = c.step_index
-RETURNING e.tenant_id, e.task_id, e.step_index, e.name, e.kind, e.recipients, e.level, e.due_at`,
+  // One statement: claim (SKIP LOCKED), and read the open tasks of the claimed steps with it. The
+  // task rows are read, not locked: the perform transaction locks them first.
+  pg: `WITH c AS MATERIALIZED (
+  SELECT tenant_id, task_id, step_index FROM aw_task_escalations
+  WHERE state IN ('pending', 'claimed') AND due_at <= $3 AND (state = 'pending' OR lease_until < $3)
+  ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED
+), u AS (
+  UPDATE aw_task_escalations e SET state = 'claimed', claimed_by = $1, lease_until = $2
+  FROM c WHERE e.tenant_id = c.tenant_id AND e.task_id = c.task_id AND e.step_index = c.step_index
+  RETURNING ${stepColumns
+    .split(", ")
+    .map((c) => `e.${c}`)
+    .join(", ")}
+)
+SELECT u.*, t.id AS t_id, t.kind AS t_kind, t.title AS t_title, t.status AS t_status, t.owner_id AS t_owner_id,
+  t.assignee_id AS t_assignee_id, t.due_at AS t_due_at, t.escalation_level AS t_escalation_level
+FROM u LEFT JOIN aw_tasks t ON t.tenant_id = u.tenant_id AND t.id = u.task_id AND t.status IN ('open', 'in_progress')
+ORDER BY u.due_at`,
   sqlite: `UPDATE aw_task_escalations SET state = 'claimed', claimed_by = ?, lease_until = ?
 WHERE rowid IN (SELECT rowid FROM aw_task_escalations
       WHERE state IN ('pending', 'claimed') AND due_at <= ? AND (state = 'pending' OR lease_until < ?)
       ORDER BY due_at LIMIT ?)
-RETURNING tenant_id, task_id, step_index, name, kind, recipients, level, due_at`
+RETURNING ${stepColumns}`
 }
 
-const claim = (token: string, nowMs: number, leaseMillis: number, batchSize: number) =>
-  Effect.flatMap(Storage.Storage, ({ dialect }) => {
-    const now = iso(nowMs)
-    const until = iso(nowMs + leaseMillis)
-    return Query.transaction(
-      Query.unsafe<Claimed>(
-        claimSql[dialect],
-        dialect === "pg" ? [token, until, now, batchSize] : [token, until, now, now, batchSize]
-      )
-    )
-  })
+/**
+ * PostgreSQL, after the batch's task rows are locked: marks this claim's steps done (only those it
+ * still holds) and raises each open task to the highest level it reached, in one statement.
+ * Params: [now, token, tenantIds, taskIds, stepIndexes].
+ */
+const performSqlPg = `WITH done AS (
+  UPDATE aw_task_escalations e SET state = 'done', done_at = $1, lease_until = NULL
+  FROM unnest($3::text[], $4::text[], $5::int[]) AS k(tenant_id, task_id, step_index)
+  WHERE e.tenant_id = k.tenant_id AND e.task_id = k.task_id AND e.step_index = k.step_index
+    AND e.claimed_by = $2 AND e.state = 'claimed'
+  RETURNING e.tenant_id, e.task_id, e.step_index, e.level
+), raised AS (
+  UPDATE aw_tasks t SET escalation_level = d.level, updated_at = $1
+  FROM (SELECT tenant_id, task_id, max(level) AS level FROM done GROUP BY tenant_id, task_id) d
+  WHERE t.tenant_id = d.tenant_id AND t.id = d.task_id AND t.escalation_level < d.level
+    AND t.status IN ('open', 'in_progress')
+)
+SELECT tenant_id, task_id, step_index FROM done`
 
-const renew = (token: string, leaseMillis: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
-    q.exec((db) =>
-      db
-        .updateTable("aw_task_escalations")
-        .set({ lease_until: iso(nowMs + leaseMillis) })
-        .where("claimed_by", "=", token)
-        .where("state", "=", "claimed")
-    )
-  )
-
-const markDone = (token: string, now: string) =>
-  q.rows((db) =>
-    db
-      .updateTable("aw_task_escalations")
-      .set({ state: "done", done_at: now, lease_until: null })
-      .where("claimed_by", "=", token)
-      .where("state", "=", "claimed")
-      .returning(["tenant_id", "task_id", "step_index"])
-  )
+/** Task rows locked in one order everywhere: tenant, then id (PostgreSQL sorts, then locks). */
+const lockTasksSqlPg = `SELECT tenant_id, id, escalation_level FROM aw_tasks
+WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ORDER BY tenant_id, id FOR UPDATE`
 
 const key = (tenantId: string, taskId: string, index: number) => `${tenantId}\u0000${taskId}\u0000${index}`
 
@@ -145,8 +167,177 @@ const groupBy = <A>(items: ReadonlyArray<A>, f: (a: A) => string): Map<string, A
   return out
 }
 
+/** Task ids per tenant of a batch's steps, each once (the PK prefix `(tenant_id, task_id)` finds them). */
+const taskIdsByTenant = (steps: ReadonlyArray<Claimed>): Map<string, Array<string>> => {
+  const out = new Map<string, Set<string>>()
+  for (const s of steps) {
+    const set = out.get(s.tenant_id)
+    if (set === undefined) out.set(s.tenant_id, new Set([s.task_id]))
+    else set.add(s.task_id)
+  }
+  return new Map(Array.from(out, ([t, ids]) => [t, Array.from(ids)]))
+}
+
+const claim = (token: string, nowMs: number, leaseMillis: number, batchSize: number) =>
+  Effect.flatMap(Storage.Storage, ({ dialect }) => {
+    const now = iso(nowMs)
+    const until = iso(nowMs + leaseMillis)
+    return Query.transaction(
+      dialect === "pg"
+        ? Query.unsafe<ClaimedWithTask>(claimSql.pg, [token, until, now, batchSize])
+        : Query.unsafe<Claimed>(claimSql.sqlite, [token, until, now, now, batchSize])
+    )
+  })
+
+// Renewal and SQLite's mark-done find the claim's rows by key (the PK prefix), then check the token.
+const renew = (token: string, leaseMillis: number, tasks: Map<string, Array<string>>) =>
+  Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+    Effect.forEach(
+      Array.from(tasks).flatMap(([tenantId, ids]) => chunk(ids, 500).map((part) => [tenantId, part] as const)),
+      ([tenantId, part]) =>
+        q.exec((db) =>
+          db
+            .updateTable("aw_task_escalations")
+            .set({ lease_until: iso(nowMs + leaseMillis) })
+            .where("tenant_id", "=", tenantId)
+            .where("task_id", "in", part)
+            .where("claimed_by", "=", token)
+            .where("state", "=", "claimed")
+        ),
+      { discard: true }
+    )
+  )
+
+const markDoneSqlite = (token: string, now: string, tasks: Map<string, Array<string>>) =>
+  Effect.map(
+    Effect.forEach(
+      Array.from(tasks).flatMap(([tenantId, ids]) => chunk(ids, 500).map((part) => [tenantId, part] as const)),
+      ([tenantId, part]) =>
+        q.rows((db) =>
+          db
+            .updateTable("aw_task_escalations")
+            .set({ state: "done", done_at: now, lease_until: null })
+            .where("tenant_id", "=", tenantId)
+            .where("task_id", "in", part)
+            .where("claimed_by", "=", token)
+            .where("state", "=", "claimed")
+            .returning(["tenant_id", "task_id", "step_index"])
+        )
+    ),
+    (parts) => parts.flat()
+  )
+
+interface Plan {
+  /** Its position in the batch (and in the batch's prepared notices). */
+  readonly index: number
+  readonly step: Claimed
+  readonly task: TaskFields
+  readonly actorIds: ReadonlyArray<string>
+  readonly contacts: ReadonlyArray<Contact>
+}
+
+/** A claimed batch, its open tasks read and its recipients resolved, ready to perform. */
+interface Batch {
+  readonly token: string
+  readonly claimed: ReadonlyArray<Claimed>
+  readonly tasks: Map<string, Array<string>>
+  readonly plans: ReadonlyArray<Plan>
+  /** The plans' notices, rendered at the task levels read with the claim. */
+  readonly notices: ReadonlyArray<Notice>
+  readonly prepared: PreparedNotices | undefined
+  readonly renewing: Fiber.RuntimeFiber<unknown>
+}
+
+const parsedRecipients = new Map<string, ReadonlyArray<Ladder.Recipient>>()
+/** Ladder recipients are a handful of distinct JSON strings: each is parsed once per process. */
+const recipientsOf = (json: string): ReadonlyArray<Ladder.Recipient> => {
+  let to = parsedRecipients.get(json)
+  if (to === undefined) {
+    to = JSON.parse(json) as ReadonlyArray<Ladder.Recipient>
+    if (parsedRecipients.size < 1000) parsedRecipients.set(json, to)
+  }
+  return to
+}
+
 /**
- * Performs every step that is due now, batch by batch, each exactly once across all sweepers.
+ * Recipients of every step through the directory. Each distinct look-up (a supervisor, a role, a
+ * contact) is made once per batch; the per-step work is a plain loop.
+ */
+const resolveAll = (directory: Directory["Type"], steps: ReadonlyArray<{ step: Claimed; task: TaskFields }>) =>
+  Effect.gen(function* () {
+    const supervisors = new Map<string, Option.Option<string>>()
+    const roles = new Map<string, ReadonlyArray<string>>()
+    const contacts = new Map<string, Option.Option<Contact>>()
+    const pair = (tenantId: string, id: string) => `${tenantId}\u0000${id}`
+    const fetchMissing = <A>(
+      cache: Map<string, A>,
+      wanted: Map<string, readonly [string, string]>,
+      lookup: (tenantId: string, id: string) => Effect.Effect<A, StorageError.StorageError>
+    ) =>
+      Effect.forEach(
+        Array.from(wanted).filter(([k]) => !cache.has(k)),
+        ([k, [tenantId, id]]) => Effect.map(lookup(tenantId, id), (a) => void cache.set(k, a)),
+        { discard: true }
+      )
+    // 1. Supervisors and role holders the steps name.
+    const wantSup = new Map<string, readonly [string, string]>()
+    const wantRole = new Map<string, readonly [string, string]>()
+    for (const { step, task } of steps)
+      for (const r of recipientsOf(step.recipients)) {
+        if (r === "owner_supervisor") {
+          if (task.owner_id !== null) wantSup.set(pair(step.tenant_id, task.owner_id), [step.tenant_id, task.owner_id])
+        } else if (typeof r === "object") wantRole.set(pair(step.tenant_id, r.role), [step.tenant_id, r.role])
+      }
+    yield* fetchMissing(supervisors, wantSup, directory.supervisorOf)
+    yield* fetchMissing(roles, wantRole, directory.usersWithRole)
+    const idsOf = (step: Claimed, task: TaskFields) => {
+      const ids = new Set<string>()
+      for (const r of recipientsOf(step.recipients)) {
+        if (r === "assignee") {
+          if (task.assignee_id !== null) ids.add(task.assignee_id)
+        } else if (r === "owner") {
+          if (task.owner_id !== null) ids.add(task.owner_id)
+        } else if (r === "owner_supervisor") {
+          const sup = task.owner_id === null ? undefined : supervisors.get(pair(step.tenant_id, task.owner_id))
+          if (sup !== undefined && Option.isSome(sup)) ids.add(sup.value)
+        } else for (const h of roles.get(pair(step.tenant_id, r.role)) ?? []) ids.add(h)
+      }
+      return ids
+    }
+    const actorIds: Array<Set<string>> = steps.map(({ step, task }) => idsOf(step, task))
+    // 2. Nobody to tell (no supervisor on file, empty role): the quality managers hear of it instead.
+    const wantQm = new Map<string, readonly [string, string]>()
+    steps.forEach(({ step }, i) => {
+      if (actorIds[i]!.size === 0)
+        wantQm.set(pair(step.tenant_id, "quality_manager"), [step.tenant_id, "quality_manager"])
+    })
+    yield* fetchMissing(roles, wantQm, directory.usersWithRole)
+    steps.forEach(({ step }, i) => {
+      if (actorIds[i]!.size === 0)
+        for (const h of roles.get(pair(step.tenant_id, "quality_manager")) ?? []) actorIds[i]!.add(h)
+    })
+    // 3. Contacts.
+    const wantContact = new Map<string, readonly [string, string]>()
+    steps.forEach(({ step }, i) => {
+      for (const id of actorIds[i]!) wantContact.set(pair(step.tenant_id, id), [step.tenant_id, id])
+    })
+    yield* fetchMissing(contacts, wantContact, directory.contactOf)
+    const plans: Array<Plan> = new Array(steps.length)
+    for (let i = 0; i < steps.length; i++) {
+      const { step, task } = steps[i]!
+      const found: Array<Contact> = []
+      for (const id of actorIds[i]!) {
+        const c = contacts.get(pair(step.tenant_id, id))
+        if (c !== undefined && Option.isSome(c)) found.push(c.value)
+      }
+      plans[i] = { index: i, step, task, actorIds: Array.from(actorIds[i]!), contacts: found }
+    }
+    return plans
+  })
+
+/**
+ * Performs every step that is due now, batch by batch, each exactly once across all sweepers. On
+ * PostgreSQL the next batch is claimed and resolved while the current one is performed.
  * @since 0.1.0
  * @category sweeping
  */
@@ -159,202 +350,220 @@ export const runOnce = (
     const sweeperId = config.sweeperId ?? `sweeper-${yield* Ids.next}`
     const directory = yield* Directory
     const notifier = yield* TaskNotifier
+    const { dialect } = yield* Storage.Storage
     let performed = 0
     let lost = 0
     let batches = 0
-    while (true) {
-      yield* Effect.yieldNow() // let other fibers (another sweeper on the same client) take turns
-      const nowMs = yield* Clock.currentTimeMillis
-      const token = `${sweeperId}/${yield* Ids.next}`
-      const claimed = yield* claim(token, nowMs, leaseMillis, batchSize)
-      if (claimed.length === 0) break
-      batches++
-      const renewing = yield* Effect.fork(
-        renew(token, leaseMillis).pipe(
-          Effect.ignoreLogged,
-          Effect.repeat(Schedule.spaced(Duration.millis(Math.floor(leaseMillis / 3)))),
-          Effect.delay(Duration.millis(Math.floor(leaseMillis / 3)))
-        )
-      )
-      const byTenant = groupBy(claimed, (c) => c.tenant_id)
-      // Tasks of the claimed steps (still open ones only).
-      const tasks = new Map<string, TaskRow>()
-      for (const [tenantId, steps] of byTenant) {
-        const ids = Array.from(new Set(steps.map((s) => s.task_id)))
-        for (const part of chunk(ids, 500)) {
-          const rows = yield* q.rows((db) =>
-            db
-              .selectFrom("aw_tasks")
-              .selectAll()
-              .where("tenant_id", "=", tenantId)
-              .where("id", "in", part)
-              .where("status", "in", ["open", "in_progress"])
+
+    // Claim (own short transaction), read the open tasks, resolve recipients: no transaction open.
+    const prepare: Effect.Effect<Batch | undefined, StorageError.StorageError | Errors.ValidationFailed, Requirements> =
+      Effect.gen(function* () {
+        const nowMs = yield* Clock.currentTimeMillis
+        const token = `${sweeperId}/${yield* Ids.next}`
+        const claimed = yield* claim(token, nowMs, leaseMillis, batchSize)
+        if (claimed.length === 0) return undefined
+        const tasks = taskIdsByTenant(claimed)
+        const renewing = yield* Effect.forkDaemon(
+          renew(token, leaseMillis, tasks).pipe(
+            Effect.ignoreLogged,
+            Effect.repeat(Schedule.spaced(Duration.millis(Math.floor(leaseMillis / 3)))),
+            Effect.delay(Duration.millis(Math.floor(leaseMillis / 3)))
           )
-          for (const r of rows) tasks.set(`${tenantId}\u0000${r.id}`, r)
+        )
+        const open: Array<{ step: Claimed; task: TaskFields }> = []
+        if (dialect === "pg") {
+          for (const c of claimed as ReadonlyArray<ClaimedWithTask>)
+            if (c.t_id !== null)
+              open.push({
+                step: c,
+                task: {
+                  id: c.t_id,
+                  kind: c.t_kind,
+                  title: c.t_title,
+                  status: c.t_status,
+                  owner_id: c.t_owner_id,
+                  assignee_id: c.t_assignee_id,
+                  due_at: c.t_due_at,
+                  escalation_level: Number(c.t_escalation_level)
+                }
+              })
+        } else {
+          // Tasks of the claimed steps (still open ones only).
+          const rows = new Map<string, TaskRow>()
+          for (const [tenantId, ids] of tasks)
+            for (const part of chunk(ids, 500))
+              for (const r of yield* q.rows((db) =>
+                db
+                  .selectFrom("aw_tasks")
+                  .selectAll()
+                  .where("tenant_id", "=", tenantId)
+                  .where("id", "in", part)
+                  .where("status", "in", ["open", "in_progress"])
+              ))
+                rows.set(`${tenantId}\u0000${r.id}`, r)
+          for (const step of claimed) {
+            const task = rows.get(`${step.tenant_id}\u0000${step.task_id}`)
+            if (task !== undefined) open.push({ step, task })
+          }
         }
-      }
-      // Recipients through the directory, with a cache for this batch.
-      const cache = new Map<string, unknown>()
-      const cached = <A>(k: string, eff: Effect.Effect<A, StorageError.StorageError>) =>
-        cache.has(k) ? Effect.succeed(cache.get(k) as A) : Effect.tap(eff, (a) => Effect.sync(() => cache.set(k, a)))
-      const resolve = (tenantId: string, task: TaskRow, to: ReadonlyArray<Ladder.Recipient>) =>
-        Effect.gen(function* () {
-          const ids = new Set<string>()
-          for (const r of to) {
-            if (r === "assignee") {
-              if (task.assignee_id !== null) ids.add(task.assignee_id)
-            } else if (r === "owner") {
-              if (task.owner_id !== null) ids.add(task.owner_id)
-            } else if (r === "owner_supervisor") {
-              if (task.owner_id !== null) {
-                const sup = yield* cached(
-                  `s\u0000${tenantId}\u0000${task.owner_id}`,
-                  directory.supervisorOf(tenantId, task.owner_id)
-                )
-                if (Option.isSome(sup)) ids.add(sup.value)
-              }
-            } else {
-              const holders = yield* cached(
-                `r\u0000${tenantId}\u0000${r.role}`,
-                directory.usersWithRole(tenantId, r.role)
-              )
-              for (const h of holders) ids.add(h)
-            }
-          }
-          // Nobody to tell (no supervisor on file, empty role): the quality managers hear of it instead.
-          if (ids.size === 0) {
-            for (const h of yield* cached(
-              `r\u0000${tenantId}\u0000quality_manager`,
-              directory.usersWithRole(tenantId, "quality_manager")
-            ))
-              ids.add(h)
-          }
-          const contacts: Array<Contact> = []
-          for (const id of ids) {
-            const c = yield* cached(`c\u0000${tenantId}\u0000${id}`, directory.contactOf(tenantId, id))
-            if (Option.isSome(c)) contacts.push(c.value)
-          }
-          return { actorIds: Array.from(ids), contacts }
-        })
-      const plans: Array<{
-        readonly step: Claimed
-        readonly task: TaskRow
-        readonly actorIds: ReadonlyArray<string>
-        readonly contacts: ReadonlyArray<Contact>
-      }> = []
-      for (const step of claimed) {
-        const task = tasks.get(`${step.tenant_id}\u0000${step.task_id}`)
-        if (task === undefined) continue
-        const to = JSON.parse(step.recipients) as ReadonlyArray<Ladder.Recipient>
-        const resolved = yield* resolve(step.tenant_id, task, to)
-        plans.push({ step, task, ...resolved })
-      }
-      const planned = new Map(plans.map((p) => [key(p.step.tenant_id, p.step.task_id, Number(p.step.step_index)), p]))
-      const doneNow = yield* Query.transaction(
+        return yield* Effect.gen(function* () {
+          const plans = yield* resolveAll(directory, open)
+          const notices = plans.map((p) => noticeOf(p, Number(p.task.escalation_level)))
+          const prepared = notifier.prepare === undefined ? undefined : yield* notifier.prepare(notices)
+          return { token, claimed, tasks, plans, notices, prepared, renewing }
+        }).pipe(Effect.onError(() => Fiber.interrupt(renewing)))
+      })
+
+    const perform = (batch: Batch) =>
+      Query.transaction(
         Effect.gen(function* () {
           const now = iso(yield* Clock.currentTimeMillis)
-          const { dialect } = yield* Storage.Storage
-          const tenantOrder = Array.from(byTenant.keys()).sort()
+          const { token, claimed, tasks, plans } = batch
+          const tenantOrder = Array.from(tasks.keys()).sort()
           // Lock order everywhere: task rows, then ladder rows, then audit heads, tenants sorted. A
           // command (complete, cancel) locks its task first too, so the two cannot deadlock.
-          if (dialect === "pg")
-            for (const tenantId of tenantOrder) {
-              const ids = Array.from(new Set(byTenant.get(tenantId)!.map((c) => c.task_id))).sort()
-              for (const part of chunk(ids, 1000))
-                yield* Query.unsafe(
-                  `SELECT id FROM aw_tasks WHERE tenant_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
-                  [tenantId, `{${part.join(",")}}`]
-                )
-            }
-          const marked = yield* markDone(token, now)
-          const mine = marked.flatMap((m) => {
+          let marked: ReadonlyArray<{ tenant_id: string; task_id: string; step_index: number | string }>
+          // PostgreSQL: each task's level as locked now (another batch may have raised it since the claim).
+          const levels = new Map<string, number>()
+          if (dialect === "pg") {
+            const lockTenants: Array<string> = []
+            const lockIds: Array<string> = []
+            for (const [tenantId, ids] of tasks)
+              for (const id of ids) {
+                lockTenants.push(tenantId)
+                lockIds.push(id)
+              }
+            const locked = yield* Query.unsafe<{ tenant_id: string; id: string; escalation_level: number | string }>(
+              lockTasksSqlPg,
+              [pgArray(lockTenants), pgArray(lockIds)]
+            )
+            for (const t of locked) levels.set(`${t.tenant_id}\u0000${t.id}`, Number(t.escalation_level))
+            marked = yield* Query.unsafe<{ tenant_id: string; task_id: string; step_index: number }>(performSqlPg, [
+              now,
+              token,
+              pgArray(claimed.map((c) => c.tenant_id)),
+              pgArray(claimed.map((c) => c.task_id)),
+              pgArray(claimed.map((c) => Number(c.step_index)))
+            ])
+          } else marked = yield* markDoneSqlite(token, now, tasks)
+          const planned = new Map<string, Plan>()
+          for (const p of plans) planned.set(key(p.step.tenant_id, p.step.task_id, Number(p.step.step_index)), p)
+          const mineByTenant = new Map<string, Array<Plan>>()
+          for (const m of marked) {
             const p = planned.get(key(m.tenant_id, m.task_id, Number(m.step_index)))
-            return p === undefined ? [] : [p]
-          })
-          const mineByTenant = groupBy(mine, (p) => p.step.tenant_id)
+            if (p === undefined) continue
+            const list = mineByTenant.get(m.tenant_id)
+            if (list === undefined) mineByTenant.set(m.tenant_id, [p])
+            else list.push(p)
+          }
           for (const tenantId of tenantOrder) {
             const list = mineByTenant.get(tenantId)
             if (list === undefined) continue
-            // PostgreSQL: one UPDATE for the batch, each task raised to the highest level it reached
-            // (the task rows are already locked, so the statement adds no lock-order concern).
-            if (dialect === "pg") {
-              const highest = new Map<string, number>()
-              for (const p of list) {
-                const level = Number(p.step.level)
-                if (level > 0 && level > (highest.get(p.task.id) ?? 0)) highest.set(p.task.id, level)
+            // SQLite: raise levels lowest first, so a task that catches up on several steps ends at
+            // the highest (PostgreSQL raised them with the mark-done statement).
+            if (dialect !== "pg") {
+              const byLevel = groupBy(list, (p) => String(Number(p.step.level)))
+              for (const level of Array.from(byLevel.keys())
+                .map(Number)
+                .sort((a, b) => a - b)) {
+                if (level <= 0) continue
+                const ids = Array.from(new Set(byLevel.get(String(level))!.map((p) => p.task.id)))
+                for (const part of chunk(ids, 500))
+                  yield* q.exec((db) =>
+                    db
+                      .updateTable("aw_tasks")
+                      .set({ escalation_level: level, updated_at: now })
+                      .where("tenant_id", "=", tenantId)
+                      .where("id", "in", part)
+                      .where("escalation_level", "<", level)
+                  )
               }
-              if (highest.size > 0)
-                yield* Query.unsafe(
-                  `UPDATE aw_tasks t SET escalation_level = v.level, updated_at = $1
-FROM unnest($2::text[], $3::int[]) AS v(id, level)
-WHERE t.tenant_id = $4 AND t.id = v.id AND t.escalation_level < v.level`,
-                  [now, pgArray(Array.from(highest.keys())), pgArray(Array.from(highest.values())), tenantId]
-                )
             }
-            // SQLite: raise levels lowest first, so a task that catches up on several steps ends at the highest.
-            const byLevel = groupBy(list, (p) => String(Number(p.step.level)))
-            for (const level of Array.from(byLevel.keys())
-              .map(Number)
-              .sort((a, b) => a - b)) {
-              if (level <= 0 || dialect === "pg") continue
-              const ids = Array.from(new Set(byLevel.get(String(level))!.map((p) => p.task.id)))
-              for (const part of chunk(ids, 500))
-                yield* q.exec((db) =>
-                  db
-                    .updateTable("aw_tasks")
-                    .set({ escalation_level: level, updated_at: now })
-                    .where("tenant_id", "=", tenantId)
-                    .where("id", "in", part)
-                    .where("escalation_level", "<", level)
-                )
+            const events: Array<AuditEvent.AppendInputEncoded> = new Array(list.length)
+            const ready: Array<number> = [] // prepared notices still right
+            const redo: Array<Notice> = [] // rendered at a level that has changed since
+            for (let i = 0; i < list.length; i++) {
+              const plan = list[i]!
+              const { step, task, actorIds, contacts } = plan
+              const escalation = step.kind === "escalation"
+              const claimedAt = Number(task.escalation_level)
+              const before = levels.get(`${tenantId}\u0000${task.id}`) ?? claimedAt
+              const level = Math.max(before, Number(step.level))
+              events[i] = {
+                action: escalation ? "task.escalated" : "task.reminded",
+                recordType: "task",
+                recordId: task.id,
+                before: { escalationLevel: before },
+                after: {
+                  step: step.name,
+                  stepIndex: Number(step.step_index),
+                  stepDueAt: step.due_at,
+                  escalationLevel: level,
+                  recipients: actorIds
+                },
+                ...(contacts.length === 0 ? { reason: "Nobody to notify was found in the directory" } : {}),
+                severity: escalation ? "warning" : "info"
+              }
+              if (batch.prepared !== undefined && before === claimedAt) ready.push(plan.index)
+              else redo.push(before === claimedAt ? batch.notices[plan.index]! : noticeOf(plan, before))
             }
+            const prepared = batch.prepared
             yield* AuditLog.asSystem(
               tenantId,
               "task-sweeper",
               "sweeper"
             )(
               Effect.zipRight(
-                AuditLog.appendMany(
-                  list.map((p) => ({
-                    action: p.step.kind === "escalation" ? "task.escalated" : "task.reminded",
-                    recordType: "task",
-                    recordId: p.task.id,
-                    before: { escalationLevel: Number(p.task.escalation_level) },
-                    after: {
-                      step: p.step.name,
-                      stepIndex: Number(p.step.step_index),
-                      stepDueAt: p.step.due_at,
-                      escalationLevel: Math.max(Number(p.task.escalation_level), Number(p.step.level)),
-                      recipients: p.actorIds
-                    },
-                    ...(p.contacts.length === 0 ? { reason: "Nobody to notify was found in the directory" } : {}),
-                    severity: p.step.kind === "escalation" ? ("warning" as const) : ("info" as const)
-                  }))
-                ),
-                (notifier.notifyBatch ?? notifier.notify)(
-                  list.map((p) => ({
-                    taskId: p.task.id,
-                    title: p.task.title,
-                    kind: p.task.kind,
-                    step: p.step.name,
-                    stepKind: p.step.kind as Ladder.Step["kind"],
-                    level: Math.max(Number(p.task.escalation_level), Number(p.step.level)),
-                    dueAt: p.task.due_at ?? p.step.due_at,
-                    recipients: p.contacts
-                  }))
+                AuditLog.appendMany(events),
+                Effect.zipRight(
+                  prepared === undefined || ready.length === 0 ? Effect.void : prepared.write(ready),
+                  redo.length === 0 ? Effect.void : (notifier.notifyBatch ?? notifier.notify)(redo)
                 )
               )
             )
           }
-          return { marked: marked.length }
+          return marked.length
         })
-      ).pipe(Effect.ensuring(Fiber.interrupt(renewing)))
-      performed += doneNow.marked
-      lost += claimed.length - doneNow.marked
-      if (claimed.length < batchSize) break
+      ).pipe(Effect.ensuring(Fiber.interrupt(batch.renewing)))
+
+    yield* Effect.yieldNow()
+    let next = yield* prepare
+    while (next !== undefined) {
+      const batch: Batch = next
+      batches++
+      const full = batch.claimed.length >= batchSize
+      // PostgreSQL: claim and resolve the next batch on another connection meanwhile (it takes
+      // only ladder rows, SKIP LOCKED, so it cannot wait on this batch's locks).
+      const ahead = full && dialect === "pg" ? yield* Effect.fork(prepare) : undefined
+      const done = yield* perform(batch).pipe(
+        Effect.onError(() => (ahead === undefined ? Effect.void : Effect.ignore(discard(ahead))))
+      )
+      performed += done
+      lost += batch.claimed.length - done
+      if (!full) break
+      yield* Effect.yieldNow() // let other fibers (another sweeper on the same client) take turns
+      next = ahead === undefined ? yield* prepare : yield* Fiber.join(ahead)
     }
     return { performed, lost, batches }
   })
+
+/** A plan's notice, the task at `taskLevel` before the step. */
+const noticeOf = (p: Plan, taskLevel: number): Notice => ({
+  taskId: p.task.id,
+  title: p.task.title,
+  kind: p.task.kind,
+  step: p.step.name,
+  stepKind: p.step.kind as Ladder.Step["kind"],
+  level: Math.max(taskLevel, Number(p.step.level)),
+  dueAt: p.task.due_at ?? p.step.due_at,
+  recipients: p.contacts
+})
+
+/** Stops a batch claimed ahead that will not be performed (its claims expire with their lease). */
+const discard = (ahead: Fiber.RuntimeFiber<Batch | undefined, unknown>) =>
+  Effect.flatMap(Fiber.interrupt(ahead), (exit) =>
+    Exit.isSuccess(exit) && exit.value !== undefined ? Fiber.interrupt(exit.value.renewing) : Effect.void
+  )
 
 /**
  * A background fiber that sweeps every `intervalMillis` for as long as the layer's scope lives. A

@@ -45,6 +45,24 @@ export interface Service {
   readonly notifyBatch?: (
     notices: ReadonlyArray<Notice>
   ) => Effect.Effect<void, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
+  /**
+   * Validates and renders notices before any transaction (the sweeper does it while the previous
+   * batch is written); the result's `write` then queues the notices at the given indexes in the
+   * current transaction. Optional: without it the sweeper uses `notifyBatch` or `notify`.
+   */
+  readonly prepare?: (notices: ReadonlyArray<Notice>) => Effect.Effect<PreparedNotices, Errors.ValidationFailed>
+}
+
+/**
+ * Notices validated and rendered by `prepare`, not yet queued.
+ * @since 0.2.0
+ * @category models
+ */
+export interface PreparedNotices {
+  /** Queues the notices at these indexes (of the prepared list) in the current transaction. */
+  readonly write: (
+    indexes: ReadonlyArray<number>
+  ) => Effect.Effect<void, Errors.ValidationFailed | StorageError.StorageError, Actor.CurrentActor>
 }
 
 /**
@@ -107,7 +125,8 @@ const request = (n: Notice) =>
 
 /**
  * Queues each notice as one notification (one message per recipient): `notify` through
- * `Notify.enqueue` per notice, `notifyBatch` through one `Notify.enqueueMany` (multi-row inserts).
+ * `Notify.enqueue` per notice, `notifyBatch` through one `Notify.enqueueMany` (multi-row inserts),
+ * `prepare` through `Notify.prepareMany` and, when written, `Notify.enqueuePrepared`.
  * Notices without recipients are skipped.
  * @since 0.1.0
  * @category constructors
@@ -120,6 +139,24 @@ export const makeNotify: Effect.Effect<Service, never, Notify.Notify> = Effect.m
   notifyBatch: (notices) => {
     const requests = notices.filter((n) => n.recipients.length > 0).map(request)
     return requests.length === 0 ? Effect.void : Effect.asVoid(notify.enqueueMany(requests))
+  },
+  prepare: (notices) => {
+    // Position of each notice among the requests (notices without recipients make none).
+    const position: Array<number> = new Array(notices.length)
+    const requests: Array<Notify.AnyEnqueueInput> = []
+    for (let i = 0; i < notices.length; i++) {
+      const n = notices[i]!
+      position[i] = n.recipients.length === 0 ? -1 : requests.push(request(n)) - 1
+    }
+    return Effect.map(
+      requests.length === 0 ? Effect.succeed<Notify.Prepared>({ requests: [] }) : notify.prepareMany(requests),
+      (prepared): PreparedNotices => ({
+        write: (indexes) => {
+          const only = indexes.map((i) => position[i] ?? -1).filter((p) => p >= 0)
+          return only.length === 0 ? Effect.void : Effect.asVoid(notify.enqueuePrepared(prepared, only))
+        }
+      })
+    )
   }
 }))
 
