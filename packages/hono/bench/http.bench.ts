@@ -1,21 +1,30 @@
 // The Hono adapter at 64 connections over loopback (autocannon, 5 s per run): GET a record and POST a
 // transition through `qmsRoutes` (auth, trace id, secure headers, body limit, decoding, problem
-// mapping) beside a bare Hono route doing the same work in the same run: the same SQL for the GET,
-// the same `Records.transition` call for the POST. SQLite file (WAL), the embedded default. Both
-// servers run in a forked process (http.server.ts), autocannon in this one, so the load generator
-// neither steals the server's CPU nor shares its event loop.
+// mapping) beside bare Hono routes doing the same work in the same run: the same `Records.get` /
+// `Records.transition` call, and for the GET also the raw SELECT it needs (the record row in the
+// actor's tenant, serialised to JSON). Once on a SQLite file (WAL, the embedded default) and once on
+// a fresh PostgreSQL database (dropped afterwards). Both servers run in a forked process
+// (http.server.ts), autocannon in this one, so the load generator neither steals the server's CPU nor
+// shares its event loop.
 import { type ChildProcess, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { Bench } from "@airworthy/testing"
+import { Bench, TestDatabase } from "@airworthy/testing"
 import autocannon from "autocannon"
+import { Effect } from "effect"
 import type { Ready } from "./http.server.js"
 
 const connections = 64
-const duration = 5
-const pool = 4096 // >> connections × p99, so a record's previous transition has finished before its next one
+// Each side is measured in rounds, interleaved with the sides it is compared with (in a rotating
+// order), so a burst of load from elsewhere on the machine hits every side alike.
+const rounds = 3
+const seconds = 3
+// >> connections × p99, so a record's previous transition has finished before its next one.
+const pools = { sqlite: 4096, postgres: 1024 } as const
 
 interface Run {
+  /** Mean requests per second over the rounds. */
   readonly rps: number
+  /** Median of the rounds' p99 latencies. */
   readonly p99: number
   readonly non2xx: number
 }
@@ -25,18 +34,48 @@ interface Measured {
 }
 interface Results {
   readonly get: Measured
-  /** A bare route with the raw SELECT (no Records service: no policy check, no decoding). */
+  /** A bare route with the raw SELECT `Records.get` needs (no Records service: no policy check). */
   readonly rawSql: Run
   readonly post: Measured
 }
 
-const cannon = async (
-  url: string,
-  requests?: Parameters<typeof autocannon>[0]["requests"],
-  seconds = duration
-): Promise<Run> => {
-  const r = await autocannon({ url, connections, duration: seconds, ...(requests === undefined ? {} : { requests }) })
+type Requests = Parameters<typeof autocannon>[0]["requests"]
+interface Side {
+  readonly url: string
+  readonly requests?: Requests
+}
+
+const cannon = async (side: Side, duration: number) => {
+  const r = await autocannon({
+    url: side.url,
+    connections,
+    duration,
+    ...(side.requests === undefined ? {} : { requests: side.requests })
+  })
   return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + r.errors }
+}
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+/** Measures the sides in interleaved rounds, rotating which goes first. */
+const interleaved = async <K extends string>(sides: Record<K, Side>): Promise<Record<K, Run>> => {
+  const names = Object.keys(sides) as Array<K>
+  const runs = new Map<K, Array<{ rps: number; p99: number; non2xx: number }>>(names.map((k) => [k, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length] as K
+      runs.get(name)?.push(await cannon(sides[name], seconds))
+    }
+  }
+  const out = {} as Record<K, Run>
+  for (const [name, rs] of runs) {
+    out[name] = {
+      rps: rs.reduce((a, r) => a + r.rps, 0) / rs.length,
+      p99: median(rs.map((r) => r.p99)),
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0)
+    }
+  }
+  return out
 }
 
 /** Alternates retire/reinstate over a pool of areas, one record per request, round robin. */
@@ -61,40 +100,41 @@ const transitions = (prefix: string, ids: ReadonlyArray<string>) => {
   ]
 }
 
-let measured: Promise<Results> | undefined
+type Dialect = "sqlite" | "postgres"
 
 /**
- * Forks http.server.ts (the adapter and the bare routes, one runtime, one SQLite file) and waits
- * for its URLs. The load generator stays in this process: each side gets its own CPU and event loop.
+ * Forks http.server.ts (the adapter and the bare routes, one runtime, one database) and waits for
+ * its URLs. The load generator stays in this process: each side gets its own CPU and event loop.
  */
-const start = () =>
+const start = (pgUrl: string | undefined, pool: number) =>
   new Promise<{ child: ChildProcess; ready: Ready }>((resolve, reject) => {
+    const { AW_BENCH_PG_URL: _, ...env } = process.env
     const child = fork(fileURLToPath(new URL("./http.server.ts", import.meta.url)), [], {
       execArgv: ["--import", import.meta.resolve("tsx"), "--conditions=@airworthy/source"],
-      env: { ...process.env, AW_BENCH_POOL: String(pool) }
+      env: { ...env, AW_BENCH_POOL: String(pool), ...(pgUrl === undefined ? {} : { AW_BENCH_PG_URL: pgUrl }) }
     })
     child.once("message", (ready) => resolve({ child, ready: ready as Ready }))
     child.once("error", reject)
     child.once("exit", (code) => reject(new Error(`hono bench server exited (${code}) before listening`)))
   })
 
-const measure = async () => {
-  const { child, ready } = await start()
+const measure = async (pgUrl?: string): Promise<Results> => {
+  const { child, ready } = await start(pgUrl, pgUrl === undefined ? pools.sqlite : pools.postgres)
   try {
     const { adapterUrl, bareUrl, record, adapterPool, barePool } = ready
-    // Warm both paths (JIT, statement caches) before measuring; not measured.
-    await cannon(`${adapterUrl}/qms/records/${record}`, undefined, 2)
-    await cannon(`${bareUrl}/records/${record}`, undefined, 2)
-    await cannon(`${bareUrl}/sql/records/${record}`, undefined, 1)
-    const get: Measured = {
-      adapter: await cannon(`${adapterUrl}/qms/records/${record}`),
-      bare: await cannon(`${bareUrl}/records/${record}`)
+    const getSides = {
+      adapter: { url: `${adapterUrl}/qms/records/${record}` },
+      bare: { url: `${bareUrl}/records/${record}` },
+      rawSql: { url: `${bareUrl}/sql/records/${record}` }
     }
-    const rawSql = await cannon(`${bareUrl}/sql/records/${record}`)
-    const post: Measured = {
-      adapter: await cannon(adapterUrl, transitions("/qms", adapterPool) as never),
-      bare: await cannon(bareUrl, transitions("", barePool) as never)
-    }
+    // Warm every path (JIT, statement caches) before measuring; not measured.
+    for (const side of Object.values(getSides)) await cannon(side, 2)
+    const { adapter, bare, rawSql } = await interleaved(getSides)
+    const get: Measured = { adapter, bare }
+    const post: Measured = await interleaved({
+      adapter: { url: adapterUrl, requests: transitions("/qms", adapterPool) as never },
+      bare: { url: bareUrl, requests: transitions("", barePool) as never }
+    })
     for (const [name, m] of Object.entries({ get, post })) {
       if (m.adapter.non2xx + m.bare.non2xx > 0) {
         console.error(`hono bench ${name}: ${m.adapter.non2xx} adapter / ${m.bare.non2xx} bare non-2xx responses`)
@@ -110,58 +150,101 @@ const measure = async () => {
   }
 }
 
-const results = () => {
-  measured ??= measure()
-  return measured
+const measured = new Map<Dialect, Promise<Results>>()
+
+/** One measurement per dialect, shared by its scenarios; PostgreSQL on a fresh database, dropped after. */
+const results = (dialect: Dialect): Promise<Results> => {
+  let m = measured.get(dialect)
+  if (m === undefined) {
+    m =
+      dialect === "sqlite"
+        ? measure()
+        : Effect.runPromise(
+            Effect.scoped(
+              Effect.flatMap(TestDatabase.freshPostgresDatabase, (url) => Effect.promise(() => measure(url)))
+            )
+          )
+    measured.set(dialect, m)
+  }
+  return m
+}
+
+const sameGet = "bare Hono route, same Records.get (same SQL)"
+const rawSelect = "bare Hono route, the raw SELECT Records.get needs, row serialised to JSON"
+const sameTransition = "bare Hono route, same Records.transition"
+
+const scenariosFor = (dialect: Dialect): ReadonlyArray<Bench.Scenario> => {
+  const on = `64 conns, ${dialect}`
+  const options = { postgres: dialect === "postgres" }
+  return [
+    Bench.scenario(
+      `hono GET /records/:id req/s (${on})`,
+      async () => {
+        const { get } = await results(dialect)
+        return {
+          unit: "req/s",
+          value: get.adapter.rps,
+          baseline: sameGet,
+          baseline_value: get.bare.rps,
+          goal: ">= 0.5"
+        }
+      },
+      options
+    ),
+    Bench.scenario(
+      `hono GET /records/:id p99 (${on})`,
+      async () => {
+        const { get } = await results(dialect)
+        return { unit: "ms", value: get.adapter.p99, baseline: sameGet, baseline_value: get.bare.p99 }
+      },
+      options
+    ),
+    Bench.scenario(
+      `hono GET /records/:id req/s vs raw SELECT (${on})`,
+      async () => {
+        const { get, rawSql } = await results(dialect)
+        return {
+          unit: "req/s",
+          value: get.adapter.rps,
+          baseline: rawSelect,
+          baseline_value: rawSql.rps,
+          goal: ">= 0.5"
+        }
+      },
+      options
+    ),
+    Bench.scenario(
+      `hono GET /records/:id p99 vs raw SELECT (${on})`,
+      async () => {
+        const { get, rawSql } = await results(dialect)
+        return { unit: "ms", value: get.adapter.p99, baseline: rawSelect, baseline_value: rawSql.p99 }
+      },
+      options
+    ),
+    Bench.scenario(
+      `hono POST transition req/s (${on})`,
+      async () => {
+        const { post } = await results(dialect)
+        return {
+          unit: "req/s",
+          value: post.adapter.rps,
+          baseline: sameTransition,
+          baseline_value: post.bare.rps,
+          goal: ">= 0.5"
+        }
+      },
+      options
+    ),
+    Bench.scenario(
+      `hono POST transition p99 (${on})`,
+      async () => {
+        const { post } = await results(dialect)
+        return { unit: "ms", value: post.adapter.p99, baseline: sameTransition, baseline_value: post.bare.p99 }
+      },
+      options
+    )
+  ]
 }
 
 /** @since 0.1.0 */
-export const scenarios: ReadonlyArray<Bench.Scenario> = [
-  Bench.scenario("hono GET /records/:id req/s (64 conns, sqlite)", async () => {
-    const { get } = await results()
-    return {
-      unit: "req/s",
-      value: get.adapter.rps,
-      baseline: "bare Hono route, same Records.get (same SQL)",
-      baseline_value: get.bare.rps,
-      goal: ">= 0.5"
-    }
-  }),
-  Bench.scenario("hono GET /records/:id p99 (64 conns, sqlite)", async () => {
-    const { get } = await results()
-    return {
-      unit: "ms",
-      value: get.adapter.p99,
-      baseline: "bare Hono route, same Records.get (same SQL)",
-      baseline_value: get.bare.p99
-    }
-  }),
-  Bench.scenario("hono GET /records/:id req/s vs raw SELECT (64 conns, sqlite)", async () => {
-    const { get, rawSql } = await results()
-    return {
-      unit: "req/s",
-      value: get.adapter.rps,
-      baseline: "bare Hono route, raw SELECT without the Records service",
-      baseline_value: rawSql.rps
-    }
-  }),
-  Bench.scenario("hono POST transition req/s (64 conns, sqlite)", async () => {
-    const { post } = await results()
-    return {
-      unit: "req/s",
-      value: post.adapter.rps,
-      baseline: "bare Hono route, same Records.transition",
-      baseline_value: post.bare.rps,
-      goal: ">= 0.5"
-    }
-  }),
-  Bench.scenario("hono POST transition p99 (64 conns, sqlite)", async () => {
-    const { post } = await results()
-    return {
-      unit: "ms",
-      value: post.adapter.p99,
-      baseline: "bare Hono route, same Records.transition",
-      baseline_value: post.bare.p99
-    }
-  })
-]
+export const scenarios: ReadonlyArray<Bench.Scenario> = [...scenariosFor("sqlite"), ...scenariosFor("postgres")]

@@ -18,7 +18,7 @@ import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
 import { stream } from "hono/streaming"
-import { type Route, routes } from "./internal/routes.js"
+import { type AnySchema, type Route, routes } from "./internal/routes.js"
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
 import { secureHeaders } from "./middleware/secure-headers/index.js"
 import { traceId } from "./middleware/trace-id/index.js"
@@ -252,8 +252,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
 
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
 
-  const readBody = async (c: Context, r: Route): Promise<unknown> => {
-    if (r.body === undefined) return undefined
+  const readBody = async (c: Context, schema: AnySchema): Promise<unknown> => {
     const text = await c.req.text()
     let body: unknown = {}
     if (text.trim() !== "") {
@@ -269,11 +268,11 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
       typeof body === "object" &&
       body !== null &&
       !("idempotencyKey" in body) &&
-      SchemaAST.getPropertySignatures(r.body.ast).some((p) => p.name === "idempotencyKey")
+      SchemaAST.getPropertySignatures(schema.ast).some((p) => p.name === "idempotencyKey")
     ) {
       body = { ...body, idempotencyKey: key }
     }
-    const decoded = Schema.decodeUnknownEither(r.body, { errors: "all", onExcessProperty: "error" })(body)
+    const decoded = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" })(body)
     if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
     return body
   }
@@ -288,7 +287,8 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
         if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
         query = decoded.right
       }
-      const body = await readBody(c, r)
+      // Most routes (every GET) take no body: no extra await for them.
+      const body = r.body === undefined ? undefined : await readBody(c, r.body)
       const result = await run(c, r.run({ params: c.req.param() as Record<string, string>, query, body }))
       if (!result.ok) return result.response
       const json = JSON.stringify(result.value ?? null)

@@ -554,7 +554,8 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
   checkConfig(config as Config<unknown>)
   return Effect.gen(function* () {
     const context = yield* Effect.context<Requirements | R>()
-    const { dialect } = Context.get(context as Context.Context<Requirements>, Storage.Storage)
+    const { dialect, compiler } = Context.get(context as Context.Context<Requirements>, Storage.Storage)
+    const sql = Context.get(context as Context.Context<Requirements>, SqlClient.SqlClient).withoutTransforms()
     const ids = Context.get(context as Context.Context<Requirements>, Ids.Ids)
     const policy = Context.get(context as Context.Context<Requirements>, Policy.Policy)
     const audit = Context.get(context as Context.Context<Requirements>, AuditLog.AuditLog)
@@ -576,31 +577,50 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
     const readable = (actor: Actor.Actor, type: RecordType.Any) =>
       policy.can(actor, type.permissions.read) || policy.can(actor, "record.read")
 
-    const typeOf = (name: string): Effect.Effect<RecordType.Any, Errors.NotFound> => {
-      const t = types.get(name)
-      return t === undefined ? Effect.fail(new Errors.NotFound({ entity: "record type", id: name })) : Effect.succeed(t)
-    }
-
-    const loadRow = (tenantId: string, id: string) =>
-      q
-        .maybe((db) => db.selectFrom("aw_records").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id))
-        .pipe(
-          Effect.flatMap(
-            Option.match({
-              onNone: () => Effect.fail(new Errors.NotFound({ entity: "record", id })),
-              onSome: (row) => Effect.succeed(row)
-            })
-          )
+    // The hottest statement (every read and every command loads its record): its SQL is compiled once
+    // here and run on the layer's client (which still joins the caller's open transaction), instead of
+    // building and compiling it with Kysely on every call.
+    const db: Parameters<Query.Build<Store.Tables, unknown>>[0] = compiler
+    const selectRecord = db
+      .selectFrom("aw_records")
+      .selectAll()
+      .where("tenant_id", "=", "")
+      .where("id", "=", "")
+      .compile().sql
+    const loadRow = (
+      tenantId: string,
+      id: string
+    ): Effect.Effect<Store.RecordRow, Errors.NotFound | StorageError.StorageError> =>
+      sql.unsafe<Store.RecordRow>(selectRecord, [tenantId, id]).pipe(
+        Effect.mapError((cause) => StorageError.fromCause(cause)),
+        Effect.flatMap((rows) =>
+          rows[0] === undefined ? Effect.fail(new Errors.NotFound({ entity: "record", id })) : Effect.succeed(rows[0])
         )
+      )
 
+    /** `Forbidden` unless the actor holds `permission`; the layer's own `Policy`, so nothing is provided. */
+    const authorize = (actor: Actor.Actor, permission: Policy.Permission) =>
+      policy.can(actor, permission)
+        ? Effect.void
+        : Effect.provideService(Policy.authorizeActor(actor, permission), Policy.Policy, policy)
+
+    type Loaded = { readonly row: Store.RecordRow; readonly type: RecordType.Any; readonly record: QmsRecord }
     /** The record in the actor's tenant with its type, after checking `permission` (read if none). */
-    const load = (actor: Actor.Actor, id: string, permission?: keyof RecordType.Permissions) =>
-      Effect.gen(function* () {
-        const row = yield* loadRow(actor.tenantId, id)
-        const type = yield* typeOf(row.type)
-        if (!readable(actor, type)) yield* Policy.authorizeActor(actor, type.permissions.read)
-        if (permission !== undefined) yield* Policy.authorizeActor(actor, type.permissions[permission])
-        return { row, type, record: Store.toRecord(row) }
+    const load = (
+      actor: Actor.Actor,
+      id: string,
+      permission?: keyof RecordType.Permissions
+    ): Effect.Effect<Loaded, ReadError> =>
+      Effect.flatMap(loadRow(actor.tenantId, id), (row): Effect.Effect<Loaded, ReadError> => {
+        const type = types.get(row.type)
+        if (type === undefined) return Effect.fail(new Errors.NotFound({ entity: "record type", id: row.type }))
+        const loaded = { row, type, record: Store.toRecord(row) }
+        if (readable(actor, type) && permission === undefined) return Effect.succeed(loaded)
+        const read = readable(actor, type) ? Effect.void : authorize(actor, type.permissions.read)
+        return Effect.as(
+          permission === undefined ? read : Effect.zipRight(read, authorize(actor, type.permissions[permission])),
+          loaded
+        )
       })
 
     const checkExpected = (record: QmsRecord, expected: number | undefined) =>
@@ -1169,13 +1189,9 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
         })
       )
 
+    // Reads one row with the layer's own services: nothing to provide, no transaction to open.
     const get: Service["get"] = (id) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          return (yield* load(actor, id)).record
-        })
-      )
+      Effect.flatMap(Actor.CurrentActor, (actor) => Effect.map(load(actor, id), (loaded) => loaded.record))
 
     const decodeList = decodeWith(ListFilter)
     const list: Service["list"] = (raw = {}) =>

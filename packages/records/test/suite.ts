@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto"
 import { AuditLog, CanonicalJson } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
+import { Query } from "@airworthy/storage"
 import type { TestDatabase } from "@airworthy/testing"
 import { assert, type it as vitestIt } from "@effect/vitest"
 import { Effect, Exit, Option, Queue, Ref, TestClock } from "effect"
@@ -174,6 +175,40 @@ export const recordsSuite = (it: It, target: TestDatabase.Target) => {
       assert.strictEqual(yield* count(d, "aw_records", tenant), 0)
       assert.strictEqual(yield* count(d, "aw_record_refs", tenant), 0)
       assert.strictEqual(yield* count(d, "aw_audit_events", tenant), 0)
+    })
+  )
+
+  it.effect("get needs the type's read permission and sees the caller's open transaction", () =>
+    Effect.gen(function* () {
+      const tenant = freshTenant("get")
+      const { auditor } = people(tenant)
+      const f = yield* raiseFinding(auditor)
+      const nobody = Actor.make({
+        tenantId: tenant,
+        actorId: "u-none",
+        displayName: "No Roles",
+        roles: [],
+        traceId: "t"
+      })
+      const denied = yield* failure(Records.get(f.id).pipe(as(nobody)))
+      assert.instanceOf(denied, Errors.Forbidden)
+      assert.strictEqual((denied as Errors.Forbidden).missing_permission, "finding.read")
+      const missing = yield* failure(Records.get("no-such-record").pipe(as(auditor)))
+      assert.instanceOf(missing, Errors.NotFound)
+      // Created and read in one transaction that then rolls back: the read joins it, nothing remains.
+      const rolledBack = yield* Effect.exit(
+        Query.transaction(
+          Effect.gen(function* () {
+            const created = yield* raiseFinding(auditor)
+            const read = yield* Records.get(created.id).pipe(as(auditor))
+            assert.deepStrictEqual(read, created)
+            return yield* Effect.fail(created.id)
+          })
+        )
+      )
+      assert.isTrue(Exit.isFailure(rolledBack))
+      const id = Exit.isFailure(rolledBack) && rolledBack.cause._tag === "Fail" ? rolledBack.cause.error : ""
+      assert.instanceOf(yield* failure(Records.get(String(id)).pipe(as(auditor))), Errors.NotFound)
     })
   )
 
