@@ -620,7 +620,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
           yield* run(Store.appendPg(sealed.length, sensitiveRows), params)
           return
         }
-        const perInsert = Store.bulkEventRows(dialect)
+        const perInsert = Store.batchRows
         for (let i = 0; i < sealed.length; i += perInsert) {
           const end = Math.min(sealed.length, i + perInsert)
           const params: Array<unknown> = new Array((end - i) * 12)

@@ -41,6 +41,21 @@ const shuffleKeys = (value: unknown, seed: number): unknown => {
   return value
 }
 
+// An independent, deliberately naive RFC 8785 serialiser for JSON data (no toJSON, no rejections):
+// members sorted by UTF-16 code units, strings and numbers as JSON.stringify writes them.
+const naive = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(naive).join(",")}]`
+  if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>
+    const members = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${naive(record[k])}`)
+    return `{${members.join(",")}}`
+  }
+  return JSON.stringify(value)
+}
+
 describe("CanonicalJson", () => {
   // RFC 8785 §3.2.3 "Sorting of Object Properties" example: UTF-16 code unit order, so the emoji's
   // high surrogate (0xD83D) sorts before U+FB33.
@@ -264,6 +279,26 @@ describe("CanonicalJson", () => {
       assert.strictEqual(canonicalize(shuffled), canonicalize(x))
     },
     { fastCheck: { numRuns: 300 } }
+  )
+
+  it.prop(
+    "agrees with a naive sort-then-stringify serialiser on any JSON value (index-like and __proto__ names included)",
+    [
+      fc.jsonValue({ stringUnit: "grapheme" }),
+      fc.dictionary(
+        fc.oneof(
+          fc.constantFrom("0", "1", "10", "9", "__proto__", "toJSON", "a", "\ud83d\ude00", "\uff01"),
+          fc.string()
+        ),
+        fc.jsonValue({ maxDepth: 2 })
+      )
+    ],
+    ([x, y]) => {
+      assert.strictEqual(canonicalize(x), naive(x))
+      const parsed = JSON.parse(JSON.stringify(y)) // own "__proto__" members, as JSON.parse makes them
+      assert.strictEqual(canonicalize(parsed), naive(parsed))
+    },
+    { fastCheck: { numRuns: 500 } }
   )
 
   it.prop(

@@ -184,13 +184,6 @@ export const lockHeadSqlite =
 /** Rows per multi-row INSERT: 500 × 12 parameters stays far below both drivers' limits. */
 export const batchRows = 500
 
-/**
- * Rows per multi-row event INSERT in bulk writes: as many as the driver's parameter limit allows
- * (SQLite 32766, PostgreSQL 65535 parameters; 12 per row).
- */
-export const bulkEventRows = (dialect: Storage.Dialect): number =>
-  Math.floor((dialect === "pg" ? 65535 : 32766) / eventColumns.length)
-
 export const eventSelect = eventColumns.join(", ")
 
 const castValues = (rows: number, columns: number, bigintColumn: number, offset: number): string => {
