@@ -2,14 +2,16 @@
  * The durable sweeper: finds ladder steps that are due and performs each exactly once.
  *
  * One sweep, batch by batch:
- * 1. **Claim** (own short transaction): up to `batchSize` due steps that are `pending`, or `claimed`
- *    with an expired lease, become `claimed` by a fresh token with `lease_until = now + lease`.
- *    PostgreSQL selects them `FOR UPDATE SKIP LOCKED`, so concurrent sweepers take disjoint rows.
+ * 1. **Claim** (own short transaction): up to `batchSize` due steps that are not performed yet
+ *    (`pending`, or the legacy `claimed`) and whose lease is unset or expired get `claimed_by = <fresh
+ *    token>` and `lease_until = now + lease`. The claim does not change `state` (an indexed column),
+ *    so on PostgreSQL it can be a HOT update. PostgreSQL selects the rows `FOR UPDATE SKIP LOCKED`,
+ *    so concurrent sweepers take disjoint rows.
  * 2. **Resolve** recipients through the `Directory` (outside any transaction: a host directory may be
  *    slow), renewing the lease meanwhile.
  * 3. **Perform** (one transaction): `UPDATE … SET state = 'done' WHERE claimed_by = <token> AND
- *    state = 'claimed' RETURNING …`; only the rows it returns are performed: escalation level raised,
- *    audit events appended (`AuditLog.appendMany`, as `system:task-sweeper`), notifications queued in
+ *    state IN ('pending', 'claimed') RETURNING …`; only the rows it returns are performed: escalation
+ *    level raised, audit events appended (`AuditLog.appendMany`, as `system:task-sweeper`), notifications queued in
  *    the outbox. If the lease expired and another sweeper took a row over, its token no longer
  *    matches and the row is not returned; "performed" and "marked done" commit or roll back together.
  *
@@ -109,10 +111,10 @@ const claimSql = {
   // task rows are read, not locked: the perform transaction locks them first.
   pg: `WITH c AS MATERIALIZED (
   SELECT tenant_id, task_id, step_index FROM aw_task_escalations
-  WHERE state IN ('pending', 'claimed') AND due_at <= $3 AND (state = 'pending' OR lease_until < $3)
+  WHERE state IN ('pending', 'claimed') AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
   ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED
 ), u AS (
-  UPDATE aw_task_escalations e SET state = 'claimed', claimed_by = $1, lease_until = $2
+  UPDATE aw_task_escalations e SET claimed_by = $1, lease_until = $2
   FROM c WHERE e.tenant_id = c.tenant_id AND e.task_id = c.task_id AND e.step_index = c.step_index
   RETURNING ${stepColumns
     .split(", ")
@@ -123,9 +125,9 @@ SELECT u.*, t.id AS t_id, t.kind AS t_kind, t.title AS t_title, t.status AS t_st
   t.assignee_id AS t_assignee_id, t.due_at AS t_due_at, t.escalation_level AS t_escalation_level
 FROM u LEFT JOIN aw_tasks t ON t.tenant_id = u.tenant_id AND t.id = u.task_id AND t.status IN ('open', 'in_progress')
 ORDER BY u.due_at`,
-  sqlite: `UPDATE aw_task_escalations SET state = 'claimed', claimed_by = ?, lease_until = ?
+  sqlite: `UPDATE aw_task_escalations SET claimed_by = ?, lease_until = ?
 WHERE rowid IN (SELECT rowid FROM aw_task_escalations
-      WHERE state IN ('pending', 'claimed') AND due_at <= ? AND (state = 'pending' OR lease_until < ?)
+      WHERE state IN ('pending', 'claimed') AND due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
       ORDER BY due_at LIMIT ?)
 RETURNING ${stepColumns}`
 }
@@ -139,7 +141,7 @@ const performSqlPg = `WITH done AS (
   UPDATE aw_task_escalations e SET state = 'done', done_at = $1, lease_until = NULL
   FROM unnest($3::text[], $4::text[], $5::int[]) AS k(tenant_id, task_id, step_index)
   WHERE e.tenant_id = k.tenant_id AND e.task_id = k.task_id AND e.step_index = k.step_index
-    AND e.claimed_by = $2 AND e.state = 'claimed'
+    AND e.claimed_by = $2 AND e.state IN ('pending', 'claimed')
   RETURNING e.tenant_id, e.task_id, e.step_index, e.level
 ), raised AS (
   UPDATE aw_tasks t SET escalation_level = d.level, updated_at = $1
@@ -189,6 +191,9 @@ const claim = (token: string, nowMs: number, leaseMillis: number, batchSize: num
     )
   })
 
+/** Steps not yet performed: `claimed` is accepted for rows claimed before claims stopped changing `state`. */
+const unperformed = ["pending", "claimed"]
+
 // Renewal and SQLite's mark-done find the claim's rows by key (the PK prefix), then check the token.
 const renew = (token: string, leaseMillis: number, tasks: Map<string, Array<string>>) =>
   Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
@@ -202,7 +207,7 @@ const renew = (token: string, leaseMillis: number, tasks: Map<string, Array<stri
             .where("tenant_id", "=", tenantId)
             .where("task_id", "in", part)
             .where("claimed_by", "=", token)
-            .where("state", "=", "claimed")
+            .where("state", "in", unperformed)
         ),
       { discard: true }
     )
@@ -220,7 +225,7 @@ const markDoneSqlite = (token: string, now: string, tasks: Map<string, Array<str
             .where("tenant_id", "=", tenantId)
             .where("task_id", "in", part)
             .where("claimed_by", "=", token)
-            .where("state", "=", "claimed")
+            .where("state", "in", unperformed)
             .returning(["tenant_id", "task_id", "step_index"])
         )
     ),

@@ -95,6 +95,13 @@ CREATE TABLE aw_task_due_policies (
 // index fewer to write on every claim).
 const dropClaimIndex = `DROP INDEX aw_task_escalations_claim`
 
+// PostgreSQL: room on every heap page so that a claim (`claimed_by`, `lease_until`) and a task's level
+// raise (`escalation_level`, `updated_at`), which change no indexed column, stay on their page as HOT
+// updates (no new index entries). Applies to pages written from now on; SQLite has no fillfactor.
+const fillfactor = `ALTER TABLE aw_task_escalations SET (fillfactor = 60)
+--;
+ALTER TABLE aw_tasks SET (fillfactor = 85)`
+
 /**
  * The tasks package's migrations.
  * @since 0.1.0
@@ -102,5 +109,6 @@ const dropClaimIndex = `DROP INDEX aw_task_escalations_claim`
  */
 export const migrations: Migrations.PackageMigrations = Migrations.make("@airworthy/tasks", 40, [
   Migrations.sql("0001_create_tasks", { sqlite: script, pg: script }),
-  Migrations.sql("0002_drop_claim_index", { sqlite: dropClaimIndex, pg: dropClaimIndex })
+  Migrations.sql("0002_drop_claim_index", { sqlite: dropClaimIndex, pg: dropClaimIndex }),
+  Migrations.sql("0003_fillfactor", { sqlite: "", pg: fillfactor })
 ])

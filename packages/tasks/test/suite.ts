@@ -232,42 +232,51 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
     })
   )
 
-  it.effect("a claim whose lease expired is taken over and performed once", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(base)
-      const tenant = freshTenant("lease")
-      const { quality } = people(tenant)
-      yield* staff(tenant)
-      yield* Tasks.create({
-        kind: "capa_action",
-        title: "Crashed",
-        ownerId: "u-owner",
-        dueAt: at(base + hours(1))
-      }).pipe(as(quality))
-      yield* TestClock.adjust(hours(2))
-      // A sweeper claimed the due step and crashed: its lease runs 30 s more.
-      yield* Query.unsafe(
-        `UPDATE aw_task_escalations SET state = 'claimed', claimed_by = 'dead-sweeper/1', lease_until = ${d === "pg" ? "$1" : "?"} WHERE tenant_id = ${d === "pg" ? "$2" : "?"} AND state = 'pending' AND due_at <= ${d === "pg" ? "$3" : "?"}`,
-        [at(base + hours(2) + 30_000), tenant, at(base + hours(2))]
-      )
-      assert.strictEqual(yield* steps(tenant, "claimed"), 1)
-      yield* Sweeper.runOnce({ sweeperId: "alive" })
-      assert.strictEqual(yield* steps(tenant, "done"), 0)
-      yield* TestClock.adjust(31_000)
-      yield* Sweeper.runOnce({ sweeperId: "alive" })
-      assert.strictEqual(yield* steps(tenant, "done"), 1)
-      assert.strictEqual(
-        yield* count(
-          "SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND state = 'done' AND claimed_by LIKE 'alive/%'",
-          tenant
-        ),
-        1
-      )
-      assert.strictEqual(yield* outbox(tenant), 1)
-      yield* Sweeper.runOnce({ sweeperId: "alive" })
-      assert.strictEqual(yield* outbox(tenant), 1)
-    })
-  )
+  // A claim sets `claimed_by` and `lease_until` and leaves the step `pending`; rows claimed before
+  // that (state `claimed`) are still honoured and taken over.
+  for (const claimedState of ["pending", "claimed"] as const)
+    it.effect(`a claim (state ${claimedState}) whose lease expired is taken over and performed once`, () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(base)
+        const tenant = freshTenant(`lease-${claimedState}`)
+        const { quality } = people(tenant)
+        yield* staff(tenant)
+        yield* Tasks.create({
+          kind: "capa_action",
+          title: "Crashed",
+          ownerId: "u-owner",
+          dueAt: at(base + hours(1))
+        }).pipe(as(quality))
+        yield* TestClock.adjust(hours(2))
+        // A sweeper claimed the due step and crashed: its lease runs 30 s more.
+        yield* Query.unsafe(
+          `UPDATE aw_task_escalations SET state = '${claimedState}', claimed_by = 'dead-sweeper/1', lease_until = ${d === "pg" ? "$1" : "?"} WHERE tenant_id = ${d === "pg" ? "$2" : "?"} AND state = 'pending' AND due_at <= ${d === "pg" ? "$3" : "?"}`,
+          [at(base + hours(2) + 30_000), tenant, at(base + hours(2))]
+        )
+        assert.strictEqual(
+          yield* count(
+            "SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND claimed_by = 'dead-sweeper/1'",
+            tenant
+          ),
+          1
+        )
+        yield* Sweeper.runOnce({ sweeperId: "alive" })
+        assert.strictEqual(yield* steps(tenant, "done"), 0)
+        yield* TestClock.adjust(31_000)
+        yield* Sweeper.runOnce({ sweeperId: "alive" })
+        assert.strictEqual(yield* steps(tenant, "done"), 1)
+        assert.strictEqual(
+          yield* count(
+            "SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND state = 'done' AND claimed_by LIKE 'alive/%'",
+            tenant
+          ),
+          1
+        )
+        assert.strictEqual(yield* outbox(tenant), 1)
+        yield* Sweeper.runOnce({ sweeperId: "alive" })
+        assert.strictEqual(yield* outbox(tenant), 1)
+      })
+    )
 
   it.effect("rules create tasks in the record's transaction: on creation and on entering a state", () =>
     Effect.gen(function* () {
