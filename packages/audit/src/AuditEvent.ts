@@ -383,19 +383,24 @@ export const diff = (
   sensitive: ReadonlyArray<string> = []
 ): Array<DiffEntry> => {
   const out: Array<DiffEntry> = []
-  const walk = (a: Json | undefined, b: Json | undefined, path: string) => {
+  const walk = (a: Json | undefined, b: Json | undefined, path: string, root: boolean) => {
     // A missing side (or a null root) against an object is `{}`, so a new record lists its fields.
-    const aObj = isObject(a) || (isObject(b) && (a === undefined || (a === null && path === "")))
-    const bObj = isObject(b) || (isObject(a) && (b === undefined || (b === null && path === "")))
-    if (aObj && bObj) {
-      const ao = (isObject(a) ? a : {}) as Record<string, Json>
-      const bo = (isObject(b) ? b : {}) as Record<string, Json>
+    const aObj = isObject(a) || (isObject(b) && (a === undefined || (a === null && root)))
+    const bObj = isObject(b) || (isObject(a) && (b === undefined || (b === null && root)))
+    const ao = (isObject(a) ? a : {}) as Record<string, Json>
+    const bo = (isObject(b) ? b : {}) as Record<string, Json>
+    // Below the root, a member added or removed as an empty object has no fields to list: it is
+    // reported as itself.
+    const emptyMember =
+      !root && (a === undefined || b === undefined) && Object.keys(a === undefined ? bo : ao).length === 0
+    if (aObj && bObj && !emptyMember) {
       const keys = [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort()
       for (const k of keys) {
         walk(
           Object.hasOwn(ao, k) ? ao[k] : undefined,
           Object.hasOwn(bo, k) ? bo[k] : undefined,
-          path === "" ? k : `${path}.${k}`
+          root ? k : `${path}.${k}`,
+          false
         )
       }
       return
@@ -410,6 +415,6 @@ export const diff = (
     if (b !== undefined) entry.to = b
     out.push(entry)
   }
-  walk(before, after, "")
+  walk(before, after, "", true)
   return out
 }

@@ -52,8 +52,17 @@ describe("AuditEvent.diff", () => {
       const root = (v: AuditEvent.Json, other: AuditEvent.Json) => (v === null && isObject(other) ? {} : v)
       const same = CanonicalJson.canonicalize(root(x, y)) === CanonicalJson.canonicalize(root(y, x))
       assert.strictEqual(AuditEvent.diff(x, y).length === 0, same)
-    }
+    },
+    { fastCheck: { numRuns: 1000 } }
   )
+
+  it("reports a member added or removed as an empty object, also under an empty key", () => {
+    assert.deepStrictEqual(AuditEvent.diff({}, { a: {} }), [{ path: "a", to: {} }])
+    assert.deepStrictEqual(AuditEvent.diff({ a: { b: {} } }, { a: {} }), [{ path: "a.b", from: {} }])
+    assert.deepStrictEqual(AuditEvent.diff(null, { "": {} }), [{ path: "", to: {} }])
+    assert.deepStrictEqual(AuditEvent.diff(null, {}), [])
+    assert.deepStrictEqual(AuditEvent.diff({ a: null }, { a: {} }), [{ path: "a", from: null, to: {} }])
+  })
 })
 
 describe("AuditEvent.JsonValue", () => {

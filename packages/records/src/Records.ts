@@ -1258,6 +1258,9 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
         )
         const decoded = yield* decodeWith(type.schema, { strict: true })(merged, "data")
         const data = JSON.parse(JSON.stringify(yield* Schema.encode(type.schema)(decoded).pipe(Effect.orDie)))
+        // A patch the schema normalises away (e.g. an empty object for an absent optional field)
+        // changes nothing: no new version, no history, no audit event.
+        if (AuditEvent.diff(before.data as AuditEvent.Json, data as AuditEvent.Json).length === 0) return before
         const at = yield* now
         const after = new QmsRecord(
           {

@@ -430,7 +430,10 @@ const canonical = (u: unknown): unknown =>
 const changedPaths = (a: unknown, b: unknown, path = ""): Array<string> => {
   const aObj = isObject(a) || (isObject(b) && a === undefined)
   const bObj = isObject(b) || (isObject(a) && b === undefined)
-  if (aObj && bObj) {
+  // Below the root, a member added or removed as an empty object is itself the change.
+  const emptyMember = (o: unknown) =>
+    path !== "" && (a === undefined || b === undefined) && isObject(o) && Object.keys(o).length === 0
+  if (aObj && bObj && !emptyMember(a === undefined ? b : a)) {
     const ao = isObject(a) ? a : {}
     const bo = isObject(b) ? b : {}
     return unique([...Object.keys(ao), ...Object.keys(bo)])
