@@ -653,6 +653,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     // The last head this instance wrote per tenant: a guess (another instance, or a rolled-back
     // transaction, may have moved on). A right guess saves the locking read; a wrong one costs a retry.
     const guesses = new Map<string, { readonly lastSequence: number; readonly lastHash: string }>()
+    const guessRows = 32
 
     const sensitiveParams = (tenantId: string, sealed: ReadonlyArray<Sealed>) => {
       const params: Array<unknown> = []
@@ -730,7 +731,9 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       Effect.gen(function* () {
         const occurredAt = iso(yield* Clock.currentTimeMillis)
         const guess = guesses.get(tenantId)
-        if (guess !== undefined && inputs.length <= Store.batchRows) {
+        // Guess for small batches only: a wrong guess seals the batch twice, which for a large batch
+        // costs more than the locking read it saves.
+        if (guess !== undefined && inputs.length <= guessRows) {
           const sealed = yield* sealFrom(guess, tenantId, actor, inputs, occurredAt)
           if (yield* writeIfHead(tenantId, guess, sealed)) return remember(tenantId, sealed)
         }

@@ -44,6 +44,11 @@ export interface Config {
   readonly batchSize?: number
   /** How long a claim holds before another sweeper may take it over (default 30 s, renewed every third). */
   readonly leaseMillis?: number
+  /**
+   * PostgreSQL: claim-and-perform loops run side by side in one sweep (default 2; each uses up to two
+   * connections). While one batch appends its audit events, the other's rows are written.
+   */
+  readonly workers?: number
   /** Pause between sweeps of the background layer (default 10 s). */
   readonly intervalMillis?: number
 }
@@ -518,12 +523,14 @@ export const runOnce = (
               "task-sweeper",
               "sweeper"
             )(
+              // Notifications first: the audit append takes the tenant's chain head, held to commit,
+              // so a concurrent worker's batch waits for it as briefly as possible.
               Effect.zipRight(
-                AuditLog.appendMany(events),
                 Effect.zipRight(
                   prepared === undefined || ready.length === 0 ? Effect.void : prepared.write(ready),
                   redo.length === 0 ? Effect.void : (notifier.notifyBatch ?? notifier.notify)(redo)
-                )
+                ),
+                AuditLog.appendMany(events)
               )
             )
           }
@@ -531,24 +538,34 @@ export const runOnce = (
         })
       ).pipe(Effect.ensuring(Fiber.interrupt(batch.renewing)))
 
-    yield* Effect.yieldNow()
-    let next = yield* prepare
-    while (next !== undefined) {
-      const batch: Batch = next
-      batches++
-      const full = batch.claimed.length >= batchSize
-      // PostgreSQL: claim and resolve the next batch on another connection meanwhile (it takes
-      // only ladder rows, SKIP LOCKED, so it cannot wait on this batch's locks).
-      const ahead = full && dialect === "pg" ? yield* Effect.fork(prepare) : undefined
-      const done = yield* perform(batch).pipe(
-        Effect.onError(() => (ahead === undefined ? Effect.void : Effect.ignore(discard(ahead))))
-      )
-      performed += done
-      lost += batch.claimed.length - done
-      if (!full) break
-      yield* Effect.yieldNow() // let other fibers (another sweeper on the same client) take turns
-      next = ahead === undefined ? yield* prepare : yield* Fiber.join(ahead)
-    }
+    // One worker: claim, perform, repeat until a claim comes back short.
+    const worker = Effect.gen(function* () {
+      yield* Effect.yieldNow()
+      let next = yield* prepare
+      while (next !== undefined) {
+        const batch: Batch = next
+        batches++
+        const full = batch.claimed.length >= batchSize
+        // PostgreSQL: claim and resolve the next batch on another connection meanwhile (it takes
+        // only ladder rows, SKIP LOCKED, so it cannot wait on this batch's locks).
+        const ahead = full && dialect === "pg" ? yield* Effect.fork(prepare) : undefined
+        const done = yield* perform(batch).pipe(
+          Effect.onError(() => (ahead === undefined ? Effect.void : Effect.ignore(discard(ahead))))
+        )
+        performed += done
+        lost += batch.claimed.length - done
+        if (!full) break
+        yield* Effect.yieldNow() // let other fibers (another sweeper on the same client) take turns
+        next = ahead === undefined ? yield* prepare : yield* Fiber.join(ahead)
+      }
+    })
+    // Workers take disjoint claims (SKIP LOCKED) and lock in the same order, exactly like several
+    // sweepers on one database; SQLite has one writer, so one worker.
+    const workers = dialect === "pg" ? Math.max(1, config.workers ?? 2) : 1
+    yield* Effect.all(
+      Array.from({ length: workers }, () => worker),
+      { concurrency: "unbounded", discard: true }
+    )
     return { performed, lost, batches }
   })
 
