@@ -783,19 +783,18 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       )
     }
 
+    const reservedAction = (prefix = "") =>
+      new Errors.ValidationFailed({
+        issues: [{ path: `${prefix}action`, message: "actions under audit. are written by the audit log itself" }]
+      })
+
     const checkAction = (input: AppendInput, prefix = "") =>
-      reservedActions.test(input.action)
-        ? Effect.fail(
-            new Errors.ValidationFailed({
-              issues: [{ path: `${prefix}action`, message: "actions under audit. are written by the audit log itself" }]
-            })
-          )
-        : Effect.void
+      reservedActions.test(input.action) ? Effect.fail(reservedAction(prefix)) : Effect.void
 
     const append: Service["append"] = (raw) =>
       Effect.flatMap(Actor.CurrentActor, (actor) =>
         Effect.flatMap(decodeAppend(raw), (input) =>
-          reservedActions.test(input.action) ? checkAction(input) : appendAs(actor, input)
+          reservedActions.test(input.action) ? Effect.fail(reservedAction()) : appendAs(actor, input)
         )
       )
 
