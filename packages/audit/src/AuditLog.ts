@@ -563,9 +563,20 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     const run = <A extends object = Record<string, unknown>>(statement: string, params: ReadonlyArray<unknown> = []) =>
       sql.unsafe<A>(statement, params as never).pipe(Effect.mapError((e) => StorageError.fromCause(e)))
 
-    const inTransaction = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    // Joins the caller's transaction or opens one on the layer's own client (no context needed, so the
+    // append hot path provides nothing per call).
+    const inTransaction = <A, E, R>(
+      self: Effect.Effect<A, E, R>
+    ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | StorageError.StorageError, R> =>
       Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) =>
-        Option.isSome(tx) ? self : Query.transaction(self)
+        Option.isSome(tx)
+          ? (self as Effect.Effect<A, Exclude<E, SqlError.SqlError>, R>)
+          : sql.withTransaction(self).pipe(
+              Effect.catchIf(
+                (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
+                (e) => Effect.fail(StorageError.fromCause(e))
+              )
+            )
       )
 
     // ------------------------------------------------------------------ head and append
@@ -752,22 +763,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     // The envelope object was canonicalised already; building the reader's view may modify it.
     const sealedEvent = (s: Sealed): AuditEvent => toEvent(s.row, s.envelope, new Map(), false).event
 
-    // The append hot path joins the caller's transaction or opens one on the captured client, and
-    // records its metrics in one synchronous step (with the fiber's metric labels).
-    const ownTransaction = <A, E, R>(
-      self: Effect.Effect<A, E, R>
-    ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | StorageError.StorageError, R> =>
-      Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) =>
-        Option.isSome(tx)
-          ? (self as Effect.Effect<A, Exclude<E, SqlError.SqlError>, R>)
-          : sql.withTransaction(self).pipe(
-              Effect.catchIf(
-                (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
-                (e) => Effect.fail(StorageError.fromCause(e))
-              )
-            )
-      )
-
+    // Metrics of an append in one synchronous step (with the fiber's metric labels).
     const recordAppend = (startedAt: number, events: number) =>
       Effect.withFiberRuntime<void>((fiber) => {
         const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
@@ -778,7 +774,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
 
     const appendAs = (actor: Actor.Actor, input: AppendInput) => {
       const startedAt = performance.now()
-      return ownTransaction(sealAll(actor.tenantId, actor, [input])).pipe(
+      return inTransaction(sealAll(actor.tenantId, actor, [input])).pipe(
         Effect.flatMap((sealed) => Effect.as(recordAppend(startedAt, 1), sealedEvent(sealed[0]!)))
       )
     }
