@@ -7,9 +7,9 @@
  * yield* DuePolicy.set({ kind: "finding_level_2", hours: 60 * 24, source: "Company exposition 2.18" })
  * ```
  *
- * Resolution order: the tenant's row, then the `defaults` given (the regulatory ones unless the
- * host passes its own). An unknown kind has no policy: the task has no due date unless the caller
- * gives one.
+ * Resolution order: the tenant's row, then the defaults in effect (`Defaults`: the ones `Tasks.layer`
+ * was configured with over the regulatory ones). An unknown kind has no policy: the task has no due
+ * date unless the caller gives one.
  *
  * @since 0.1.0
  */
@@ -17,7 +17,7 @@ import { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
 import { Query, type Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Context, Effect, Option, Schema } from "effect"
 import { iso, type Tables } from "./internal/tables.js"
 
 /**
@@ -74,25 +74,46 @@ export const defaults: { readonly [kind: string]: DuePolicy } = {
 const q = Query.make<Tables>()
 
 /**
- * The policy for a tenant and kind: the tenant's override, else the defaults, else none.
+ * The defaults in effect, under the tenants' overrides: `Tasks.layer({ duePolicies })` provides its
+ * configured policies merged over `defaults`; without that layer, `defaults`.
+ * @since 0.2.0
+ * @category tags
+ */
+export class Defaults extends Context.Reference<Defaults>()("@airworthy/tasks/DuePolicy/Defaults", {
+  defaultValue: (): { readonly [kind: string]: DuePolicy } => defaults
+}) {}
+
+/**
+ * The configured policies over the regulatory `defaults` (a configured kind replaces the default one).
+ * @since 0.2.0
+ * @category constructors
+ */
+export const withDefaults = (
+  configured: { readonly [kind: string]: DuePolicy } = {}
+): {
+  readonly [kind: string]: DuePolicy
+} => ({ ...defaults, ...configured })
+
+/**
+ * The policy for a tenant and kind: the tenant's override, else `fallback` (default: the `Defaults`
+ * in effect), else none.
  * @since 0.1.0
  * @category queries
  */
 export const resolve = (
   tenantId: string,
   kind: string,
-  fallback: { readonly [kind: string]: DuePolicy } = defaults
+  fallback?: { readonly [kind: string]: DuePolicy }
 ): Effect.Effect<Option.Option<DuePolicy>, StorageError.StorageError, Storage.Storage | SqlClient.SqlClient> =>
-  Effect.map(
-    q.maybe((db) =>
+  Effect.gen(function* () {
+    const row = yield* q.maybe((db) =>
       db.selectFrom("aw_task_due_policies").selectAll().where("tenant_id", "=", tenantId).where("kind", "=", kind)
-    ),
-    (row) =>
-      Option.match(row, {
-        onSome: (r) => Option.some({ kind: r.kind, hours: Number(r.due_hours), source: r.source }),
-        onNone: () => Option.fromNullable(Object.hasOwn(fallback, kind) ? fallback[kind] : undefined)
-      })
-  )
+    )
+    if (Option.isSome(row))
+      return Option.some({ kind: row.value.kind, hours: Number(row.value.due_hours), source: row.value.source })
+    const policies = fallback ?? (yield* Defaults)
+    return Option.fromNullable(Object.hasOwn(policies, kind) ? policies[kind] : undefined)
+  })
 
 /**
  * What `set` takes.

@@ -10,8 +10,9 @@
  * ])
  * ```
  *
- * A task's steps are computed once, when it is created, and stored as rows of
- * `aw_task_escalations`; changing a ladder changes the steps of tasks created afterwards.
+ * A task's steps are computed when it is created, and stored as rows of `aw_task_escalations`;
+ * changing a ladder changes the steps of tasks created afterwards. `Tasks.update` re-plans the steps
+ * not performed yet when the due date moves.
  *
  * @since 0.1.0
  */

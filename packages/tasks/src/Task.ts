@@ -121,6 +121,26 @@ export const ChangeInput = Schema.Struct({
 export type ChangeInput = typeof ChangeInput.Encoded
 
 /**
+ * What `update` takes: any of `title`, `priority` and `dueAt` (at least one). `reason` is required
+ * when `dueAt` moves the due date: a quality system records why a deadline changed.
+ * @since 0.2.0
+ * @category inputs
+ */
+export const UpdateInput = Schema.Struct({
+  id: Schema.String,
+  title: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(500))),
+  priority: Schema.optional(Priority),
+  dueAt: Schema.optional(IsoDateTime),
+  reason: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(4000)))
+}).pipe(
+  Schema.filter((u) => u.title !== undefined || u.priority !== undefined || u.dueAt !== undefined, {
+    message: () => "give at least one of title, priority and dueAt"
+  })
+)
+/** @since 0.2.0 @category inputs */
+export type UpdateInput = typeof UpdateInput.Encoded
+
+/**
  * Which open tasks an SLA report counts: one kind, one assignee, or tasks linked to one record type.
  * @since 0.1.0
  * @category inputs

@@ -18,7 +18,17 @@ import { Query, Storage, type StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Option, type ParseResult, Schema } from "effect"
 import * as DuePolicy from "./DuePolicy.js"
-import { chunk, day, hour, iso, type LinkRow, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
+import {
+  chunk,
+  day,
+  type EscalationRow,
+  hour,
+  iso,
+  type LinkRow,
+  placeholder,
+  type Tables,
+  type TaskRow
+} from "./internal/tables.js"
 import * as Ladder from "./Ladder.js"
 import * as Task from "./Task.js"
 
@@ -32,7 +42,10 @@ export interface Config {
   readonly ladder?: Ladder.Ladder
   /** Ladders per task kind. */
   readonly ladders?: { readonly [kind: string]: Ladder.Ladder }
-  /** The due-date defaults tenants override (default `DuePolicy.defaults`, the regulatory ones). */
+  /**
+   * Due-date policies per kind, over the regulatory `DuePolicy.defaults` (a kind given here replaces the
+   * default one); tenants override both with `DuePolicy.set`.
+   */
   readonly duePolicies?: { readonly [kind: string]: DuePolicy.DuePolicy }
   /** Upper bounds (days, inclusive) of the SLA age buckets; default `[7, 30, 90]` → 0–7, 8–30, 31–90, > 90. */
   readonly slaBuckets?: ReadonlyArray<number>
@@ -62,6 +75,12 @@ export interface Service {
   readonly complete: (input: Task.ChangeInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** open | in_progress → cancelled (`task.update`); pending ladder steps are skipped; audited `task.cancelled`. */
   readonly cancel: (input: Task.ChangeInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
+  /**
+   * Edits an open or in-progress task's title, priority and due date (`task.update`); audited
+   * `task.updated`. Moving the due date needs a `reason` and re-plans the ladder steps not performed
+   * or claimed yet; a closed task is `InvalidTransition`.
+   */
+  readonly update: (input: Task.UpdateInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** One task of the actor's tenant (`task.read`); another tenant's task is `NotFound`. */
   readonly get: (id: string) => Effect.Effect<Task.Task, Failures, Actor.CurrentActor>
   /** The actor's open and in-progress tasks, earliest due first (`task.read`). */
@@ -187,7 +206,7 @@ export const make = (
   Effect.gen(function* () {
     const ladderDefault = Ladder.make(config.ladder ?? Ladder.defaults)
     const ladders = Object.fromEntries(Object.entries(config.ladders ?? {}).map(([k, l]) => [k, Ladder.make(l)]))
-    const dueDefaults = config.duePolicies ?? DuePolicy.defaults
+    const dueDefaults = DuePolicy.withDefaults(config.duePolicies)
     const defaultBounds = config.slaBuckets ?? [7, 30, 90]
     bucketsFor(defaultBounds)
     const context = Context.make(Storage.Storage, yield* Storage.Storage).pipe(
@@ -211,6 +230,24 @@ export const make = (
         const [task] = yield* withLinks(tenantId, [row.value])
         return task!
       })
+
+    const ladderOf = (kind: string) => ladders[kind] ?? ladderDefault
+
+    // A planned step as its `aw_task_escalations` row (create and update write steps the same way).
+    const stepRow = (tenantId: string, taskId: string, s: Ladder.Planned): EscalationRow => ({
+      tenant_id: tenantId,
+      task_id: taskId,
+      step_index: s.index,
+      name: s.step.name,
+      kind: s.step.kind,
+      recipients: JSON.stringify(s.step.to),
+      level: s.step.level,
+      due_at: iso(s.dueAtMillis),
+      state: "pending",
+      claimed_by: null,
+      lease_until: null,
+      done_at: null
+    })
 
     const insert = (input: Task.CreateInput, rule: string | null) =>
       Effect.gen(function* () {
@@ -247,8 +284,7 @@ export const make = (
           closed_by: null,
           closed_at: null
         }
-        const ladder = ladders[value.kind] ?? ladderDefault
-        const steps = dueMs === undefined ? [] : Ladder.plan(ladder, nowMs, dueMs)
+        const steps = dueMs === undefined ? [] : Ladder.plan(ladderOf(value.kind), nowMs, dueMs)
         return yield* Query.transaction(
           Effect.gen(function* () {
             yield* q.exec((db) => db.insertInto("aw_tasks").values(row))
@@ -265,22 +301,7 @@ export const make = (
               )
             if (steps.length > 0)
               yield* q.exec((db) =>
-                db.insertInto("aw_task_escalations").values(
-                  steps.map((s) => ({
-                    tenant_id: actor.tenantId,
-                    task_id: id,
-                    step_index: s.index,
-                    name: s.step.name,
-                    kind: s.step.kind,
-                    recipients: JSON.stringify(s.step.to),
-                    level: s.step.level,
-                    due_at: iso(s.dueAtMillis),
-                    state: "pending",
-                    claimed_by: null,
-                    lease_until: null,
-                    done_at: null
-                  }))
-                )
+                db.insertInto("aw_task_escalations").values(steps.map((s) => stepRow(actor.tenantId, id, s)))
               )
             const task = toTask(
               row,
@@ -352,6 +373,110 @@ export const make = (
 
     const isOpen = (t: Task.Task) => t.status === "open" || t.status === "in_progress"
 
+    const ladderView = (rows: ReadonlyArray<Pick<EscalationRow, "name" | "due_at" | "state">>) =>
+      rows.map((r) => ({ name: r.name, dueAt: r.due_at, state: r.state }))
+
+    // Re-plans a task's ladder for a new due date, after its task row was locked. Steps performed
+    // (`done`) or under a live claim stay as they are; the others get `Ladder.plan`'s instant for the
+    // new date, and a reminder that now falls before `now` is skipped (as at creation). If the kind's
+    // ladder changed since the task was created (a step's name differs), its steps keep their offset
+    // from the old due date instead, and no step is added.
+    const replan = (tenantId: string, task: Task.Task, dueMs: number, nowMs: number) =>
+      Effect.gen(function* () {
+        const now = iso(nowMs)
+        const rows = yield* q.rows((db) =>
+          db
+            .selectFrom("aw_task_escalations")
+            .selectAll()
+            .where("tenant_id", "=", tenantId)
+            .where("task_id", "=", task.id)
+            .orderBy("step_index")
+        )
+        const ladder = ladderOf(task.kind)
+        const planned = new Map(Ladder.plan(ladder, nowMs, dueMs).map((s) => [s.index, s] as const))
+        const sameLadder = rows.every((r) => ladder[Number(r.step_index)]?.name === r.name)
+        const shift = task.dueAt === null ? 0 : dueMs - Date.parse(task.dueAt)
+        const after = new Map(rows.map((r) => [Number(r.step_index), r] as const))
+        for (const r of rows) {
+          const unclaimed = r.claimed_by === null || r.lease_until === null || r.lease_until <= now
+          if (!(r.state === "pending" || r.state === "skipped") || !unclaimed) continue
+          const index = Number(r.step_index)
+          const atMs = sameLadder ? planned.get(index)?.dueAtMillis : Date.parse(r.due_at) + shift
+          const skip = atMs === undefined || (r.kind === "reminder" && atMs < nowMs)
+          const target = { due_at: skip ? r.due_at : iso(atMs), state: skip ? "skipped" : "pending" }
+          if (target.due_at === r.due_at && target.state === r.state && r.claimed_by === null) continue
+          // The guard repeats the check: a sweeper may have claimed the row since it was read.
+          const changed = yield* q.rows((db) =>
+            db
+              .updateTable("aw_task_escalations")
+              .set({ ...target, claimed_by: null, lease_until: null })
+              .where("tenant_id", "=", tenantId)
+              .where("task_id", "=", task.id)
+              .where("step_index", "=", index)
+              .where("state", "=", r.state)
+              .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", now)]))
+              .returning(["step_index"])
+          )
+          if (changed.length > 0) after.set(index, { ...r, ...target })
+        }
+        const missing = sameLadder ? [...planned.values()].filter((s) => !after.has(s.index)) : []
+        if (missing.length > 0) {
+          const added = missing.map((s) => stepRow(tenantId, task.id, s))
+          yield* q.exec((db) => db.insertInto("aw_task_escalations").values(added))
+          for (const row of added) after.set(row.step_index, row)
+        }
+        return {
+          before: ladderView(rows),
+          after: ladderView([...after.entries()].sort(([a], [b]) => a - b).map(([, r]) => r))
+        }
+      })
+
+    const update = (input: unknown) =>
+      Effect.gen(function* () {
+        yield* Policy.authorize("task.update")
+        const actor = yield* Actor.CurrentActor
+        const value = yield* decode(Task.UpdateInput)(input)
+        const nowMs = yield* Clock.currentTimeMillis
+        const now = iso(nowMs)
+        return yield* Query.transaction(
+          Effect.gen(function* () {
+            // Lock order: the task row, then its ladder rows, then the audit head.
+            const before = yield* load(actor.tenantId, value.id, true)
+            if (!isOpen(before))
+              return yield* Effect.fail(new Errors.InvalidTransition({ transition: "update", state: before.status }))
+            const dueAt = value.dueAt === undefined ? before.dueAt : iso(Date.parse(value.dueAt))
+            const moved = dueAt !== before.dueAt
+            if (moved && value.reason === undefined)
+              return yield* Effect.fail(
+                new Errors.ValidationFailed({
+                  issues: [{ path: "reason", message: "a reason is required when the due date moves" }]
+                })
+              )
+            const patch = { title: value.title ?? before.title, priority: value.priority ?? before.priority }
+            if (!moved && patch.title === before.title && patch.priority === before.priority) return before
+            yield* q.exec((db) =>
+              db
+                .updateTable("aw_tasks")
+                .set({ ...patch, due_at: dueAt, updated_at: now })
+                .where("tenant_id", "=", actor.tenantId)
+                .where("id", "=", value.id)
+            )
+            const ladder =
+              moved && dueAt !== null ? yield* replan(actor.tenantId, before, Date.parse(dueAt), nowMs) : undefined
+            const after = yield* load(actor.tenantId, value.id, false)
+            yield* AuditLog.append({
+              action: "task.updated",
+              recordType: "task",
+              recordId: value.id,
+              before: { ...snapshot(before), ...(ladder === undefined ? {} : { ladder: ladder.before }) },
+              after: { ...snapshot(after), ...(ladder === undefined ? {} : { ladder: ladder.after }) },
+              ...(value.reason === undefined ? {} : { reason: value.reason })
+            })
+            return after
+          })
+        )
+      })
+
     const list = (build: Parameters<typeof q.rows<TaskRow>>[0]) =>
       Effect.gen(function* () {
         yield* Policy.authorize("task.read")
@@ -384,6 +509,7 @@ export const make = (
             isOpen(t) ? { status: "cancelled", closed_by: actor.actorId, closed_at: now } : undefined
           )
         ),
+      update: (input) => provided(update(input)),
       get: (id) =>
         provided(
           Effect.gen(function* () {
@@ -477,15 +603,23 @@ export const make = (
   })
 
 /**
- * The tasks service. Needs `Storage`, `SqlClient`, `Ids`, `AuditLog` and `Policy`; run
- * `TasksMigrations.migrations` first.
+ * The tasks service, and the `DuePolicy.Defaults` it was configured with. Needs `Storage`,
+ * `SqlClient`, `Ids`, `AuditLog` and `Policy`; run `TasksMigrations.migrations` first.
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   config: Config = {}
-): Layer.Layer<Tasks, never, Storage.Storage | SqlClient.SqlClient | Ids.Ids | AuditLog.AuditLog | Policy.Policy> =>
-  Layer.effect(Tasks, make(config))
+): Layer.Layer<
+  Tasks | DuePolicy.Defaults,
+  never,
+  Storage.Storage | SqlClient.SqlClient | Ids.Ids | AuditLog.AuditLog | Policy.Policy
+> =>
+  Layer.merge(
+    Layer.effect(Tasks, make(config)),
+    // So that `DuePolicy.resolve` (e.g. a host's finding workflow) sees the same defaults as `create`.
+    Layer.succeed(DuePolicy.Defaults, DuePolicy.withDefaults(config.duePolicies))
+  )
 
 /**
  * Creates a task (`task.create`).
@@ -517,6 +651,13 @@ export const complete = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) =
  * @category accessors
  */
 export const cancel = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.cancel(input))
+/**
+ * Edits a task's title, priority or due date (`task.update`); a moved due date needs a `reason` and
+ * re-plans the ladder steps not performed yet.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const update = (input: Task.UpdateInput) => Effect.flatMap(Tasks, (s) => s.update(input))
 /**
  * One task (`task.read`).
  * @since 0.1.0

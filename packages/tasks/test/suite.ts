@@ -155,6 +155,197 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
     })
   )
 
+  it.effect("update moves the steps not performed yet by the ladder's offsets, and audits it", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("update")
+      const { quality, owner } = people(tenant)
+      yield* staff(tenant)
+      const due = base + hours(72)
+      const task = yield* Tasks.create({
+        kind: "capa_action",
+        title: "Calibrate the wrench",
+        ownerId: "u-owner",
+        dueAt: at(due)
+      }).pipe(as(quality))
+      yield* TestClock.adjust(hours(25)) // the 48 h reminder is performed
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* steps(tenant, "done"), 1)
+      // A sweeper holds a live claim on the due step: it keeps its time.
+      yield* Query.unsafe(
+        `UPDATE aw_task_escalations SET claimed_by = 'busy/1', lease_until = ${d === "pg" ? "$1" : "?"} WHERE tenant_id = ${d === "pg" ? "$2" : "?"} AND name = 'due'`,
+        [at(base + hours(25) + 30_000), tenant]
+      )
+      const newDue = due + hours(24 * 10)
+      const updated = yield* Tasks.update({
+        id: task.id,
+        dueAt: at(newDue),
+        priority: "high",
+        reason: "Spare wrench on back-order; extension agreed with the quality manager"
+      }).pipe(as(quality))
+      assert.strictEqual(updated.dueAt, at(newDue))
+      assert.strictEqual(updated.priority, "high")
+      assert.strictEqual(updated.title, "Calibrate the wrench")
+      assert.strictEqual(updated.escalationLevel, 0)
+      const ladder = yield* Query.unsafe<{ name: string; due_at: string; state: string; claimed_by: string | null }>(
+        `SELECT name, due_at, state, claimed_by FROM aw_task_escalations WHERE tenant_id = ${d === "pg" ? "$1" : "?"} ORDER BY step_index`,
+        [tenant]
+      )
+      assert.deepStrictEqual(
+        ladder.map((r) => [r.name, r.due_at, r.state, r.claimed_by]),
+        [
+          ["reminder_48h", at(due - hours(48)), "done", ladder[0]!.claimed_by],
+          ["reminder_24h", at(newDue - hours(24)), "pending", null],
+          ["due", at(due), "pending", "busy/1"],
+          ["supervisor", at(newDue + hours(48)), "pending", null],
+          ["quality_manager", at(newDue + hours(7 * 24)), "pending", null]
+        ]
+      )
+      const page = yield* AuditLog.query({ record: { type: "task", id: task.id }, order: "asc" }).pipe(as(quality))
+      const event = page.events.find((e) => e.action === "task.updated")!
+      assert.strictEqual(event.reason, "Spare wrench on back-order; extension agreed with the quality manager")
+      const before = event.before as { dueAt: string; priority: string }
+      const after = event.after as { dueAt: string; priority: string; ladder: ReadonlyArray<{ name: string }> }
+      assert.deepStrictEqual([before.dueAt, before.priority], [at(due), "normal"])
+      assert.deepStrictEqual([after.dueAt, after.priority], [at(newDue), "high"])
+      assert.strictEqual(after.ladder.length, 5)
+      // At the old supervisor time only the claimed due step (its lease long expired) is performed.
+      yield* TestClock.setTime(due + hours(49))
+      yield* Sweeper.runOnce()
+      assert.strictEqual(yield* steps(tenant, "done"), 2)
+      assert.strictEqual((yield* Tasks.get(task.id).pipe(as(owner))).escalationLevel, 1)
+      // A title change needs no reason and leaves the ladder alone.
+      const renamed = yield* Tasks.update({ id: task.id, title: "Calibrate both wrenches" }).pipe(as(quality))
+      assert.strictEqual(renamed.title, "Calibrate both wrenches")
+      assert.strictEqual(yield* events(tenant, "task.updated"), 2)
+      assert.strictEqual(yield* steps(tenant, "pending"), 3)
+    })
+  )
+
+  it.effect("update: moving the due date needs a reason; bad input and a technician are refused", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("update-reason")
+      const { quality, technician } = people(tenant)
+      const task = yield* Tasks.create({ kind: "capa_action", title: "Fix", dueAt: at(base + hours(72)) }).pipe(
+        as(quality)
+      )
+      const dueStep = () =>
+        count(
+          "SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND name = 'due' AND due_at = ?",
+          tenant,
+          at(base + hours(72))
+        )
+      const noReason = yield* Effect.flip(Tasks.update({ id: task.id, dueAt: at(base + hours(96)) }).pipe(as(quality)))
+      assert.instanceOf(noReason, Errors.ValidationFailed)
+      assert.deepStrictEqual(
+        (noReason as Errors.ValidationFailed).issues.map((i) => i.path),
+        ["reason"]
+      )
+      // Nothing was written: the due date, its steps and the audit trail are as they were.
+      assert.strictEqual((yield* Tasks.get(task.id).pipe(as(quality))).dueAt, at(base + hours(72)))
+      assert.strictEqual(yield* dueStep(), 1)
+      assert.strictEqual(yield* events(tenant, "task.updated"), 0)
+      // The same due date is no move: no reason needed.
+      const same = yield* Tasks.update({ id: task.id, dueAt: at(base + hours(72)), priority: "low" }).pipe(as(quality))
+      assert.strictEqual(same.priority, "low")
+      const bad = yield* Effect.flip(
+        Tasks.update({ id: task.id, priority: "asap" as never, dueAt: "soon", reason: " " }).pipe(as(quality))
+      )
+      assert.instanceOf(bad, Errors.ValidationFailed)
+      assert.includeMembers(
+        (bad as Errors.ValidationFailed).issues.map((i) => i.path),
+        ["priority", "dueAt", "reason"]
+      )
+      const empty = yield* Effect.flip(Tasks.update({ id: task.id }).pipe(as(quality)))
+      assert.instanceOf(empty, Errors.ValidationFailed)
+      const forbidden = yield* Effect.flip(Tasks.update({ id: task.id, title: "Mine now" }).pipe(as(technician)))
+      assert.instanceOf(forbidden, Errors.Forbidden)
+      assert.strictEqual((forbidden as Errors.Forbidden).missing_permission, "task.update")
+      assert.strictEqual(yield* events(tenant, "task.updated"), 1)
+    })
+  )
+
+  it.effect("update refuses a closed task and another tenant's task, writing nothing", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(base)
+      const tenant = freshTenant("update-closed")
+      const { quality } = people(tenant)
+      const task = yield* Tasks.create({ kind: "capa_action", title: "Done soon", dueAt: at(base + hours(72)) }).pipe(
+        as(quality)
+      )
+      yield* TestClock.adjust(hours(1))
+      const done = yield* Tasks.complete({ id: task.id }).pipe(as(quality))
+      const snapshot = () =>
+        Query.unsafe<{ due_at: string; state: string }>(
+          `SELECT due_at, state FROM aw_task_escalations WHERE tenant_id = ${d === "pg" ? "$1" : "?"} ORDER BY step_index`,
+          [tenant]
+        )
+      const ladderBefore = yield* snapshot()
+      yield* TestClock.adjust(hours(1))
+      const closed = yield* Effect.flip(
+        Tasks.update({ id: task.id, dueAt: at(base + hours(200)), title: "Reopened?", reason: "late" }).pipe(
+          as(quality)
+        )
+      )
+      assert.instanceOf(closed, Errors.InvalidTransition)
+      assert.strictEqual((closed as Errors.InvalidTransition).state, "done")
+      assert.deepStrictEqual(yield* Tasks.get(task.id).pipe(as(quality)), done)
+      assert.deepStrictEqual(yield* snapshot(), ladderBefore)
+      assert.strictEqual(yield* events(tenant, "task.updated"), 0)
+      // Another tenant's quality manager does not find the task, and changes nothing.
+      const open = yield* Tasks.create({ kind: "capa_action", title: "Open", dueAt: at(base + hours(72)) }).pipe(
+        as(quality)
+      )
+      const other = people(freshTenant("update-other")).quality
+      const missing = yield* Effect.flip(
+        Tasks.update({ id: open.id, dueAt: at(base + hours(500)), reason: "mine" }).pipe(as(other))
+      )
+      assert.instanceOf(missing, Errors.NotFound)
+      assert.deepStrictEqual(yield* Tasks.get(open.id).pipe(as(quality)), open)
+      assert.strictEqual(
+        yield* count(
+          "SELECT count(*) AS n FROM aw_audit_events WHERE action = 'task.updated' AND record_id = ?",
+          open.id
+        ),
+        0
+      )
+    })
+  )
+
+  it.effect(
+    "Tasks.layer({ duePolicies }) sets the defaults DuePolicy.resolve and create use; tenants still override",
+    () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(base)
+        const tenant = freshTenant("due-config")
+        const { quality } = people(tenant)
+        const configured = Tasks.layer({
+          duePolicies: { capa_action: { kind: "capa_action", hours: 10 * 24, source: "Exposition 3.4: 10 days" } }
+        })
+        const program = Effect.gen(function* () {
+          const resolved = yield* DuePolicy.resolve(tenant, "capa_action")
+          assert.strictEqual(Option.getOrThrow(resolved).hours, 10 * 24)
+          const capa = yield* Tasks.create({ kind: "capa_action", title: "Configured" }).pipe(as(quality))
+          assert.strictEqual(capa.dueAt, at(base + hours(10 * 24)))
+          // The regulatory defaults of the other kinds stay.
+          const report = yield* Tasks.create({ kind: "occurrence_report", title: "Report" }).pipe(as(quality))
+          assert.strictEqual(report.dueAt, at(base + hours(72)))
+          yield* DuePolicy.set({ kind: "capa_action", hours: 5 * 24, source: "Tenant: 5 days" }).pipe(as(quality))
+          const overridden = yield* Tasks.create({ kind: "capa_action", title: "Overridden" }).pipe(as(quality))
+          assert.strictEqual(overridden.dueAt, at(base + hours(5 * 24)))
+          assert.strictEqual(Option.getOrThrow(yield* DuePolicy.resolve(tenant, "capa_action")).hours, 5 * 24)
+          const page = yield* AuditLog.query({ record: { type: "task_due_policy", id: "capa_action" } }).pipe(
+            as(quality)
+          )
+          assert.deepStrictEqual(page.events[0]!.before, { hours: 10 * 24, source: "Exposition 3.4: 10 days" })
+        })
+        yield* Effect.provide(program, configured)
+        // Without that configuration the kind has no policy.
+        assert.isTrue(Option.isNone(yield* DuePolicy.resolve(freshTenant("due-config-none"), "capa_action")))
+      })
+  )
+
   it.effect("the sweeper performs each step at its time, once, to the right people", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(base)
