@@ -1,7 +1,10 @@
 // End to end over HTTP: the MRO app on a real server, demo users log in, and an audit → finding →
 // CAPA → closure runs through /qms while an SSE client on /qms/events watches every event in order.
+// A second app, on its own database, runs the background dispatcher as `pnpm start` does: an email the
+// QMS queues in its outbox must reach the capture transport and show as sent in the email log.
 import type { AddressInfo } from "node:net"
 import { AuditLog } from "@airworthy/audit"
+import type { Transport } from "@airworthy/notify"
 import { TestDatabase } from "@airworthy/testing"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { type ServerType, serve } from "@hono/node-server"
@@ -249,6 +252,107 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
       const verified = await get("/qms/audit-trail/verify", "s-quinn")
       assert.strictEqual(verified.status, 200, verified.text)
       assert.strictEqual(verified.json.ok, true, verified.text)
+    })
+  })
+
+  describe.skipIf(target.skip)(`mro-server on ${target.name} with background: true`, () => {
+    it("the server's own dispatcher delivers the CAPA owner's email, and the timeline shows it sent", async () => {
+      const delivered: Array<Transport.Message> = []
+      // A fresh database: each build of the target layer is a new SQLite memory database or a new
+      // PostgreSQL database, so this app shares nothing with the suite above.
+      const mro = await makeApp({
+        database: target.layer as AppOptions["database"],
+        secret: "test-secret-background-0123456789abcdef",
+        background: true,
+        onEmail: (m) => {
+          delivered.push(m)
+        }
+      })
+      let server: ServerType | undefined
+      try {
+        const base = await new Promise<string>((resolve) => {
+          server = serve({ fetch: mro.app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
+            resolve(`http://127.0.0.1:${info.port}`)
+          )
+        })
+        const tokens: Record<string, string> = {}
+        const call = async (method: string, path: string, who: string, body?: unknown): Promise<Reply> => {
+          const res = await fetch(`${base}${path}`, {
+            method,
+            headers: {
+              ...(who === "" ? {} : { authorization: `Bearer ${tokens[who]}` }),
+              ...(body === undefined ? {} : { "content-type": "application/json" })
+            },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+          })
+          const text = await res.text()
+          return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) }
+        }
+        const post = async (path: string, who: string, body: unknown = {}) => {
+          const r = await call("POST", path, who, body)
+          assert.isTrue(r.status >= 200 && r.status < 300, `POST ${path} as ${who}: ${r.status} ${r.text}`)
+          return r.json
+        }
+        /** Polls every 200 ms until `check` returns a value, failing after 20 s with `describe()`. */
+        const poll = async <A>(check: () => Promise<A | undefined> | A | undefined, describe: () => string) => {
+          const deadline = Date.now() + 20_000
+          for (;;) {
+            const found = await check()
+            if (found !== undefined) return found
+            if (Date.now() > deadline) assert.fail(`not within 20 s: ${describe()}`)
+            await new Promise((r) => setTimeout(r, 200))
+          }
+        }
+
+        for (const s of demoStaff) {
+          const r = await call("POST", "/login", "", { email: s.email, pin: s.pin })
+          assert.strictEqual(r.status, 200, r.text)
+          tokens[s.id] = r.json.token
+        }
+        const olive = demoStaff.find((s) => s.id === "s-olive")
+        assert.isDefined(olive)
+
+        const f = await post("/qms/findings", "s-avery", {
+          title: "Torque wrench TW-114 used past its calibration date",
+          level: "2",
+          requirement: "145.A.40",
+          ownerId: "s-olive"
+        })
+        const { capa, created } = await post(`/qms/findings/${f.id}/actions/raise-capa`, "s-quinn")
+        assert.isTrue(created)
+        assert.strictEqual(capa.ownerId, "s-olive")
+
+        // The QMS queued Olive's email in the same transaction; only the background dispatcher sends it.
+        const message = await poll(
+          () => delivered.find((m) => m.subject.includes(capa.ref)),
+          () => `no email naming ${capa.ref}; delivered: ${JSON.stringify(delivered.map((m) => m.subject))}`
+        )
+        assert.strictEqual(message.to.address, olive?.email)
+        assert.strictEqual(message.subject, `CAPA ${capa.ref} raised for finding ${f.ref}`)
+        assert.match(message.messageId, /^<[^<>@\s]+@[^<>@\s]+>$/)
+        assert.isNotEmpty(message.text)
+
+        // The email log (in the finding's timeline) records it as sent, once the dispatcher commits.
+        const line = `email to ${olive?.email} (sent): ${message.subject}`
+        const entry = await poll(
+          async () => {
+            const timeline = await call("GET", `/qms/findings/${f.id}/timeline`, "s-quinn")
+            assert.strictEqual(timeline.status, 200, timeline.text)
+            return (timeline.json as Array<{ source: string; recordRef: string; what: string }>).find(
+              (e) => e.source === "email" && e.what === line
+            )
+          },
+          () => `the timeline never showed "${line}"`
+        )
+        assert.strictEqual(entry.recordRef, capa.ref)
+        assert.strictEqual(delivered.filter((m) => m.messageId === message.messageId).length, 1)
+      } finally {
+        if (server !== undefined) {
+          const s = server
+          await new Promise((r) => s.close(r))
+        }
+        await mro.dispose()
+      }
     })
   })
 }
