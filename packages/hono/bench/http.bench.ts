@@ -173,77 +173,39 @@ const sameGet = "bare Hono route, same Records.get (same SQL)"
 const rawSelect = "bare Hono route, the raw SELECT Records.get needs, row serialised to JSON"
 const sameTransition = "bare Hono route, same Records.transition"
 
+// Each comparison: our side and the baseline side of one measurement, under a name and a description.
+const comparisons: ReadonlyArray<{
+  readonly name: string
+  readonly suffix?: string
+  readonly baseline: string
+  readonly sides: (r: Results) => readonly [ours: Run, baseline: Run]
+}> = [
+  { name: "GET /records/:id", baseline: sameGet, sides: (r) => [r.get.adapter, r.get.bare] },
+  { name: "GET /records/:id", suffix: " vs raw SELECT", baseline: rawSelect, sides: (r) => [r.get.adapter, r.rawSql] },
+  { name: "POST transition", baseline: sameTransition, sides: (r) => [r.post.adapter, r.post.bare] }
+]
+
 const scenariosFor = (dialect: Dialect): ReadonlyArray<Bench.Scenario> => {
   const on = `64 conns, ${dialect}`
   const options = { postgres: dialect === "postgres" }
-  return [
+  return comparisons.flatMap((c) => [
     Bench.scenario(
-      `hono GET /records/:id req/s (${on})`,
+      `hono ${c.name} req/s${c.suffix ?? ""} (${on})`,
       async () => {
-        const { get } = await results(dialect)
-        return {
-          unit: "req/s",
-          value: get.adapter.rps,
-          baseline: sameGet,
-          baseline_value: get.bare.rps,
-          goal: ">= 0.5"
-        }
+        const [ours, base] = c.sides(await results(dialect))
+        return { unit: "req/s", value: ours.rps, baseline: c.baseline, baseline_value: base.rps, goal: ">= 0.5" }
       },
       options
     ),
     Bench.scenario(
-      `hono GET /records/:id p99 (${on})`,
+      `hono ${c.name} p99${c.suffix ?? ""} (${on})`,
       async () => {
-        const { get } = await results(dialect)
-        return { unit: "ms", value: get.adapter.p99, baseline: sameGet, baseline_value: get.bare.p99 }
-      },
-      options
-    ),
-    Bench.scenario(
-      `hono GET /records/:id req/s vs raw SELECT (${on})`,
-      async () => {
-        const { get, rawSql } = await results(dialect)
-        return {
-          unit: "req/s",
-          value: get.adapter.rps,
-          baseline: rawSelect,
-          baseline_value: rawSql.rps,
-          goal: ">= 0.5"
-        }
-      },
-      options
-    ),
-    Bench.scenario(
-      `hono GET /records/:id p99 vs raw SELECT (${on})`,
-      async () => {
-        const { get, rawSql } = await results(dialect)
-        return { unit: "ms", value: get.adapter.p99, baseline: rawSelect, baseline_value: rawSql.p99 }
-      },
-      options
-    ),
-    Bench.scenario(
-      `hono POST transition req/s (${on})`,
-      async () => {
-        const { post } = await results(dialect)
-        return {
-          unit: "req/s",
-          value: post.adapter.rps,
-          baseline: sameTransition,
-          baseline_value: post.bare.rps,
-          goal: ">= 0.5"
-        }
-      },
-      options
-    ),
-    Bench.scenario(
-      `hono POST transition p99 (${on})`,
-      async () => {
-        const { post } = await results(dialect)
-        return { unit: "ms", value: post.adapter.p99, baseline: sameTransition, baseline_value: post.bare.p99 }
+        const [ours, base] = c.sides(await results(dialect))
+        return { unit: "ms", value: ours.p99, baseline: c.baseline, baseline_value: base.p99 }
       },
       options
     )
-  ]
+  ])
 }
 
 /** @since 0.1.0 */

@@ -199,11 +199,15 @@ const claim = (token: string, nowMs: number, leaseMillis: number, batchSize: num
 /** Steps not yet performed: `claimed` is accepted for rows claimed before claims stopped changing `state`. */
 const unperformed = ["pending", "claimed"]
 
+/** A batch's task ids per tenant, in chunks of 500: the `(tenant_id, task_id)` key prefix finds their rows. */
+const claimParts = (tasks: Map<string, Array<string>>): Array<readonly [string, ReadonlyArray<string>]> =>
+  Array.from(tasks).flatMap(([tenantId, ids]) => chunk(ids, 500).map((part) => [tenantId, part] as const))
+
 // Renewal and SQLite's mark-done find the claim's rows by key (the PK prefix), then check the token.
 const renew = (token: string, leaseMillis: number, tasks: Map<string, Array<string>>) =>
   Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
     Effect.forEach(
-      Array.from(tasks).flatMap(([tenantId, ids]) => chunk(ids, 500).map((part) => [tenantId, part] as const)),
+      claimParts(tasks),
       ([tenantId, part]) =>
         q.exec((db) =>
           db
@@ -220,19 +224,17 @@ const renew = (token: string, leaseMillis: number, tasks: Map<string, Array<stri
 
 const markDoneSqlite = (token: string, now: string, tasks: Map<string, Array<string>>) =>
   Effect.map(
-    Effect.forEach(
-      Array.from(tasks).flatMap(([tenantId, ids]) => chunk(ids, 500).map((part) => [tenantId, part] as const)),
-      ([tenantId, part]) =>
-        q.rows((db) =>
-          db
-            .updateTable("aw_task_escalations")
-            .set({ state: "done", done_at: now, lease_until: null })
-            .where("tenant_id", "=", tenantId)
-            .where("task_id", "in", part)
-            .where("claimed_by", "=", token)
-            .where("state", "in", unperformed)
-            .returning(["tenant_id", "task_id", "step_index"])
-        )
+    Effect.forEach(claimParts(tasks), ([tenantId, part]) =>
+      q.rows((db) =>
+        db
+          .updateTable("aw_task_escalations")
+          .set({ state: "done", done_at: now, lease_until: null })
+          .where("tenant_id", "=", tenantId)
+          .where("task_id", "in", part)
+          .where("claimed_by", "=", token)
+          .where("state", "in", unperformed)
+          .returning(["tenant_id", "task_id", "step_index"])
+      )
     ),
     (parts) => parts.flat()
   )
@@ -400,17 +402,16 @@ export const runOnce = (
         } else {
           // Tasks of the claimed steps (still open ones only).
           const rows = new Map<string, TaskRow>()
-          for (const [tenantId, ids] of tasks)
-            for (const part of chunk(ids, 500))
-              for (const r of yield* q.rows((db) =>
-                db
-                  .selectFrom("aw_tasks")
-                  .selectAll()
-                  .where("tenant_id", "=", tenantId)
-                  .where("id", "in", part)
-                  .where("status", "in", ["open", "in_progress"])
-              ))
-                rows.set(`${tenantId}\u0000${r.id}`, r)
+          for (const [tenantId, part] of claimParts(tasks))
+            for (const r of yield* q.rows((db) =>
+              db
+                .selectFrom("aw_tasks")
+                .selectAll()
+                .where("tenant_id", "=", tenantId)
+                .where("id", "in", part)
+                .where("status", "in", ["open", "in_progress"])
+            ))
+              rows.set(`${tenantId}\u0000${r.id}`, r)
           for (const step of claimed) {
             const task = rows.get(`${step.tenant_id}\u0000${step.task_id}`)
             if (task !== undefined) open.push({ step, task })
