@@ -1,10 +1,11 @@
 /**
- * The dispatcher sends what the outbox holds, after the enqueuing transaction committed.
+ * The dispatcher sends the messages the email log holds as `queued` (or `failed` and due again), after
+ * the enqueuing transaction committed.
  *
  * One round (`runOnce`): claim up to `batchSize` due rows in one short statement (PostgreSQL:
  * `FOR UPDATE SKIP LOCKED`, and on both dialects a lease `claimed_by` / `claimed_until`), send them
  * outside any transaction (`concurrency` at a time, each under `sendTimeout`), and record outcomes
- * as they arrive in short transactions of two set-based UPDATEs (group commit). Rows of a crashed instance become
+ * as they arrive, each group in one set-based UPDATE (group commit). Rows of a crashed instance become
  * claimable again when their lease runs out; a send is never started when less than `sendTimeout`
  * of the lease is left, so a live instance's rows are never sent by another.
  *
@@ -244,8 +245,7 @@ export const make = (
       Context.add(SqlClient.SqlClient, yield* SqlClient.SqlClient)
     )
     const claimStatement = Store.claim(dialect)
-    const outboxStatement = Store.updateOutbox(dialect)
-    const logStatement = Store.updateLog(dialect)
+    const recordStatement = Store.recordOutcomes(dialect)
     const leaseMs = Duration.toMillis(config.lease)
     const timeoutMs = Duration.toMillis(config.sendTimeout)
     const coolDownMs = Duration.toMillis(config.breaker.coolDown)
@@ -281,7 +281,10 @@ export const make = (
         const message: Message = {
           id: row.id,
           messageId: row.message_id,
-          to: row.to_name === null ? { address: row.to_address } : { address: row.to_address, name: row.to_name },
+          to:
+            row.recipient_name === null
+              ? { address: row.recipient }
+              : { address: row.recipient, name: row.recipient_name },
           subject: row.subject,
           text: row.body_text,
           html: row.body_html
@@ -327,64 +330,28 @@ export const make = (
         return { _tag: "failed", at, error: text, nextAt: at + Duration.toMillis(delay) } as const
       })
 
+    const released = { attempted: 0, status: null, last_error: null, provider_message_id: null } as const
     const record = (done: ReadonlyArray<Done>) =>
-      Effect.gen(function* () {
-        const outbox: Array<Store.OutboxUpdate> = []
-        const log = new Map<string, Store.LogUpdate>()
-        for (const { row, outcome: o } of done) {
-          switch (o._tag) {
-            case "released":
-              outbox.push({ id: row.id, attempted: 0, next_attempt_at: null, done_at: null })
-              break
-            case "sent":
-              outbox.push({ id: row.id, attempted: 1, next_attempt_at: null, done_at: iso(o.at) })
-              log.set(row.id, {
-                id: row.id,
-                status: "sent",
-                attempted: 1,
-                last_error: null,
-                provider_message_id: o.providerMessageId,
-                sent_at: iso(o.at),
-                last_attempt_at: iso(o.at),
-                next_attempt_at: null
-              })
-              break
-            case "failed":
-              outbox.push({ id: row.id, attempted: 1, next_attempt_at: iso(o.nextAt), done_at: null })
-              log.set(row.id, {
-                id: row.id,
-                status: "failed",
-                attempted: 1,
-                last_error: o.error,
-                provider_message_id: null,
-                sent_at: null,
-                last_attempt_at: iso(o.at),
-                next_attempt_at: iso(o.nextAt)
-              })
-              break
-            case "dead":
-              outbox.push({ id: row.id, attempted: 1, next_attempt_at: null, done_at: iso(o.at) })
-              log.set(row.id, {
-                id: row.id,
-                status: "dead",
-                attempted: 1,
-                last_error: o.error,
-                provider_message_id: null,
-                sent_at: null,
-                last_attempt_at: iso(o.at),
-                next_attempt_at: null
-              })
-              break
-          }
+      Effect.suspend(() => {
+        const outcomes: Array<Store.Outcome> = new Array(done.length)
+        for (let i = 0; i < done.length; i++) {
+          const { row, outcome: o } = done[i]!
+          outcomes[i] =
+            o._tag === "released"
+              ? { id: row.id, ...released, sent_at: null, last_attempt_at: null, next_attempt_at: null }
+              : {
+                  id: row.id,
+                  status: o._tag,
+                  attempted: 1,
+                  last_error: o._tag === "sent" ? null : o.error,
+                  provider_message_id: o._tag === "sent" ? o.providerMessageId : null,
+                  sent_at: o._tag === "sent" ? iso(o.at) : null,
+                  last_attempt_at: iso(o.at),
+                  next_attempt_at: o._tag === "failed" ? iso(o.nextAt) : null
+                }
         }
-        yield* Query.transaction(
-          Effect.gen(function* () {
-            const updated = yield* Query.unsafe<{ id: string }>(outboxStatement, [JSON.stringify(outbox), instanceId])
-            // Only rows this instance still held: another instance may have taken over an expired lease.
-            const mine = updated.map((u) => log.get(u.id)).filter((u) => u !== undefined)
-            if (mine.length > 0) yield* Query.unsafe(logStatement, [JSON.stringify(mine)])
-          })
-        )
+        // One statement: atomic on its own, and it only touches rows this instance still holds.
+        return Query.unsafe(recordStatement, [JSON.stringify(outcomes), instanceId])
       })
 
     const runOnce: Effect.Effect<Summary, StorageError.StorageError> = standalone(

@@ -1,7 +1,7 @@
 /**
  * Notifications through a transactional outbox. `enqueue` renders a template for each recipient
- * and writes one outbox row and one email-log row per recipient **in the caller's transaction**:
- * if that transaction rolls back, nothing is ever sent. The `Dispatcher` sends after commit.
+ * and writes one email-log row per recipient, status `queued`, **in the caller's transaction**: if
+ * that transaction rolls back, nothing is ever sent. The `Dispatcher` sends after commit.
  *
  * ```ts
  * yield* Query.transaction(Effect.gen(function* () {
@@ -22,7 +22,7 @@ import { Query, Storage, type StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Schema } from "effect"
 import type * as EmailLog from "./EmailLog.js"
-import { fromRow, type Tables } from "./internal/store.js"
+import { entryColumns, fromRow, type Tables } from "./internal/store.js"
 import { cacheKey, decode, decoderEither, recipientsFast, recordFast } from "./internal/validation.js"
 import * as Template from "./Template.js"
 
@@ -57,7 +57,7 @@ export type AnyEnqueueInput = EnqueueInput<string, any, any>
  * @category models
  */
 export interface Delivery {
-  /** The outbox and email-log row id. */
+  /** The email-log row id. */
   readonly id: string
   readonly recipient: string
   /** The `Message-ID` header every attempt of this message carries. */
@@ -173,25 +173,8 @@ const NotBefore = Schema.String.pipe(
 
 const domainPattern = /^[A-Za-z0-9.-]+$/
 
-// Columns of the multi-row inserts of `enqueueMany`, in VALUES order.
-const outboxColumns = [
-  "id",
-  "tenant_id",
-  "notification_id",
-  "template",
-  "to_address",
-  "to_name",
-  "subject",
-  "body_text",
-  "body_html",
-  "message_id",
-  "attempts",
-  "next_attempt_at",
-  "claimed_by",
-  "claimed_until",
-  "created_at",
-  "done_at"
-] as const
+// Columns of the multi-row inserts of `enqueueMany`, in VALUES order (the others start empty:
+// no attempts, no error, no lease).
 const logColumns = [
   "id",
   "tenant_id",
@@ -201,19 +184,15 @@ const logColumns = [
   "subject",
   "template",
   "status",
-  "attempts",
-  "last_error",
-  "provider_message_id",
   "message_id",
   "record_type",
   "record_id",
   "queued_at",
-  "sent_at",
-  "last_attempt_at",
-  "next_attempt_at"
+  "next_attempt_at",
+  "body_text",
+  "body_html"
 ] as const
-const outboxTypes = outboxColumns.map((c) => (c === "attempts" ? "int" : "text"))
-const logTypes = logColumns.map((c) => (c === "attempts" ? "int" : "text"))
+const logTypes = logColumns.map(() => "text" as const)
 
 /** A PostgreSQL array literal (text form) of strings, numbers and NULLs. */
 const pgArray = (values: ReadonlyArray<string | number | null>): string => {
@@ -357,52 +336,32 @@ export const make = (
             Effect.forEach(
               chunk(rows, 500),
               (part) =>
-                Effect.zipRight(
-                  q.exec((db) =>
-                    db.insertInto("aw_notify_outbox").values(
-                      part.map((r) => ({
-                        id: r.id,
-                        tenant_id: actor.tenantId,
-                        notification_id: notificationId,
-                        template: input.template.kind,
-                        to_address: r.recipient.email,
-                        to_name: r.recipient.name ?? null,
-                        subject: r.message.subject,
-                        body_text: r.message.text,
-                        body_html: r.message.html,
-                        message_id: r.messageId,
-                        attempts: 0,
-                        next_attempt_at: due,
-                        claimed_by: null,
-                        claimed_until: null,
-                        created_at: now,
-                        done_at: null
-                      }))
-                    )
-                  ),
-                  q.exec((db) =>
-                    db.insertInto("aw_notify_email_log").values(
-                      part.map((r) => ({
-                        id: r.id,
-                        tenant_id: actor.tenantId,
-                        notification_id: notificationId,
-                        recipient: r.recipient.email,
-                        recipient_name: r.recipient.name ?? null,
-                        subject: r.message.subject,
-                        template: input.template.kind,
-                        status: "queued",
-                        attempts: 0,
-                        last_error: null,
-                        provider_message_id: null,
-                        message_id: r.messageId,
-                        record_type: record?.type ?? null,
-                        record_id: record?.id ?? null,
-                        queued_at: now,
-                        sent_at: null,
-                        last_attempt_at: null,
-                        next_attempt_at: due
-                      }))
-                    )
+                q.exec((db) =>
+                  db.insertInto("aw_notify_email_log").values(
+                    part.map((r) => ({
+                      id: r.id,
+                      tenant_id: actor.tenantId,
+                      notification_id: notificationId,
+                      recipient: r.recipient.email,
+                      recipient_name: r.recipient.name ?? null,
+                      subject: r.message.subject,
+                      template: input.template.kind,
+                      status: "queued",
+                      attempts: 0,
+                      last_error: null,
+                      provider_message_id: null,
+                      message_id: r.messageId,
+                      record_type: record?.type ?? null,
+                      record_id: record?.id ?? null,
+                      queued_at: now,
+                      sent_at: null,
+                      last_attempt_at: null,
+                      next_attempt_at: due,
+                      body_text: r.message.text,
+                      body_html: r.message.html,
+                      claimed_by: null,
+                      claimed_until: null
+                    }))
                   )
                 ),
               { discard: true }
@@ -558,8 +517,7 @@ export const make = (
           const actor = yield* Actor.CurrentActor
           const { dialect } = yield* Storage.Storage
           const now = new Date(yield* Clock.currentTimeMillis).toISOString()
-          const outbox: Array<ReadonlyArray<string | number | null>> = []
-          const log: Array<ReadonlyArray<string | number | null>> = []
+          const log: Array<ReadonlyArray<string | null>> = []
           const results: Array<Enqueued> = new Array(picked.length)
           for (let r = 0; r < picked.length; r++) {
             const p = picked[r]!
@@ -570,56 +528,29 @@ export const make = (
               const { recipient, message } = p.messages[m]!
               const id = yield* ids.next
               const messageId = `<${id}@${domain}>`
-              const name = recipient.name ?? null
-              outbox.push([
-                id,
-                actor.tenantId,
-                notificationId,
-                p.template,
-                recipient.email,
-                name,
-                message.subject,
-                message.text,
-                message.html,
-                messageId,
-                0,
-                due,
-                null,
-                null,
-                now,
-                null
-              ])
               log.push([
                 id,
                 actor.tenantId,
                 notificationId,
                 recipient.email,
-                name,
+                recipient.name ?? null,
                 message.subject,
                 p.template,
                 "queued",
-                0,
-                null,
-                null,
                 messageId,
                 p.record?.type ?? null,
                 p.record?.id ?? null,
                 now,
-                null,
-                null,
-                due
+                due,
+                message.text,
+                message.html
               ])
               deliveries[m] = { id, recipient: recipient.email, messageId }
             }
             results[r] = { notificationId, template: p.template, deliveries }
           }
-          if (outbox.length > 0)
-            yield* inTransaction(
-              Effect.zipRight(
-                insertMany(dialect, "aw_notify_outbox", outboxColumns, outboxTypes, outbox),
-                insertMany(dialect, "aw_notify_email_log", logColumns, logTypes, log)
-              )
-            )
+          if (log.length > 0)
+            yield* inTransaction(insertMany(dialect, "aw_notify_email_log", logColumns, logTypes, log))
           return results as ReadonlyArray<Enqueued>
         })
       )
@@ -641,7 +572,10 @@ export const make = (
                 : filter.status
           const limit = Math.max(1, Math.min(filter.limit ?? 1000, 10_000))
           const rows = yield* q.rows((db) => {
-            let query = db.selectFrom("aw_notify_email_log").selectAll().where("tenant_id", "=", actor.tenantId)
+            let query = db
+              .selectFrom("aw_notify_email_log")
+              .select(entryColumns)
+              .where("tenant_id", "=", actor.tenantId)
             if (filter.recordType !== undefined) query = query.where("record_type", "=", filter.recordType)
             if (filter.recordId !== undefined) query = query.where("record_id", "=", filter.recordId)
             if (filter.notificationId !== undefined) query = query.where("notification_id", "=", filter.notificationId)

@@ -70,13 +70,11 @@ for (const target of await TestDatabase.targets()) {
             one.map((e) => [e.template, e.deliveries.map((d) => d.recipient)])
           )
           for (const e of many) for (const d of e.deliveries) assert.strictEqual(d.messageId, `<${d.id}@airworthy>`)
-          for (const table of ["aw_notify_outbox", "aw_notify_email_log"]) {
-            const expected = normalise(yield* rowsOf(target.dialect, table, single))
-            const actual = normalise(yield* rowsOf(target.dialect, table, batch))
-            assert.strictEqual(actual.length, 7)
-            assert.deepStrictEqual(actual, expected)
-          }
-          const ids = (yield* rowsOf(target.dialect, "aw_notify_outbox", batch)).map((r) => r.id)
+          const expected = normalise(yield* rowsOf(target.dialect, "aw_notify_email_log", single))
+          const actual = normalise(yield* rowsOf(target.dialect, "aw_notify_email_log", batch))
+          assert.strictEqual(actual.length, 7)
+          assert.deepStrictEqual(actual, expected)
+          const ids = (yield* rowsOf(target.dialect, "aw_notify_email_log", batch)).map((r) => r.id)
           assert.deepStrictEqual(
             ids,
             many.flatMap((e) => e.deliveries.map((d) => d.id))
@@ -97,7 +95,6 @@ for (const target of await TestDatabase.targets()) {
             Effect.zipRight(Notify.enqueueMany(requests()), Effect.fail("command failed" as const))
           ).pipe(as(tenant), Effect.exit)
           assert.isTrue(Exit.isFailure(exit))
-          assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), 0)
           assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), 0)
         })
       )
@@ -123,7 +120,6 @@ for (const target of await TestDatabase.targets()) {
             "requests.6.recipients",
             "requests.6.notBefore"
           ])
-          assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), 0)
           assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), 0)
         })
       )
@@ -131,7 +127,7 @@ for (const target of await TestDatabase.targets()) {
       it.effect("splits large batches under the parameter limits", () =>
         Effect.gen(function* () {
           const tenant = freshTenant("many-large")
-          const n = 4_500 // 4,500 rows × 18 log columns is above both limits (32766 and 65535)
+          const n = 4_500 // 4,500 rows × 15 columns is above both limits (32766 and 65535)
           const result = yield* Notify.enqueueMany(
             Array.from({ length: n }, (_, i) =>
               Notify.request({
@@ -143,7 +139,6 @@ for (const target of await TestDatabase.targets()) {
             )
           ).pipe(as(tenant))
           assert.strictEqual(result.length, n)
-          assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), n)
           assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), n)
           const last = yield* Notify.emailLog({ recordType: "task", recordId: `t-${n - 1}` }).pipe(as(tenant))
           assert.deepStrictEqual(

@@ -81,30 +81,31 @@ export const count = (
     tenantId
   ]).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)))
 
-interface OutboxState {
+interface QueueState {
   readonly id: string
+  readonly status: string
   readonly attempts: number | string
   readonly next_attempt_at: string
   readonly claimed_by: string | null
   readonly claimed_until: string | null
-  readonly done_at: string | null
 }
 
-export const outboxRows = (
+/** The queue columns of a tenant's email-log rows. */
+export const queueRows = (
   dialect: Storage.Dialect,
   tenantId: string
-): Effect.Effect<ReadonlyArray<OutboxState>, StorageError.StorageError, Db> =>
-  Query.unsafe<OutboxState>(
-    `SELECT id, attempts, next_attempt_at, claimed_by, claimed_until, done_at FROM aw_notify_outbox WHERE tenant_id = ${p(dialect, 1)} ORDER BY id`,
+): Effect.Effect<ReadonlyArray<QueueState>, StorageError.StorageError, Db> =>
+  Query.unsafe<QueueState>(
+    `SELECT id, status, attempts, next_attempt_at, claimed_by, claimed_until FROM aw_notify_email_log WHERE tenant_id = ${p(dialect, 1)} ORDER BY id`,
     [tenantId]
   )
 
 /**
- * Cancels whatever other tests left pending, so a dispatcher only sees this test's rows (the
+ * Puts off (to 9999) whatever other tests left pending, so a dispatcher only sees this test's rows (the
  * suites share one database per target, and each test has its own TestClock).
  */
 export const resetQueue: Effect.Effect<unknown, StorageError.StorageError, Db> = Query.unsafe(
-  "UPDATE aw_notify_outbox SET done_at = '0000-cancelled-by-test', claimed_by = NULL, claimed_until = NULL WHERE done_at IS NULL"
+  "UPDATE aw_notify_email_log SET next_attempt_at = '9999-12-31T00:00:00.000Z', claimed_by = NULL, claimed_until = NULL WHERE status IN ('queued', 'failed')"
 )
 
 export const recipients = (n: number, label = "tech") =>

@@ -10,9 +10,9 @@ import {
   count,
   findingRaised,
   freshTenant,
-  outboxRows,
   p,
   params,
+  queueRows,
   recipients,
   resetQueue,
   smtpOptions
@@ -32,7 +32,7 @@ const byId = <A extends { readonly id: string }>(xs: ReadonlyArray<A>) => new Ma
 export const notifySuite = (it: It, target: TestDatabase.Target) => {
   // ------------------------------------------------------------------ enqueue and the outbox
 
-  it.effect("enqueue writes one outbox row and one email-log row per recipient, in the actor's tenant", () =>
+  it.effect("enqueue writes one email-log row per recipient, queued, in the actor's tenant", () =>
     Effect.gen(function* () {
       const tenant = freshTenant("enqueue")
       yield* TestClock.setTime(t0)
@@ -49,7 +49,6 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
         ["tech1@mro.example", "tech2@mro.example"]
       )
       for (const d of result.deliveries) assert.strictEqual(d.messageId, `<${d.id}@airworthy>`)
-      assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), 2)
       assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), 2)
 
       const log = yield* Notify.emailLog({ recordType: "finding", recordId: "f-1" }).pipe(as(tenant))
@@ -124,9 +123,9 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
         assert.strictEqual(entry.nextAttemptAt, null)
         assert.strictEqual(entry.providerMessageId, `capture-${i + 1}`)
       }
-      const rows = yield* outboxRows(target.dialect, tenant)
+      const rows = yield* queueRows(target.dialect, tenant)
       for (const row of rows) {
-        assert.strictEqual(row.done_at, at(3000))
+        assert.strictEqual(row.status, "sent")
         assert.strictEqual(row.claimed_by, null)
       }
       // Nothing is sent twice.
@@ -144,14 +143,13 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
           Effect.gen(function* () {
             yield* Notify.enqueue({ template: findingRaised, params: params(), recipients: recipients(3) })
             // The enqueue joined this transaction: its rows are visible inside it ...
-            assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), 3)
+            assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), 3)
             return yield* Effect.fail("the command failed after enqueueing" as const)
           })
         ).pipe(as(tenant))
       )
       assert.isTrue(Exit.isFailure(exit))
       // ... and left with it.
-      assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), 0)
       assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), 0)
       const capture = yield* Transport.capture()
       const dispatcher = yield* dispatcherWith(capture)
@@ -244,7 +242,6 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
           (none as Errors.ValidationFailed).issues.map((i) => i.path),
           ["recipients"]
         )
-        assert.strictEqual(yield* count(target.dialect, "aw_notify_outbox", tenant), 0)
         assert.strictEqual(yield* count(target.dialect, "aw_notify_email_log", tenant), 0)
       })
   )
@@ -434,8 +431,8 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
       yield* TestClock.adjust("1 day")
       assert.strictEqual((yield* dispatcher.runOnce).claimed, 0)
       assert.strictEqual(server.stats.dataCommands, 3)
-      const [row] = yield* outboxRows(target.dialect, tenant)
-      assert.isNotNull(row!.done_at)
+      const [row] = yield* queueRows(target.dialect, tenant)
+      assert.strictEqual(row!.status, "dead")
     })
   )
 
@@ -661,7 +658,7 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
       yield* Notify.enqueue({ template: findingRaised, params: params(), recipients: recipients(2) }).pipe(as(tenant))
       // An instance claimed them for 5 minutes and died before sending.
       yield* Query.unsafe(
-        `UPDATE aw_notify_outbox SET claimed_by = 'crashed-instance', claimed_until = ${p(target.dialect, 1)} WHERE tenant_id = ${p(target.dialect, 2)}`,
+        `UPDATE aw_notify_email_log SET claimed_by = 'crashed-instance', claimed_until = ${p(target.dialect, 1)} WHERE tenant_id = ${p(target.dialect, 2)}`,
         [at(300_000), tenant]
       )
       const capture = yield* Transport.capture()
@@ -670,7 +667,7 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
       assert.strictEqual((yield* dispatcher.runOnce).claimed, 0)
       yield* TestClock.adjust("1 minute")
       assert.strictEqual((yield* dispatcher.runOnce).sent, 2)
-      const rows = yield* outboxRows(target.dialect, tenant)
+      const rows = yield* queueRows(target.dialect, tenant)
       assert.deepStrictEqual(
         rows.map((r) => r.claimed_by),
         [null, null]
@@ -742,7 +739,7 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
           [deliveries[2]!.id, "queued", 0]
         ]
       )
-      const rows = yield* outboxRows(target.dialect, tenant)
+      const rows = yield* queueRows(target.dialect, tenant)
       assert.deepStrictEqual(
         rows.map((r) => r.claimed_by),
         [null, null, null]

@@ -122,7 +122,7 @@ describe("NotifyMigrations", () => {
     assert.strictEqual(NotifyMigrations.migrations.order, 40)
     assert.deepStrictEqual(
       NotifyMigrations.migrations.migrations.map((m) => m.name),
-      ["0001_create_outbox_and_email_log"]
+      ["0001_create_outbox_and_email_log", "0002_one_row_per_message"]
     )
   })
 })

@@ -22,7 +22,8 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
     count("SELECT count(*) AS n FROM aw_task_escalations WHERE tenant_id = ? AND state = ?", tenantId, state)
   const events = (tenantId: string, action: string) =>
     count("SELECT count(*) AS n FROM aw_audit_events WHERE tenant_id = ? AND action = ?", tenantId, action)
-  const outbox = (tenantId: string) => count("SELECT count(*) AS n FROM aw_notify_outbox WHERE tenant_id = ?", tenantId)
+  const outbox = (tenantId: string) =>
+    count("SELECT count(*) AS n FROM aw_notify_email_log WHERE tenant_id = ?", tenantId)
 
   it.effect("creates a task with its links, ladder steps and audit event; get, mine and byRecord find it", () =>
     Effect.gen(function* () {
@@ -360,7 +361,7 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
       }).pipe(as(quality))
       const recipients = () =>
         Query.unsafe<{ to_address: string; template: string }>(
-          `SELECT to_address, template FROM aw_notify_outbox WHERE tenant_id = ${d === "pg" ? "$1" : "?"} ORDER BY created_at, to_address`,
+          `SELECT recipient AS to_address, template FROM aw_notify_email_log WHERE tenant_id = ${d === "pg" ? "$1" : "?"} ORDER BY queued_at, recipient`,
           [tenant]
         ).pipe(Effect.map((rows) => rows.map((r) => `${r.template}:${r.to_address}`)))
       yield* Sweeper.runOnce()
@@ -591,7 +592,7 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
             `SELECT count(*) AS n FROM aw_audit_events WHERE tenant_id IN (?, ?) AND action IN ('task.reminded', 'task.escalated')`,
             ...tenants
           ),
-          yield* count("SELECT count(*) AS n FROM aw_notify_outbox WHERE tenant_id IN (?, ?)", ...tenants)
+          yield* count("SELECT count(*) AS n FROM aw_notify_email_log WHERE tenant_id IN (?, ?)", ...tenants)
         ]
         assert.strictEqual(eventsPerStep, n * perTask)
         assert.strictEqual(outboxPerStep, n * perTask)
