@@ -1,5 +1,8 @@
 // The escalation sweep over 100k open tasks with 10k steps due, on PostgreSQL, beside a bare
 // `SELECT … FOR UPDATE SKIP LOCKED` claim + `UPDATE` of the same 10k rows by hand, in the same run.
+// A sweeper runs in a long-lived process, so the figure is a sweep in a warmed-up process: one whole
+// sweep of the same 10k steps first (its time is printed as `warmup_value`), then the steps and the
+// task levels are reset and the tables vacuumed, and the bare baseline and the sweep are measured.
 import { performance } from "node:perf_hooks"
 import { AuditLog, AuditMigrations, TreeHead } from "@airworthy/audit"
 import { Ids } from "@airworthy/core"
@@ -49,10 +52,19 @@ const seed = (pastIso: string, futureIso: string) =>
     )
   })
 
+// The due steps pending again, their tasks back at level 0, dead rows vacuumed (as autovacuum would).
 const resetDue = (pastIso: string) =>
-  Query.unsafe(
-    `UPDATE aw_task_escalations SET state = 'pending', claimed_by = NULL, lease_until = NULL, done_at = NULL WHERE tenant_id = $1 AND due_at <= $2`,
-    [tenant, pastIso]
+  Effect.all(
+    [
+      Query.unsafe(
+        `UPDATE aw_task_escalations SET state = 'pending', claimed_by = NULL, lease_until = NULL, done_at = NULL WHERE tenant_id = $1 AND due_at <= $2`,
+        [tenant, pastIso]
+      ),
+      Query.unsafe(`UPDATE aw_tasks SET escalation_level = 0 WHERE tenant_id = $1 AND escalation_level > 0`, [tenant]),
+      Query.unsafe("VACUUM ANALYZE aw_task_escalations"),
+      Query.unsafe("VACUUM ANALYZE aw_tasks")
+    ],
+    { discard: true }
   )
 
 // The same claim and mark-done by hand: 500 rows per transaction, nothing else.
@@ -115,18 +127,25 @@ const scenario = (name: string, notifier: "outbox" | "none") =>
               const runtime = yield* Effect.runtime<Layer.Layer.Success<typeof live>>()
               const run = <A, E>(e: Effect.Effect<A, E, Layer.Layer.Success<typeof live>>) =>
                 Runtime.runPromise(runtime)(e)
+              const sweep = Effect.gen(function* () {
+                let performed = 0
+                const seconds = yield* Effect.promise(() =>
+                  timed(() => run(Effect.map(Sweeper.runOnce({ batchSize: 500 }), (r) => (performed = r.performed))))
+                )
+                if (performed !== due) throw new Error(`the sweep performed ${performed} steps, expected ${due}`)
+                yield* resetDue(past)
+                return seconds
+              })
+              const warmup = yield* sweep
               const baseline = yield* Effect.promise(() => timed(() => run(bare(new Date().toISOString()))))
               yield* resetDue(past)
-              let performed = 0
-              const seconds = yield* Effect.promise(() =>
-                timed(() => run(Effect.map(Sweeper.runOnce({ batchSize: 500 }), (r) => (performed = r.performed))))
-              )
-              if (performed !== due) throw new Error(`the sweep performed ${performed} steps, expected ${due}`)
+              const seconds = yield* sweep
               return {
                 unit: "s",
                 value: seconds,
                 baseline: `bare FOR UPDATE SKIP LOCKED claim + UPDATE of the same ${due} rows, 500 per transaction (s)`,
                 baseline_value: baseline,
+                warmup_value: warmup,
                 goal: "< 2 s"
               }
             }).pipe(Effect.provide(live))

@@ -24,6 +24,11 @@ export interface Result {
   readonly ratio: number
   /** Optional goal from the issue, e.g. `>= 0.7`; printed for the reader, never asserted. */
   readonly goal?: string
+  /**
+   * When the scenario measures after a warm-up run of the same work (a long-lived process's steady
+   * state), the warm-up run's figure, printed so the cold figure is not hidden.
+   */
+  readonly warmup_value?: number
 }
 
 /**
@@ -70,6 +75,7 @@ export const result = (r: Omit<Result, "ratio">): Result => ({
   ...r,
   value: round(r.value),
   baseline_value: round(r.baseline_value),
+  ...(r.warmup_value === undefined ? {} : { warmup_value: round(r.warmup_value) }),
   ratio: r.baseline_value === 0 ? 0 : Math.round((r.value / r.baseline_value) * 1000) / 1000
 })
 
