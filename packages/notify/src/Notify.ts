@@ -22,7 +22,7 @@ import { Query, Storage, type StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Schema } from "effect"
 import type * as EmailLog from "./EmailLog.js"
-import { entryColumns, fromRow, type Tables } from "./internal/store.js"
+import { entryColumns, fromRow, insertColumns, type Tables } from "./internal/store.js"
 import { cacheKey, decode, decoderEither, recipientsFast, recordFast } from "./internal/validation.js"
 import * as Template from "./Template.js"
 
@@ -173,26 +173,7 @@ const NotBefore = Schema.String.pipe(
 
 const domainPattern = /^[A-Za-z0-9.-]+$/
 
-// Columns of the multi-row inserts of `enqueueMany`, in VALUES order (the others start empty:
-// no attempts, no error, no lease).
-const logColumns = [
-  "id",
-  "tenant_id",
-  "notification_id",
-  "recipient",
-  "recipient_name",
-  "subject",
-  "template",
-  "status",
-  "message_id",
-  "record_type",
-  "record_id",
-  "queued_at",
-  "next_attempt_at",
-  "body_text",
-  "body_html"
-] as const
-const logTypes = logColumns.map(() => "text" as const)
+const logTypes = insertColumns.map(() => "text" as const)
 
 /** A PostgreSQL array literal (text form) of strings, numbers and NULLs. */
 const pgArray = (values: ReadonlyArray<string | number | null>): string => {
@@ -517,6 +498,7 @@ export const make = (
           const actor = yield* Actor.CurrentActor
           const { dialect } = yield* Storage.Storage
           const now = new Date(yield* Clock.currentTimeMillis).toISOString()
+          // In `insertColumns` order.
           const log: Array<ReadonlyArray<string | null>> = []
           const results: Array<Enqueued> = new Array(picked.length)
           for (let r = 0; r < picked.length; r++) {
@@ -550,7 +532,7 @@ export const make = (
             results[r] = { notificationId, template: p.template, deliveries }
           }
           if (log.length > 0)
-            yield* inTransaction(insertMany(dialect, "aw_notify_email_log", logColumns, logTypes, log))
+            yield* inTransaction(insertMany(dialect, "aw_notify_email_log", insertColumns, logTypes, log))
           return results as ReadonlyArray<Enqueued>
         })
       )

@@ -53,6 +53,20 @@ export const entryColumns = [
   "next_attempt_at"
 ] as const
 
+const startEmpty: ReadonlySet<string> = new Set([
+  "attempts",
+  "last_error",
+  "provider_message_id",
+  "sent_at",
+  "last_attempt_at"
+])
+
+/**
+ * The columns `enqueueMany` writes, in VALUES order: the entry's, less those a new message leaves
+ * at their defaults (no attempt, error, provider id or send yet), then the bodies. The lease starts empty.
+ */
+export const insertColumns = [...entryColumns.filter((c) => !startEmpty.has(c)), "body_text", "body_html"] as const
+
 /** Statuses of messages still to send: the queue is the log's rows in these. */
 export const pendingStatuses = "('queued', 'failed')"
 
