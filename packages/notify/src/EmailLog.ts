@@ -3,7 +3,7 @@
  * what and when. Evidence packs include it.
  *
  * Status moves `queued` → (`failed` → ...) → `sent` or `dead`:
- * - `queued`: in the outbox, not attempted yet
+ * - `queued`: waiting for the dispatcher, not attempted yet
  * - `failed`: the last attempt failed; another is due at `nextAttemptAt`
  * - `sent`: the provider accepted it (`sentAt`, `providerMessageId`)
  * - `dead`: given up after the last attempt or a permanent rejection (`lastError` says why)
@@ -27,7 +27,7 @@ export type Status = typeof Status.Type
  * @category models
  */
 export class Entry extends Schema.Class<Entry>("@airworthy/notify/EmailLog/Entry")({
-  /** Also the outbox row id; the `Message-ID` header is derived from it. */
+  /** The log row id; the `Message-ID` header is derived from it. */
   id: Schema.String,
   tenantId: Schema.String,
   /** Groups the recipients of one `Notify.enqueue`. */
@@ -48,6 +48,19 @@ export class Entry extends Schema.Class<Entry>("@airworthy/notify/EmailLog/Entry
   sentAt: Schema.NullOr(Schema.String),
   lastAttemptAt: Schema.NullOr(Schema.String),
   nextAttemptAt: Schema.NullOr(Schema.String)
+}) {}
+
+/**
+ * One message as it was rendered and is (or was) sent: the entry and its bodies. What an inspector
+ * asks for when the log says a reminder went out.
+ * @since 0.3.0
+ * @category models
+ */
+export class Message extends Schema.Class<Message>("@airworthy/notify/EmailLog/Message")({
+  entry: Entry,
+  subject: Schema.String,
+  text: Schema.String,
+  html: Schema.String
 }) {}
 
 /**

@@ -21,7 +21,7 @@ import { Actor, Errors, Ids } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Schema } from "effect"
-import type * as EmailLog from "./EmailLog.js"
+import * as EmailLog from "./EmailLog.js"
 import { entryColumns, fromRow, insertColumns, type Tables } from "./internal/store.js"
 import { cacheKey, decode, decoderEither, recipientsFast, recordFast } from "./internal/validation.js"
 import * as Template from "./Template.js"
@@ -153,6 +153,13 @@ export class Notify extends Context.Tag("@airworthy/notify/Notify")<
     readonly emailLog: (
       filter?: EmailLog.Filter
     ) => Effect.Effect<ReadonlyArray<EmailLog.Entry>, StorageError.StorageError, Actor.CurrentActor>
+    /**
+     * One message of the actor's tenant with the subject, text and HTML it was rendered with (what
+     * every attempt sends); `NotFound` for an id of another tenant or none.
+     */
+    readonly message: (
+      id: string
+    ) => Effect.Effect<EmailLog.Message, Errors.NotFound | StorageError.StorageError, Actor.CurrentActor>
   }
 >() {}
 
@@ -571,7 +578,27 @@ export const make = (
         })
       )
 
-    return { enqueue, enqueueMany, prepareMany, enqueuePrepared, emailLog }
+    const message = (id: string) =>
+      provided(
+        Effect.gen(function* () {
+          const actor = yield* Actor.CurrentActor
+          const rows = yield* q.rows((db) =>
+            db
+              .selectFrom("aw_notify_email_log")
+              .select([...entryColumns, "body_text", "body_html"])
+              .where("tenant_id", "=", actor.tenantId)
+              .where("id", "=", id)
+          )
+          const row = rows[0]
+          if (row === undefined) return yield* new Errors.NotFound({ entity: "Notification message", id })
+          return new EmailLog.Message(
+            { entry: fromRow(row), subject: row.subject, text: row.body_text, html: row.body_html },
+            { disableValidation: true }
+          )
+        })
+      )
+
+    return { enqueue, enqueueMany, prepareMany, enqueuePrepared, emailLog, message }
   })
 
 /**
@@ -624,3 +651,13 @@ export const emailLog = (
   filter: EmailLog.Filter = {}
 ): Effect.Effect<ReadonlyArray<EmailLog.Entry>, StorageError.StorageError, Notify | Actor.CurrentActor> =>
   Effect.flatMap(Notify, (s) => s.emailLog(filter))
+
+/**
+ * One message of the actor's tenant with its rendered bodies (see the service's `message`).
+ * @since 0.3.0
+ * @category accessors
+ */
+export const message = (
+  id: string
+): Effect.Effect<EmailLog.Message, Errors.NotFound | StorageError.StorageError, Notify | Actor.CurrentActor> =>
+  Effect.flatMap(Notify, (s) => s.message(id))

@@ -134,6 +134,40 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
     })
   )
 
+  it.effect(
+    "message returns what was sent: the entry with the exact subject, text and HTML; other tenants' ids are not found",
+    () =>
+      Effect.gen(function* () {
+        const tenant = freshTenant("message")
+        yield* TestClock.setTime(t0)
+        yield* resetQueue
+        const result = yield* Notify.enqueue({
+          template: findingRaised,
+          params: params(9, "Sealant <B> expired"),
+          recipients: recipients(2),
+          record: { type: "finding", id: "f-9" }
+        }).pipe(as(tenant))
+        const capture = yield* Transport.capture()
+        assert.strictEqual((yield* (yield* dispatcherWith(capture)).runOnce).sent, 2)
+        const sent = yield* capture.messages
+        for (const d of result.deliveries) {
+          const message = yield* Notify.message(d.id).pipe(as(tenant))
+          const wire = sent.find((m) => m.messageId === d.messageId)!
+          assert.deepStrictEqual([message.subject, message.text, message.html], [wire.subject, wire.text, wire.html])
+          assert.include(message.html, "Sealant &lt;B&gt; expired")
+          assert.strictEqual(message.entry.id, d.id)
+          assert.strictEqual(message.entry.recipient, d.recipient)
+          assert.strictEqual(message.entry.status, "sent")
+          assert.strictEqual(message.entry.recordId, "f-9")
+        }
+        const elsewhere = yield* Effect.flip(Notify.message(result.deliveries[0]!.id).pipe(as(freshTenant("other"))))
+        assert.instanceOf(elsewhere, Errors.NotFound)
+        const unknown = yield* Effect.flip(Notify.message("no-such-message").pipe(as(tenant)))
+        assert.instanceOf(unknown, Errors.NotFound)
+        assert.strictEqual(unknown.status, 404)
+      })
+  )
+
   it.effect("a rolled-back transaction leaves nothing to send; a committed one sends what it enqueued", () =>
     Effect.gen(function* () {
       const tenant = freshTenant("rollback")
