@@ -718,9 +718,10 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
         const sealed: Array<Sealed> = new Array(inputs.length)
         let prevHash = head.lastHash
         let sequence = head.lastSequence
+        const eventIds = inputs.length === 1 ? [yield* ids.next] : yield* Ids.many(ids, inputs.length)
         for (let i = 0; i < inputs.length; i++) {
           const input = inputs[i]!
-          const id = yield* ids.next
+          const id = eventIds[i]!
           const patterns = Sensitive.patternsFor(sensitiveConfig, input.action, input.recordType)
           try {
             sealed[i] = seal(input, { tenantId, actor, sequence: ++sequence, id, occurredAt, prevHash, patterns })

@@ -40,6 +40,30 @@ describe("Ids", () => {
     })
   )
 
+  it.effect("many: the ids n calls of next would make, in order; a service without nextMany falls back to next", () =>
+    Effect.gen(function* () {
+      const batch = Effect.gen(function* () {
+        yield* TestClock.setTime(42_000)
+        const ids = yield* Ids.Ids
+        return [...(yield* Ids.many(ids, 5)), ...(yield* Ids.many(ids, 0)), yield* ids.next]
+      })
+      const oneByOne = Effect.gen(function* () {
+        yield* TestClock.setTime(42_000)
+        const out: Array<string> = []
+        for (let i = 0; i < 6; i++) out.push(yield* Ids.next)
+        return out
+      })
+      const many = yield* batch.pipe(Effect.provide(Ids.layerTest(3)))
+      assert.strictEqual(many.length, 6)
+      assert.deepStrictEqual(many, yield* oneByOne.pipe(Effect.provide(Ids.layerTest(3))))
+      assert.deepStrictEqual([...many].sort(), many)
+      // A host's own service with `next` only.
+      let calls = 0
+      const hosts: Ids.Ids["Type"] = { next: Effect.sync(() => `host-${++calls}`) }
+      assert.deepStrictEqual(yield* Ids.many(hosts, 3), ["host-1", "host-2", "host-3"])
+    })
+  )
+
   it.prop(
     "uuidv7 keeps the timestamp and version for any time and sequence",
     [

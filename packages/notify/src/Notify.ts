@@ -508,14 +508,19 @@ export const make = (
           // In `insertColumns` order.
           const log: Array<ReadonlyArray<string | null>> = []
           const results: Array<Enqueued> = new Array(picked.length)
+          // Ids in the order one enqueue per request would take them: the notification's, then its messages'.
+          let count = 0
+          for (const p of picked) count += 1 + p.messages.length
+          const fresh = yield* Ids.many(ids, count)
+          let taken = 0
           for (let r = 0; r < picked.length; r++) {
             const p = picked[r]!
             const due = p.notBefore ?? now
-            const notificationId = yield* ids.next
+            const notificationId = fresh[taken++]!
             const deliveries: Array<Delivery> = new Array(p.messages.length)
             for (let m = 0; m < p.messages.length; m++) {
               const { recipient, message } = p.messages[m]!
-              const id = yield* ids.next
+              const id = fresh[taken++]!
               const messageId = `<${id}@${domain}>`
               log.push([
                 id,
