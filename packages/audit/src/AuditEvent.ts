@@ -410,8 +410,8 @@ export const diff = (
       out.push({ path, sensitive: true })
       return
     }
-    const entry: { path: string; from?: Json; to?: Json } = { path }
-    if (a !== undefined) entry.from = a
+    // Members in canonical order (from, path, to): the envelope is canonicalised without sorting them.
+    const entry: { from?: Json; path: string; to?: Json } = a !== undefined ? { from: a, path } : { path }
     if (b !== undefined) entry.to = b
     out.push(entry)
   }

@@ -103,6 +103,15 @@ const sameKeys = (names: ReadonlyArray<string>, count: number, record: object): 
 const sortedKeys = (record: object): ReadonlyArray<string> => {
   const keys = Object.keys(record)
   if (keys.length < 2) return keys
+  // Objects built with their members in order (the envelope, diff entries) need no sort: one pass
+  // with the comparison the sort uses (UTF-16 code units) shows it.
+  let ordered = true
+  for (let i = 1; i < keys.length; i++)
+    if (keys[i - 1]! > keys[i]!) {
+      ordered = false
+      break
+    }
+  if (ordered) return keys
   const id = keys.join("\u0000")
   const hit = sortedKeysCache.get(id)
   if (hit !== undefined && sameKeys(hit, keys.length, record)) return hit

@@ -506,11 +506,12 @@ export const runOnce = (
                 recordId: task.id,
                 before: { escalationLevel: before },
                 after: {
-                  step: step.name,
-                  stepIndex: Number(step.step_index),
-                  stepDueAt: step.due_at,
+                  // Members in canonical order: the audit log seals it without sorting.
                   escalationLevel: level,
-                  recipients: actorIds
+                  recipients: actorIds,
+                  step: step.name,
+                  stepDueAt: step.due_at,
+                  stepIndex: Number(step.step_index)
                 },
                 ...(contacts.length === 0 ? { reason: "Nobody to notify was found in the directory" } : {}),
                 severity: escalation ? "warning" : "info"

@@ -73,25 +73,26 @@ export const seal = (input: AppendInput, ctx: SealContext): Sealed => {
   // Markers go into a copy: the input may be sealed again (a retry after a stale head guess).
   const holder = paths.length > 0 ? structuredClone(original) : original
   const sensitive = paths.length > 0 ? Sensitive.extract(holder, paths) : []
+  // Members in canonical (sorted) order, so canonicalising needs no sort for the envelope itself.
   const envelope: Envelope = {
-    v: 1,
-    tenant_id: ctx.tenantId,
-    sequence: ctx.sequence,
+    action: input.action,
+    actor: { id: ctx.actor.actorId, name: ctx.actor.displayName, roles: ctx.actor.roles },
+    after: holder.after,
+    before: holder.before,
+    correlation_id: input.correlationId ?? null,
+    diff: changes as ReadonlyArray<Json>,
     id: ctx.id,
     occurred_at: ctx.occurredAt,
-    actor: { id: ctx.actor.actorId, name: ctx.actor.displayName, roles: ctx.actor.roles },
-    action: input.action,
-    record: { type: input.recordType, id: input.recordId },
-    before: holder.before,
-    after: holder.after,
-    diff: changes as ReadonlyArray<Json>,
+    prev_hash: ctx.prevHash,
     reason: input.reason ?? null,
-    correlation_id: input.correlationId ?? null,
-    trace_id: ctx.actor.traceId,
+    record: { id: input.recordId, type: input.recordType },
+    sensitive: sensitive.map((s) => s.path),
+    sequence: ctx.sequence,
     severity: input.severity ?? "info",
     source: input.source ?? ctx.actor.source,
-    sensitive: sensitive.map((s) => s.path),
-    prev_hash: ctx.prevHash
+    tenant_id: ctx.tenantId,
+    trace_id: ctx.actor.traceId,
+    v: 1
   }
   const text = CanonicalJson.canonicalize(envelope)
   return {
