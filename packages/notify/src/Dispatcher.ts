@@ -330,7 +330,6 @@ export const make = (
         return { _tag: "failed", at, error: text, nextAt: at + Duration.toMillis(delay) } as const
       })
 
-    const released = { attempted: 0, status: null, last_error: null, provider_message_id: null } as const
     const record = (done: ReadonlyArray<Done>) =>
       Effect.suspend(() => {
         const outcomes: Array<Store.Outcome> = new Array(done.length)
@@ -338,7 +337,16 @@ export const make = (
           const { row, outcome: o } = done[i]!
           outcomes[i] =
             o._tag === "released"
-              ? { id: row.id, ...released, sent_at: null, last_attempt_at: null, next_attempt_at: null }
+              ? {
+                  id: row.id,
+                  status: null,
+                  attempted: 0,
+                  last_error: null,
+                  provider_message_id: null,
+                  sent_at: null,
+                  last_attempt_at: null,
+                  next_attempt_at: null
+                }
               : {
                   id: row.id,
                   status: o._tag,
