@@ -128,6 +128,39 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
       assert.ok(invalid.status === 409 || invalid.status === 422, invalid.text)
     })
 
+    it("the email log over HTTP: a record's notifications, one message with its bodies, permission and tenant checked", async () => {
+      const tenant = freshTenant("mail")
+      await staff(runtime, tenant)
+      const api = client(app, tenant)
+      const f = await api.post("/findings", finding)
+      const raised = await api.post(`/findings/${f.json.id}/actions/raise-capa`)
+      assert.strictEqual(raised.status, 200, raised.text)
+      const capaId = raised.json.capa.id
+      const log = await api.get(`/records/${capaId}/notifications`)
+      assert.strictEqual(log.status, 200, log.text)
+      assert.ok(log.json.length >= 1, log.text)
+      const entry = log.json.find((e: { recipient: string }) => e.recipient === "olive@mro.example")
+      assert.ok(entry !== undefined, log.text)
+      assert.deepStrictEqual([entry.status, entry.recordType, entry.recordId], ["queued", "capa", capaId])
+      const message = await api.get(`/notifications/${entry.id}`)
+      assert.strictEqual(message.status, 200, message.text)
+      assert.strictEqual(message.json.entry.id, entry.id)
+      assert.strictEqual(message.json.subject, entry.subject)
+      assert.ok(message.json.text.length > 0 && message.json.html.includes("<"), message.text)
+      // A technician may read CAPAs; an actor with no role may not; another tenant sees nothing.
+      assert.strictEqual((await api.get(`/notifications/${entry.id}`, "u-tess")).status, 200)
+      isProblem(await api.get(`/notifications/${entry.id}`, "u-nobody"), 403, "forbidden")
+      isProblem(await api.get(`/records/${capaId}/notifications`, "u-nobody"), 403, "forbidden")
+      const other = client(app, freshTenant("other-mail"))
+      isProblem(await other.get(`/notifications/${entry.id}`), 404, "not_found")
+      isProblem(await other.get(`/records/${capaId}/notifications`), 404, "not_found")
+      // A task's reminders: none before any sweep; an unknown task is not found.
+      const tasks = await api.get(`/records/${capaId}/tasks`)
+      assert.ok(tasks.json.length >= 1, tasks.text)
+      assert.deepStrictEqual((await api.get(`/tasks/${tasks.json[0].id}/notifications`)).json, [])
+      isProblem(await api.get("/tasks/no-such-task/notifications"), 404, "not_found")
+    })
+
     it("update, transition, comment, link, sign, available transitions, tasks", async () => {
       const tenant = freshTenant("flow")
       await staff(runtime, tenant)

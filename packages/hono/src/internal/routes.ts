@@ -2,6 +2,7 @@
 // Hono app and the OpenAPI document are both built from it, so they cannot drift apart.
 import { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
+import { EmailLog, Notify } from "@airworthy/notify"
 import { Audits, Capa, Findings, Programme } from "@airworthy/qms"
 import { QmsRecord, Records } from "@airworthy/records"
 import { Task, Tasks } from "@airworthy/tasks"
@@ -276,6 +277,44 @@ export const routes: ReadonlyArray<Route> = [
     tag: "tasks",
     response: Schema.Array(Task.Task),
     run: (i) => Effect.flatMap(Records.get(id(i)), (record) => Tasks.byRecord({ type: record.type, id: record.id }))
+  }),
+  // ------------------------------------------------------------------ notifications (the email log)
+  route({
+    method: "get",
+    path: "/records/:id/notifications",
+    operationId: "recordNotifications",
+    summary: "The record's email log: who was told what and when, one entry per recipient",
+    tag: "notifications",
+    response: Schema.Array(EmailLog.Entry),
+    run: (i) =>
+      Effect.flatMap(Records.get(id(i)), (record) => Notify.emailLog({ recordType: record.type, recordId: record.id }))
+  }),
+  route({
+    method: "get",
+    path: "/tasks/:id/notifications",
+    operationId: "taskNotifications",
+    summary: "The reminders and escalations sent about a task, one entry per recipient",
+    tag: "notifications",
+    response: Schema.Array(EmailLog.Entry),
+    run: (i) => Effect.flatMap(Tasks.get(id(i)), (task) => Notify.emailLog({ recordType: "task", recordId: task.id }))
+  }),
+  route({
+    method: "get",
+    path: "/notifications/:id",
+    operationId: "notificationMessage",
+    summary: "One message of the email log with the exact subject, text and HTML it is sent with",
+    tag: "notifications",
+    response: EmailLog.Message,
+    run: (i) =>
+      Effect.gen(function* () {
+        const message = yield* Notify.message(id(i))
+        // Readable by whoever may read what it concerns: the task, the record, else the audit trail.
+        const { recordType, recordId } = message.entry
+        if (recordType === "task" && recordId !== null) yield* Tasks.get(recordId)
+        else if (recordId !== null) yield* Records.get(recordId)
+        else yield* Policy.authorize("audit_trail.read")
+        return message
+      })
   }),
   // ------------------------------------------------------------------ programme and audits
   route<undefined, Programme.DefineAreaInput>({
