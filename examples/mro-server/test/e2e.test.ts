@@ -21,6 +21,27 @@ interface Reply {
 
 const sha = (n: number) => n.toString(16).padStart(64, "0")
 
+/** One request to the server at `base` as `who` (a demo user's bearer token; `""`: none). */
+const request = async (
+  base: string,
+  tokens: Readonly<Record<string, string>>,
+  method: string,
+  path: string,
+  who: string,
+  body?: unknown
+): Promise<Reply> => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(who === "" ? {} : { authorization: `Bearer ${tokens[who]}` }),
+      ...(body === undefined ? {} : { "content-type": "application/json" })
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await res.text()
+  return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) }
+}
+
 for (const target of await TestDatabase.targets({ sqliteFile: false })) {
   describe.skipIf(target.skip)(`mro-server on ${target.name}`, () => {
     let mro: MroApp
@@ -28,18 +49,8 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
     let base: string
     const tokens: Record<string, string> = {}
 
-    const call = async (method: string, path: string, who: string, body?: unknown): Promise<Reply> => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          ...(who === "" ? {} : { authorization: `Bearer ${tokens[who]}` }),
-          ...(body === undefined ? {} : { "content-type": "application/json" })
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) })
-      })
-      const text = await res.text()
-      return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) }
-    }
+    const call = (method: string, path: string, who: string, body?: unknown) =>
+      request(base, tokens, method, path, who, body)
     const get = (path: string, who: string) => call("GET", path, who)
     /** A write that must succeed. */
     const post = async (path: string, who: string, body: unknown = {}, method = "POST") => {
@@ -276,18 +287,8 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
           )
         })
         const tokens: Record<string, string> = {}
-        const call = async (method: string, path: string, who: string, body?: unknown): Promise<Reply> => {
-          const res = await fetch(`${base}${path}`, {
-            method,
-            headers: {
-              ...(who === "" ? {} : { authorization: `Bearer ${tokens[who]}` }),
-              ...(body === undefined ? {} : { "content-type": "application/json" })
-            },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) })
-          })
-          const text = await res.text()
-          return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) }
-        }
+        const call = (method: string, path: string, who: string, body?: unknown) =>
+          request(base, tokens, method, path, who, body)
         const post = async (path: string, who: string, body: unknown = {}) => {
           const r = await call("POST", path, who, body)
           assert.isTrue(r.status >= 200 && r.status < 300, `POST ${path} as ${who}: ${r.status} ${r.text}`)
