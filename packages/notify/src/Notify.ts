@@ -180,8 +180,6 @@ const NotBefore = Schema.String.pipe(
 
 const domainPattern = /^[A-Za-z0-9.-]+$/
 
-const logTypes = insertColumns.map(() => "text" as const)
-
 /** A PostgreSQL array literal (text form) of strings, numbers and NULLs. */
 const pgArray = (values: ReadonlyArray<string | number | null>): string => {
   let out = "{"
@@ -221,12 +219,11 @@ const insertMany = (
   dialect: Storage.Dialect,
   table: string,
   columns: ReadonlyArray<string>,
-  types: ReadonlyArray<"text" | "int">,
-  rows: ReadonlyArray<ReadonlyArray<string | number | null>>
+  rows: ReadonlyArray<ReadonlyArray<string | null>>
 ) => {
   if (dialect === "pg") {
-    const statement = `INSERT INTO ${table} (${columns.join(", ")}) SELECT * FROM unnest(${types
-      .map((t, i) => `$${i + 1}::${t}[]`)
+    const statement = `INSERT INTO ${table} (${columns.join(", ")}) SELECT * FROM unnest(${columns
+      .map((_, i) => `$${i + 1}::text[]`)
       .join(", ")})`
     return Effect.forEach(
       chunk(rows, 5_000),
@@ -543,8 +540,7 @@ export const make = (
             }
             results[r] = { notificationId, template: p.template, deliveries }
           }
-          if (log.length > 0)
-            yield* inTransaction(insertMany(dialect, "aw_notify_email_log", insertColumns, logTypes, log))
+          if (log.length > 0) yield* inTransaction(insertMany(dialect, "aw_notify_email_log", insertColumns, log))
           return results as ReadonlyArray<Enqueued>
         })
       )
