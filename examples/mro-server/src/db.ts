@@ -2,8 +2,9 @@
 // QMS tables, created by the MRO's own migration and run together with the QMS migrations.
 import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto"
 import { Qms } from "@airworthy/qms"
+import type { Directory } from "@airworthy/storage"
 import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
-import { Directory } from "@airworthy/tasks"
+import { StaffDirectory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 
@@ -161,7 +162,7 @@ export const seed = (organisationId: string, today: Date): Effect.Effect<boolean
             organisation_id: organisationId,
             name: s.name,
             email: s.email,
-            roles: Directory.encodeRoles(s.roles),
+            roles: StaffDirectory.encodeRoles(s.roles),
             supervisor_id: s.supervisorId,
             pin_hash: hashPin(s.pin)
           })
@@ -206,7 +207,7 @@ export const aircraft = q.rows((db) => db.selectFrom("mro_aircraft").selectAll()
 export const workOrders = q.rows((db) => db.selectFrom("mro_work_orders").selectAll().orderBy("number"))
 export const tools = q.rows((db) => db.selectFrom("mro_tools").selectAll().orderBy("tool_id"))
 
-/** The tasks `Directory` port over `mro_staff`: the MRO stays the one place people are kept. */
+/** The `Directory` port over `mro_staff`: the MRO stays the one place people are kept. */
 export const makeDirectory: Effect.Effect<Directory.Service, never, Db> = Effect.gen(function* () {
   const context = yield* Effect.context<Db>()
   const run = <A, E>(self: Effect.Effect<A, E, Db>) => Effect.provide(self, context)

@@ -36,7 +36,7 @@ export type ActorId = typeof ActorId.Type
 export const Uuid = Schema.String.pipe(Schema.pattern(uuidPattern))
 
 /**
- * A QMS record (finding, CAPA, FRACAS case, concession, ...).
+ * A QMS record of any registered type.
  * @since 0.1.0
  * @category models
  */

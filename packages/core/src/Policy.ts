@@ -1,8 +1,8 @@
 /**
  * Authorisation: which roles grant which permissions, and separation of duties.
  *
- * Permissions are dotted strings (`finding.close`, `audit_trail.verify`). A role grants patterns: an
- * exact permission, a prefix wildcard (`finding.*`) or everything (`*`). The host starts from the
+ * Permissions are dotted strings (`record.read`, `audit_trail.verify`). A role grants patterns: an
+ * exact permission, a prefix wildcard (`record.*`) or everything (`*`). The host starts from the
  * default roles below and adds roles, grants or revokes permissions through `layer(config)`.
  *
  * @since 0.1.0
@@ -14,50 +14,20 @@ import { Forbidden, problemBase } from "./Errors.js"
 import type { ActorId } from "./Ids.js"
 
 /**
- * A permission such as `finding.close`, or a pattern granting several (`finding.*`, `*`).
+ * A permission such as `record.comment`, or a pattern granting several (`record.*`, `*`).
  * @since 0.1.0
  * @category models
  */
 export type Permission = string
 
 /**
- * Every permission Airworthy itself checks, with what it lets a person do.
- *
- * Hosts may grant permissions that are not listed here; the catalogue documents the built-in ones.
+ * The generic permissions the kernel's packages check, with what each lets a person do. Domain
+ * permissions are declared by the modules that check them and added to the
+ * running policy's catalogue through `Config.catalogue`.
  * @since 0.1.0
  * @category constants
  */
 export const catalogue: { readonly [permission: string]: string } = {
-  "finding.read": "See findings",
-  "finding.create": "Raise a finding",
-  "finding.update": "Edit a finding's details while its state allows it",
-  "finding.assign": "Assign a finding to an owner",
-  "finding.respond": "Respond to a finding and report its corrective action as done",
-  "finding.review": "Accept or reject the response to a finding",
-  "finding.verify": "Verify the corrective action of a finding, or send it back",
-  "finding.close": "Close a finding",
-
-  "capa.read": "See corrective and preventive actions (CAPA)",
-  "capa.create": "Draft a CAPA",
-  "capa.update": "Edit a CAPA's details while its state allows it",
-  "capa.assign": "Assign a CAPA to an owner",
-  "capa.open": "Open a drafted CAPA",
-  "capa.plan": "Record the root cause and submit the action plan",
-  "capa.approve": "Approve a CAPA action plan",
-  "capa.implement": "Report the CAPA actions as implemented",
-  "capa.verify": "Check the effectiveness of CAPA actions, or send them back",
-  "capa.close": "Close a CAPA",
-  "capa.cancel": "Cancel a CAPA",
-
-  "audit.read": "See the audit programme and audits",
-  "audit.read_sensitive": "See sensitive audit content (interview notes, named individuals)",
-  "audit.create": "Add an audit to the programme",
-  "audit.update": "Edit an audit while its state allows it",
-  "audit.plan": "Plan and schedule the audit programme",
-  "audit.approve_programme": "Approve the audit programme",
-  "audit.conduct": "Conduct an audit and record its results",
-  "audit.close": "Close an audit",
-
   "task.read": "See tasks and due dates",
   "task.create": "Create a task",
   "task.update": "Change a task (due date, description)",
@@ -78,17 +48,11 @@ export const catalogue: { readonly [permission: string]: string } = {
   "record.sign": "Sign a record electronically"
 }
 
-const readOnly: ReadonlyArray<Permission> = [
-  "finding.read",
-  "capa.read",
-  "audit.read",
-  "task.read",
-  "record.read",
-  "audit_trail.read"
-]
+const readOnly: ReadonlyArray<Permission> = ["task.read", "record.read", "audit_trail.read"]
 
 /**
- * The built-in roles and what they grant. `admin` gets everything, `viewer` reads only.
+ * The built-in roles and what they grant of the generic permissions. `admin` gets everything,
+ * `viewer` reads only. Each QMS module adds what the roles get of its own permissions.
  * @since 0.1.0
  * @category constants
  */
@@ -96,9 +60,6 @@ export const defaultRoles: { readonly [role: string]: ReadonlyArray<Permission> 
   admin: ["*"],
   viewer: readOnly,
   quality_manager: [
-    "finding.*",
-    "capa.*",
-    "audit.*",
     "task.*",
     "record.*",
     "audit_trail.read",
@@ -108,16 +69,6 @@ export const defaultRoles: { readonly [role: string]: ReadonlyArray<Permission> 
   ],
   auditor: [
     ...readOnly,
-    "audit.read_sensitive",
-    "audit.create",
-    "audit.update",
-    "audit.conduct",
-    "finding.create",
-    "finding.update",
-    "finding.review",
-    "finding.verify",
-    "finding.close",
-    "capa.verify",
     "task.create",
     "task.complete",
     "record.comment",
@@ -126,35 +77,9 @@ export const defaultRoles: { readonly [role: string]: ReadonlyArray<Permission> 
     "record.sign",
     "audit_trail.verify"
   ],
-  capa_owner: [
-    ...readOnly,
-    "finding.respond",
-    "capa.update",
-    "capa.open",
-    "capa.plan",
-    "capa.implement",
-    "task.create",
-    "task.update",
-    "task.complete",
-    "record.comment",
-    "record.link",
-    "record.attach",
-    "record.sign"
-  ],
-  technician: [
-    "finding.read",
-    "capa.read",
-    "task.read",
-    "record.read",
-    "task.complete",
-    "record.comment",
-    "record.attach"
-  ],
+  technician: ["task.read", "record.read", "task.complete", "record.comment", "record.attach"],
   accountable_manager: [
     ...readOnly,
-    "audit.read_sensitive",
-    "audit.approve_programme",
-    "capa.approve",
     "record.comment",
     "record.sign",
     "audit_trail.read_sensitive",
@@ -176,6 +101,8 @@ export interface Config {
   readonly grant?: { readonly [role: string]: ReadonlyArray<Permission> }
   /** Permissions (or patterns) a role never grants, even through a wildcard such as `*`. */
   readonly revoke?: { readonly [role: string]: ReadonlyArray<Permission> }
+  /** What more permissions let a person do (shown when one is missing); added to `catalogue`. */
+  readonly catalogue?: { readonly [permission: string]: string }
 }
 
 /**
@@ -197,6 +124,8 @@ export interface Rules {
   readonly roles: { readonly [role: string]: Role }
   /** Does any of the actor's roles grant the permission? */
   readonly can: (actor: Actor, permission: Permission) => boolean
+  /** What a permission lets a person do, when known. */
+  readonly describe: (permission: Permission) => string | undefined
 }
 
 /**
@@ -207,7 +136,7 @@ export interface Rules {
 export class Policy extends Context.Tag("@airworthy/core/Policy")<Policy, Rules>() {}
 
 /**
- * Does a granted pattern cover a permission? `*` covers all, `finding.*` covers `finding.close`.
+ * Does a granted pattern cover a permission? `*` covers all, `record.*` covers `record.comment`.
  * @since 0.1.0
  * @category utils
  */
@@ -248,8 +177,10 @@ export const make = (config: Config = {}): Rules => {
     })
   }
   const resolved = Object.fromEntries(roles)
+  const described: { readonly [permission: string]: string } = { ...catalogue, ...config.catalogue }
   return {
     roles: resolved,
+    describe: (permission) => (Object.hasOwn(described, permission) ? described[permission] : undefined),
     can: (actor, permission) =>
       actor.roles.some((name) => {
         const role = roles.get(name)
@@ -272,8 +203,8 @@ export const can = (rules: Rules, actor: Actor, permission: Permission): boolean
  */
 export const layer = (config: Config = {}): Layer.Layer<Policy> => Layer.succeed(Policy, make(config))
 
-const forbidden = (actor: Actor, permission: Permission): Forbidden => {
-  const what = catalogue[permission]
+const forbidden = (rules: Rules, actor: Actor, permission: Permission): Forbidden => {
+  const what = rules.describe(permission)
   const roles = actor.roles.length === 0 ? "no roles" : `roles ${actor.roles.join(", ")}`
   return new Forbidden({
     missing_permission: permission,
@@ -288,7 +219,7 @@ const forbidden = (actor: Actor, permission: Permission): Forbidden => {
  */
 export const authorizeActor = (actor: Actor, permission: Permission): Effect.Effect<void, Forbidden, Policy> =>
   Effect.flatMap(Policy, (rules) =>
-    rules.can(actor, permission) ? Effect.void : Effect.fail(forbidden(actor, permission))
+    rules.can(actor, permission) ? Effect.void : Effect.fail(forbidden(rules, actor, permission))
   )
 
 /**
@@ -330,7 +261,7 @@ export class SeparationOfDutiesViolated extends Schema.TaggedError<SeparationOfD
 /**
  * Fails unless `actor` is not `other`: "the verifier must not be the owner".
  *
- * `duty` completes "You cannot …" (`"verify this finding"`); `conflict` completes "you …"
+ * `duty` completes "You cannot …" (`"verify this record"`); `conflict` completes "you …"
  * (`"are its owner"`). A missing `other` (no owner yet) never conflicts.
  * @since 0.1.0
  * @category combinators

@@ -410,7 +410,7 @@ const validate = <R>(definition: Definition<R>): Either.Either<Workflow<R>, Work
       problems.add(
         "invalid_permission",
         `${path}.permission`,
-        `${The} needs a permission such as 'finding.close' (got ${quote(t.permission)})`
+        `${The} needs a permission such as 'record.close' (got ${quote(t.permission)})`
       )
     }
     if (t.reasonRequired !== undefined && typeof t.reasonRequired !== "boolean") {

@@ -6,8 +6,6 @@
 /** @since 0.1.0 */
 export * as Actor from "./Actor.js"
 /** @since 0.1.0 */
-export * as BuiltinWorkflows from "./BuiltinWorkflows.js"
-/** @since 0.1.0 */
 export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
 export * as Guard from "./Guard.js"

@@ -42,9 +42,9 @@ describe("Policy", () => {
       )
     })
 
-    it("quality manager runs findings and CAPA but cannot erase or purge the audit trail", () => {
+    it("quality manager runs records and tasks but cannot erase or purge the audit trail", () => {
       const qm = person("qm", ["quality_manager"])
-      for (const p of ["finding.close", "capa.approve", "capa.cancel", "audit.plan", "audit_trail.verify"]) {
+      for (const p of ["record.sign", "record.link", "task.assign", "audit_trail.legal_hold", "audit_trail.verify"]) {
         assert.isTrue(defaults.can(qm, p), p)
       }
       assert.isFalse(defaults.can(qm, "audit_trail.erase"))
@@ -53,15 +53,13 @@ describe("Policy", () => {
 
     it("gives each role what its job needs", () => {
       const can = (role: string, p: string) => defaults.can(person("u", [role]), p)
-      assert.isTrue(can("auditor", "finding.create"))
-      assert.isTrue(can("auditor", "finding.verify"))
-      assert.isFalse(can("auditor", "capa.approve"))
-      assert.isTrue(can("capa_owner", "capa.plan"))
-      assert.isFalse(can("capa_owner", "capa.close"))
+      assert.isTrue(can("auditor", "record.sign"))
+      assert.isTrue(can("auditor", "audit_trail.verify"))
+      assert.isFalse(can("auditor", "task.assign"))
       assert.isTrue(can("technician", "task.complete"))
-      assert.isFalse(can("technician", "finding.create"))
-      assert.isTrue(can("accountable_manager", "audit.approve_programme"))
-      assert.isFalse(can("accountable_manager", "finding.close"))
+      assert.isFalse(can("technician", "record.link"))
+      assert.isTrue(can("accountable_manager", "audit_trail.read_sensitive"))
+      assert.isFalse(can("accountable_manager", "task.complete"))
     })
 
     it("grants only catalogued permissions (no typos)", () => {
@@ -112,17 +110,17 @@ describe("Policy", () => {
     })
 
     it("revokes through wildcards: an admin who may not purge", () => {
-      const rules = Policy.make({ revoke: { admin: ["audit_trail.purge"], quality_manager: ["capa.*"] } })
+      const rules = Policy.make({ revoke: { admin: ["audit_trail.purge"], quality_manager: ["task.*"] } })
       assert.isFalse(rules.can(person("a", ["admin"]), "audit_trail.purge"))
       assert.isTrue(rules.can(person("a", ["admin"]), "audit_trail.erase"))
-      assert.isFalse(rules.can(person("q", ["quality_manager"]), "capa.close"))
-      assert.isTrue(rules.can(person("q", ["quality_manager"]), "finding.close"))
+      assert.isFalse(rules.can(person("q", ["quality_manager"]), "task.assign"))
+      assert.isTrue(rules.can(person("q", ["quality_manager"]), "record.sign"))
     })
 
     it("a revocation in one role does not hide a grant from another role", () => {
-      const rules = Policy.make({ revoke: { auditor: ["finding.close"] } })
-      assert.isFalse(rules.can(person("a", ["auditor"]), "finding.close"))
-      assert.isTrue(rules.can(person("a", ["auditor", "quality_manager"]), "finding.close"))
+      const rules = Policy.make({ revoke: { auditor: ["record.sign"] } })
+      assert.isFalse(rules.can(person("a", ["auditor"]), "record.sign"))
+      assert.isTrue(rules.can(person("a", ["auditor", "quality_manager"]), "record.sign"))
     })
 
     it("can start from no roles at all", () => {
@@ -140,18 +138,28 @@ describe("Policy", () => {
 
   describe("authorize", () => {
     it.effect("passes when the current actor holds the permission", () =>
-      Policy.authorize("finding.create").pipe(Actor.withActor(person("a", ["auditor"])), Effect.provide(Policy.layer()))
+      Policy.authorize("record.sign").pipe(Actor.withActor(person("a", ["auditor"])), Effect.provide(Policy.layer()))
     )
 
     it.effect("fails with Forbidden naming the missing permission", () =>
       Effect.gen(function* () {
-        const error = yield* Effect.flip(Policy.authorize("finding.close"))
+        const error = yield* Effect.flip(Policy.authorize("record.link"))
         assert.instanceOf(error, Errors.Forbidden)
-        assert.strictEqual(error.missing_permission, "finding.close")
+        assert.strictEqual(error.missing_permission, "record.link")
         assert.strictEqual(error.status, 403)
         assert.strictEqual(
           error.message,
-          "You need the permission finding.close (Close a finding); your roles technician do not grant it"
+          "You need the permission record.link (Link records to each other); your roles technician do not grant it"
+        )
+        // A permission a module declares is described through the layer's catalogue.
+        const declared = yield* Effect.flip(
+          Policy.authorize("concession.grant").pipe(
+            Effect.provide(Policy.layer({ catalogue: { "concession.grant": "Grant a concession" } }))
+          )
+        )
+        assert.strictEqual(
+          declared.message,
+          "You need the permission concession.grant (Grant a concession); your roles technician do not grant it"
         )
       }).pipe(Actor.withActor(person("t", ["technician"])), Effect.provide(Policy.layer()))
     )

@@ -4,8 +4,9 @@
  *
  * @since 0.1.0
  */
+import type { QmsModule } from "@airworthy/qms"
 import { JSONSchema, Schema } from "effect"
-import type { Route } from "./internal/routes.js"
+import type { AnySchema, Route } from "./internal/routes.js"
 import * as Problem from "./Problem.js"
 
 /**
@@ -31,7 +32,20 @@ const withoutIds = (u: unknown): unknown => {
   return out
 }
 
-const problemResponse = (description: string) => ({
+const accessText = (access: QmsModule.Access): string => {
+  switch (access._tag) {
+    case "permission":
+      return access.permission
+    case "record":
+      return `the record type's ${access.action} permission`
+    case "transition":
+      return "the transition's permission"
+    case "actor":
+      return "any authenticated actor"
+  }
+}
+
+const problemResponse = (description: string): Json => ({
   description,
   content: { [Problem.contentType]: { schema: { $ref: "#/components/schemas/Problem" } } }
 })
@@ -58,47 +72,59 @@ export const make = (routes: ReadonlyArray<Route>, options: Options = {}): Json 
     paths[p] = { ...paths[p], [method]: operation }
   }
   for (const r of routes) {
-    const pathParams = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
-      name: m[1],
-      in: "path",
-      required: true,
-      schema: { type: "string" }
-    }))
+    const names = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1] ?? "")
+    const pathParams = names.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }))
     const queryParams: Array<Json> = []
-    if (r.query !== undefined) {
-      const q = toJson(r.query) as { properties?: Record<string, unknown>; required?: ReadonlyArray<string> }
-      for (const [name, schema] of Object.entries(q.properties ?? {})) {
-        queryParams.push({ name, in: "query", required: (q.required ?? []).includes(name), schema })
-      }
+    const q = toJson(r.query) as { properties?: Record<string, unknown>; required?: ReadonlyArray<string> }
+    for (const [name, schema] of Object.entries(q.properties ?? {})) {
+      queryParams.push({ name, in: "query", required: (q.required ?? []).includes(name), schema })
     }
-    const success = String(r.status ?? 200)
+    // The body is the input without the fields the path names.
+    const body =
+      r.method === "get"
+        ? undefined
+        : toJson(
+            (Schema.omit as unknown as (...keys: ReadonlyArray<string>) => (s: AnySchema) => AnySchema)(...names)(
+              r.input
+            )
+          )
+    const declared: Record<string, Json> = {}
+    for (const e of r.errors) {
+      const key = String(e.problem.status)
+      const known = declared[key]
+      declared[key] = problemResponse(
+        known === undefined
+          ? `${e.problem.title} (\`${e.problem.code}\`)`
+          : `${known.description}; ${e.problem.title} (\`${e.problem.code}\`)`
+      )
+    }
+    const success = String(r.status)
     add(r.path, r.method, {
       operationId: r.operationId,
       summary: r.summary,
       tags: [r.tag],
+      "x-permission": accessText(r.access),
       parameters: [...pathParams, ...queryParams],
-      ...(r.body === undefined
+      ...(body === undefined
         ? {}
-        : { requestBody: { required: true, content: { "application/json": { schema: toJson(r.body) } } } }),
+        : { requestBody: { required: true, content: { "application/json": { schema: body } } } }),
       responses: {
         [success]: {
           description: "OK",
-          ...(r.etag === true ? { headers: { ETag: { schema: { type: "string" } } } } : {}),
-          content: { "application/json": { schema: r.response === undefined ? {} : toJson(r.response) } }
+          ...(r.etag ? { headers: { ETag: { schema: { type: "string" } } } } : {}),
+          content: { "application/json": { schema: toJson(r.response) } }
         },
-        ...(r.etag === true ? { "304": { description: "Not modified (If-None-Match matched)" } } : {}),
-        ...(r.body === undefined ? {} : { "400": problemResponse("Invalid input (`issues`)") }),
+        ...(r.etag ? { "304": { description: "Not modified (If-None-Match matched)" } } : {}),
+        "400": problemResponse("Invalid input (`issues`)"),
         "401": problemResponse("Not authenticated"),
-        "403": problemResponse("Missing permission (`missing_permission`)"),
-        "404": problemResponse("Not found in the actor's tenant"),
+        ...(r.access._tag === "actor" ? {} : { "403": problemResponse("Missing permission (`missing_permission`)") }),
         ...(r.method === "get"
           ? {}
           : {
-              "409": problemResponse("Stale version, invalid transition or idempotency key reused"),
               "413": problemResponse("Body too large"),
-              "422": problemResponse("Requirements not met (`unmet`)"),
               "429": problemResponse("Too many writes; see Retry-After")
             }),
+        ...declared,
         default: problemResponse("Any other problem")
       }
     })

@@ -12,13 +12,14 @@
 import { createHash } from "node:crypto"
 import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
+import { Qms, type QmsModule } from "@airworthy/qms"
 import { SqlClient } from "@effect/sql"
-import { Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, SchemaAST, Scope, Stream } from "effect"
+import { Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, Scope, Stream } from "effect"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
 import { stream } from "hono/streaming"
-import { type AnySchema, type Route, routes } from "./internal/routes.js"
+import { type Route, routesOf } from "./internal/routes.js"
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
 import { secureHeaders } from "./middleware/secure-headers/index.js"
 import { traceId } from "./middleware/trace-id/index.js"
@@ -73,6 +74,8 @@ export interface QmsRoutesOptions {
   }
   /** The OpenAPI document's title, version and server path. */
   readonly openApi?: OpenApi.Options
+  /** The modules whose operations become routes: the list given to `QmsRuntime.make` (default `Qms.modules`). */
+  readonly modules?: ReadonlyArray<QmsModule.Any>
 }
 
 const actorFrom = (input: ActorInput, trace: string): Actor.Actor =>
@@ -139,6 +142,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   const heartbeat = options.events?.heartbeatMillis ?? 15_000
   const retry = options.events?.retryMillis ?? 2_000
   const app = new Hono()
+  const routes = routesOf(options.modules ?? Qms.modules)
   let document: unknown
 
   const fail = (c: Context, error: unknown): Response => {
@@ -252,7 +256,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
 
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
 
-  const readBody = async (c: Context, schema: AnySchema): Promise<unknown> => {
+  const readBody = async (c: Context, r: Route): Promise<Record<string, unknown>> => {
     const text = await c.req.text()
     let body: unknown = {}
     if (text.trim() !== "") {
@@ -262,45 +266,40 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
         throw invalid("The body is not valid JSON")
       }
     }
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw invalid("The body must be a JSON object")
     const key = c.req.header("idempotency-key")
-    if (
-      key !== undefined &&
-      typeof body === "object" &&
-      body !== null &&
-      !("idempotencyKey" in body) &&
-      SchemaAST.getPropertySignatures(schema.ast).some((p) => p.name === "idempotencyKey")
-    ) {
-      body = { ...body, idempotencyKey: key }
-    }
-    const decoded = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" })(body)
-    if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
-    return body
+    return key !== undefined && r.idempotent && !("idempotencyKey" in body)
+      ? { ...body, idempotencyKey: key }
+      : (body as Record<string, unknown>)
   }
 
   const handle = async (c: Context, r: Route): Promise<Response> => {
     try {
-      let query: unknown
-      if (r.query !== undefined) {
+      const params = c.req.param() as Record<string, string>
+      let input: Record<string, unknown>
+      if (r.method === "get") {
         const decoded = Schema.decodeUnknownEither(r.query, { errors: "all", onExcessProperty: "ignore" })(
           c.req.query()
         )
         if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
-        query = decoded.right
+        input = { ...(decoded.right as Record<string, unknown>), ...params }
+      } else {
+        // Path parameters name the record; they win over the same fields in the body.
+        input = { ...(await readBody(c, r)), ...params }
       }
-      // Most routes (every GET) take no body: no extra await for them.
-      const body = r.body === undefined ? undefined : await readBody(c, r.body)
-      const result = await run(c, r.run({ params: c.req.param() as Record<string, string>, query, body }))
+      const result = await run(c, r.run(input))
       if (!result.ok) return result.response
       const json = JSON.stringify(result.value ?? null)
       const headers: Record<string, string> = { "content-type": "application/json" }
-      if (r.etag === true) {
+      if (r.etag) {
         const tag = weakEtag(json)
         headers.etag = tag
         headers["cache-control"] = "private, no-cache"
         if (etagMatches(c.req.header("if-none-match"), tag))
           return c.body(null, 304, { etag: tag, "cache-control": "private, no-cache" })
       }
-      return c.body(json, r.status ?? 200, headers)
+      return c.body(json, r.status, headers)
     } catch (error) {
       return fail(c, error)
     }

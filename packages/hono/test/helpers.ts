@@ -3,7 +3,7 @@
 import { TreeHead } from "@airworthy/audit"
 import { Ids } from "@airworthy/core"
 import { RecordHooks } from "@airworthy/records"
-import { Directory } from "@airworthy/tasks"
+import { StaffDirectory } from "@airworthy/tasks"
 import type { TestDatabase } from "@airworthy/testing"
 import { Effect, ManagedRuntime } from "effect"
 import { Hono } from "hono"
@@ -55,7 +55,7 @@ export const freshTenant = (label: string) => `${label}-${++tenants}-${process.p
 
 export const staff = (runtime: QmsRuntime.QmsRuntime, tenantId: string) =>
   runtime.runPromise(
-    Directory.upsertStaff(
+    StaffDirectory.upsert(
       { tenantId, actorId: "u-quinn", displayName: "Quinn", email: "quinn@mro.example", roles: ["quality_manager"] },
       { tenantId, actorId: "u-olive", displayName: "Olive", email: "olive@mro.example", roles: ["capa_owner"] }
     )

@@ -1,7 +1,8 @@
 /**
- * The QMS as Effect layers: the record types and link kinds of the audit programme, audits,
- * findings and CAPA; the in-transaction rules (tasks, notifications); and one layer that assembles
- * records, tasks, notifications and the audit log over the host's database, migrating it first.
+ * The QMS as Effect layers, derived from the list of modules: their record types and link kinds,
+ * their rules as in-transaction hooks, their permissions and role grants; and one layer that
+ * assembles records, tasks, notifications and the audit log over the host's database, migrating it
+ * first.
  *
  * ```ts
  * const QmsLive = Qms.layer({ signingKey }).pipe(Layer.provideMerge(Storage.sqlite({ filename: "qms.db" })))
@@ -13,32 +14,65 @@
 import { AuditLog, AuditMigrations, type TreeHead } from "@airworthy/audit"
 import { Ids, Policy } from "@airworthy/core"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
-import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "@airworthy/records"
-import { Migrations, type Storage, type StorageError } from "@airworthy/storage"
-import { Directory, TaskNotifier, Tasks, TasksMigrations } from "@airworthy/tasks"
+import { RecordHooks, Records, RecordsMigrations, SignerVerification } from "@airworthy/records"
+import { type Directory, Migrations, type Storage, type StorageError } from "@airworthy/storage"
+import { StaffDirectory, type TaskNotifier, Tasks, TasksMigrations } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, type Redacted } from "effect"
-import * as Audit from "./audits/Audit.js"
-import * as Capa from "./capa/Capa.js"
-import * as CapaRules from "./capa/rules.js"
-import * as Finding from "./findings/Finding.js"
-import * as FindingRules from "./findings/rules.js"
-import * as Programme from "./programme/Programme.js"
+import * as AuditTrail from "./audit-trail/module.js"
+import * as Audits from "./audits/module.js"
+import * as Capa from "./capa/module.js"
+import * as Findings from "./findings/module.js"
+import * as Notifications from "./notifications/module.js"
+import * as Programme from "./programme/module.js"
+import * as QmsModule from "./QmsModule.js"
+import * as Rule from "./Rule.js"
+import * as RecordOperations from "./records/module.js"
+import * as TaskReminders from "./TaskReminders.js"
+import * as TaskOperations from "./tasks/module.js"
+
+/**
+ * The QMS modules, in the order their routes are mounted. Adding a domain is a folder and one line
+ * here; the layer, the routes, OpenAPI and the Promise facade follow from this list.
+ * @since 0.2.0
+ * @category modules
+ */
+export const modules: readonly [
+  typeof RecordOperations.module,
+  typeof Programme.module,
+  typeof Audits.module,
+  typeof Findings.module,
+  typeof Capa.module,
+  typeof TaskOperations.module,
+  typeof Notifications.module,
+  typeof AuditTrail.module
+] = QmsModule.checkAll([
+  RecordOperations.module,
+  Programme.module,
+  Audits.module,
+  Findings.module,
+  Capa.module,
+  TaskOperations.module,
+  Notifications.module,
+  AuditTrail.module
+])
+
+/**
+ * The record types and link kinds of a list of modules (default: the QMS's own).
+ * @since 0.1.0
+ * @category configuration
+ */
+export const recordsConfigOf = (list: ReadonlyArray<QmsModule.Any> = modules): Records.Config => ({
+  types: list.flatMap((m) => m.recordTypes),
+  links: list.flatMap((m) => m.links)
+})
 
 /**
  * The QMS record types and the link kinds between them.
  * @since 0.1.0
  * @category configuration
  */
-export const recordsConfig: Records.Config = {
-  types: [Programme.recordType, Audit.recordType, Finding.recordType, Capa.recordType],
-  links: [
-    RecordType.link({ kind: "corrective_action", label: "Corrective action", from: "finding", to: "capa" }),
-    RecordType.link({ kind: "raised_in", label: "Raised in audit", from: "finding", to: "internal_audit" }),
-    RecordType.link({ kind: "audits_area", label: "Audits area", from: "internal_audit", to: "audit_area" }),
-    RecordType.link({ kind: "related", label: "Related" })
-  ]
-}
+export const recordsConfig: Records.Config = recordsConfigOf(modules)
 
 /**
  * Every package migration the QMS needs, in package order (the QMS keeps its data in records and
@@ -65,36 +99,15 @@ export const migrate: Effect.Effect<
 > = Migrations.run(migrations)
 
 /**
- * The finding and CAPA rules as record hooks, followed by the host's own.
+ * The modules' rules as record hooks, followed by the host's own.
  * @since 0.1.0
  * @category layers
  */
 export const hooks = (
-  extra: ReadonlyArray<RecordHooks.Hook> = []
+  extra: ReadonlyArray<RecordHooks.Hook> = [],
+  list: ReadonlyArray<QmsModule.Any> = modules
 ): Layer.Layer<RecordHooks.RecordHooks, never, Tasks.Tasks | Directory.Directory | Notify.Notify> =>
-  RecordHooks.layerEffect(
-    Effect.gen(function* () {
-      const findings = yield* FindingRules.hooks
-      const capas = yield* CapaRules.hooks
-      return [...findings, ...capas, ...extra]
-    })
-  )
-
-/**
- * The QMS's additions to the default roles: a finding's owner (role `capa_owner`) writes the
- * response into the finding (`finding.update`; the workflow still limits which fields change in
- * which state). The host's `grant` is added on top.
- * @since 0.1.0
- * @category configuration
- */
-export const policyGrants: { readonly [role: string]: ReadonlyArray<string> } = { capa_owner: ["finding.update"] }
-
-const withGrants = (config: Policy.Config = {}): Policy.Config => {
-  const grant: Record<string, Array<string>> = {}
-  for (const [role, ps] of Object.entries(policyGrants)) grant[role] = [...ps]
-  for (const [role, ps] of Object.entries(config.grant ?? {})) grant[role] = [...(grant[role] ?? []), ...ps]
-  return { ...config, grant }
-}
+  RecordHooks.layerEffect(Effect.map(Rule.hooks(list.flatMap((m) => m.rules)), (declared) => [...declared, ...extra]))
 
 /**
  * Settings of `Qms.layer`.
@@ -108,7 +121,7 @@ export interface Config {
   readonly policy?: Policy.Config
   /** Settings of the tasks service (due policies, ladders, SLA buckets). */
   readonly tasks?: Tasks.Config
-  /** The people port; default the SQL directory (`Directory.upsertStaff`). */
+  /** The people port; default the SQL directory (`StaffDirectory.upsert`). */
   readonly directory?: Layer.Layer<Directory.Directory>
   /** Re-authenticates signers of electronic signatures; default accepts (the host authenticated the actor). */
   readonly signer?: Layer.Layer<SignerVerification.SignerVerification>
@@ -116,6 +129,8 @@ export interface Config {
   readonly ids?: Layer.Layer<Ids.Ids>
   /** More in-transaction hooks of the host. */
   readonly hooks?: ReadonlyArray<RecordHooks.Hook>
+  /** The modules to run (default `Qms.modules`); a host adds its own domains here. */
+  readonly modules?: ReadonlyArray<QmsModule.Any>
   /** Run migrations when the layer is built (default true). */
   readonly migrate?: boolean
 }
@@ -143,15 +158,16 @@ export type Services =
 export const layer = (
   config: Config
 ): Layer.Layer<Services, StorageError.StorageError, Storage.Storage | SqlClient.SqlClient> => {
+  const list = config.modules ?? modules
   const migrateLayer = config.migrate === false ? Layer.empty : Layer.effectDiscard(Effect.asVoid(migrate))
-  return Records.layer(recordsConfig).pipe(
-    Layer.provideMerge(Layer.merge(hooks(config.hooks), config.signer ?? SignerVerification.acceptAll)),
+  return Records.layer(recordsConfigOf(list)).pipe(
+    Layer.provideMerge(Layer.merge(hooks(config.hooks, list), config.signer ?? SignerVerification.acceptAll)),
     Layer.provideMerge(Tasks.layer(config.tasks)),
     Layer.provideMerge(
       Layer.mergeAll(
-        config.directory ?? Directory.layerSql,
-        TaskNotifier.layerNotify,
-        Policy.layer(withGrants(config.policy))
+        config.directory ?? StaffDirectory.layer,
+        TaskReminders.layer,
+        Policy.layer(QmsModule.policyConfig(list, config.policy))
       )
     ),
     Layer.provideMerge(Notify.layer()),

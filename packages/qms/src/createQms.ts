@@ -1,33 +1,29 @@
 /**
- * `createQms()`: the QMS for hosts that do not use Effect. Every operation returns a Promise, takes
- * the acting user (`{ actor }`), runs as one transaction, and rejects with the same tagged error
- * object an Effect caller would see (`code`, `problemType`, `status`, `_tag`).
+ * `createQms()`: the QMS for hosts that do not use Effect. Its methods are derived from the modules:
+ * `qms.<module>.<operation>(input, { actor })` for every declared operation. Each returns a Promise,
+ * validates its input with the operation's Schema, authorises exactly as the HTTP route does, runs
+ * as one transaction, and rejects with the same tagged error object an Effect caller would see
+ * (`code`, `problemType`, `status`, `_tag`).
  *
  * ```ts
  * const qms = await createQms({ database: { sqlite: "qms.db" }, signingKey })
  * const finding = await qms.findings.raise({ title: "Torque wrench overdue", level: "2", requirement: "145.A.40", ownerId: "u-olive" }, { actor })
- * const { capa } = await qms.findings.raiseCapa(finding.id, { actor })
+ * const { capa } = await qms.findings.raiseCapa({ id: finding.id }, { actor })
  * await qms.dispose()
  * ```
  *
  * @since 0.1.0
  */
-import { AuditLog, TreeHead } from "@airworthy/audit"
+import { TreeHead } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
-import { type QmsRecord, Records, SignerVerification } from "@airworthy/records"
-import { Storage, type StorageError } from "@airworthy/storage"
-import { Directory } from "@airworthy/tasks"
+import { SignerVerification } from "@airworthy/records"
+import { Directory, Storage, type StorageError } from "@airworthy/storage"
+import { StaffDirectory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted } from "effect"
-import * as AuditActions from "./audits/actions.js"
-import * as CapaActions from "./capa/actions.js"
-import * as CapaQueries from "./capa/queries.js"
-import * as FindingActions from "./findings/actions.js"
-import * as FindingQueries from "./findings/queries.js"
-import * as ProgrammeActions from "./programme/actions.js"
-import * as ProgrammeQueries from "./programme/queries.js"
 import * as Qms from "./Qms.js"
+import * as QmsModule from "./QmsModule.js"
 
 /**
  * Where the QMS keeps its data: a SQLite file, a PostgreSQL URL, or the host's own layer.
@@ -44,8 +40,10 @@ export type Database =
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.modules> {
   readonly database: Database
+  /** The modules (default `Qms.modules`); each gets its namespace of methods. */
+  readonly modules?: Ms
   /** Ed25519 private key (PEM) signing audit checkpoints. Without it a key is generated per process (development only). */
   readonly signingKey?: string | Redacted.Redacted<string>
   readonly policy?: Qms.Config["policy"]
@@ -113,14 +111,12 @@ export interface Call {
 }
 
 /**
- * A transition request: its reason and signature, when the workflow asks for them.
- * @since 0.1.0
+ * The methods of a list of modules: `qms.<module>.<operation>(input, call)`.
+ * @since 0.2.0
  * @category models
  */
-export interface TransitionCall extends Call {
-  readonly reason?: string
-  readonly signature?: { readonly meaning: string; readonly credential?: string }
-  readonly expectedVersion?: number
+export type Facade<Ms extends ReadonlyArray<QmsModule.Any>> = {
+  readonly [M in Ms[number] as M["name"]]: QmsModule.FacadeOf<M, Call>
 }
 
 const toActor = (a: ActorInput): Actor.Actor =>
@@ -146,9 +142,13 @@ const databaseLayer = (db: Database) =>
  * @since 0.1.0
  * @category constructors
  */
-export const createQms = async (options: Options) => {
+export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.modules>(
+  options: Options<Ms>
+) => {
+  const modules: ReadonlyArray<QmsModule.Any> = options.modules ?? Qms.modules
   const qmsLayer = Qms.layer({
     signingKey: options.signingKey ?? TreeHead.generateKey(),
+    modules,
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(options.tasks === undefined ? {} : { tasks: options.tasks }),
     ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) }),
@@ -161,91 +161,32 @@ export const createQms = async (options: Options) => {
   const runtime = ManagedRuntime.make(Layer.merge(qmsLayer, dispatcher))
   await runtime.runtime()
 
-  type R = ManagedRuntime.ManagedRuntime.Context<typeof runtime>
-  const run = async <A, E>(effect: Effect.Effect<A, E, R | Actor.CurrentActor>, call: Call): Promise<A> => {
+  const run = async <A, E>(effect: Effect.Effect<A, E, QmsModule.Needs>, call: Call): Promise<A> => {
     const exit = await runtime.runPromiseExit(Actor.withActor(effect, toActor(call.actor)))
     if (Exit.isSuccess(exit)) return exit.value
     const failure = Cause.failureOption(exit.cause)
     throw failure._tag === "Some" ? failure.value : Cause.squash(exit.cause)
   }
-  const transition = (id: string, name: string, call: TransitionCall) =>
-    run(
-      Records.transition({
-        id,
-        transition: name,
-        ...(call.reason === undefined ? {} : { reason: call.reason }),
-        ...(call.expectedVersion === undefined ? {} : { expectedVersion: call.expectedVersion }),
-        ...(call.signature === undefined
-          ? {}
-          : {
-              signature: {
-                meaning: call.signature.meaning,
-                ...(call.signature.credential === undefined ? {} : { credential: call.signature.credential })
-              }
-            })
-      }),
-      call
-    )
-  const update = (id: string, data: Record<string, unknown>, call: Call & { readonly reason?: string }) =>
-    run(Records.update({ id, data, ...(call.reason === undefined ? {} : { reason: call.reason }) }), call)
-  const get = (id: string, call: Call): Promise<QmsRecord.QmsRecord> => run(Records.get(id), call)
+  // One method per declared operation, through the same `invoke` as the routes and Effect callers.
+  const facade = Object.fromEntries(
+    modules.map((m) => [
+      m.name,
+      Object.fromEntries(
+        m.operations.map((op: QmsModule.AnyOperation) => {
+          const call = QmsModule.invoke(op)
+          return [op.name, (input: unknown, c: Call) => run(call(input), c)]
+        })
+      )
+    ])
+  ) as Facade<Ms>
 
   return {
+    ...facade,
     /** The Effect runtime, for hosts that mix both styles. */
     runtime,
-    programme: {
-      defineArea: (input: ProgrammeActions.DefineAreaInput, call: Call) =>
-        run(ProgrammeActions.defineArea(input), call),
-      dueList: (call: Call) => run(ProgrammeQueries.dueList, call),
-      transition,
-      get
-    },
-    audits: {
-      plan: (input: AuditActions.PlanAuditInput, call: Call) => run(AuditActions.planAudit(input), call),
-      recordChecklist: (id: string, checklist: Parameters<typeof AuditActions.recordChecklist>[1], call: Call) =>
-        run(AuditActions.recordChecklist(id, checklist), call),
-      transition,
-      update,
-      get
-    },
-    findings: {
-      raise: (input: FindingActions.RaiseFindingInput, call: Call) => run(FindingActions.raiseFinding(input), call),
-      attachEvidence: (id: string, file: Parameters<typeof FindingActions.attachEvidence>[1], call: Call) =>
-        run(FindingActions.attachEvidence(id, file), call),
-      recordVerification: (id: string, call: Call & { readonly result?: string; readonly note?: string }) =>
-        run(
-          FindingActions.recordVerification(id, {
-            ...(call.result === undefined ? {} : { result: call.result }),
-            ...(call.note === undefined ? {} : { note: call.note })
-          }),
-          call
-        ),
-      raiseCapa: (id: string, call: Call) => run(CapaActions.raiseCapaFromFinding(id), call),
-      close: (id: string, call: Call) => run(FindingActions.closeFinding(id), call),
-      open: (call: Call) => run(FindingQueries.openFindings(), call),
-      timeline: (id: string, call: Call) => run(FindingQueries.findingTimeline(id), call),
-      comment: (id: string, body: string, call: Call) => run(Records.comment({ id, body }), call),
-      transition,
-      update,
-      get
-    },
-    capa: {
-      recordEffectiveness: (id: string, check: Parameters<typeof CapaActions.recordEffectiveness>[1], call: Call) =>
-        run(CapaActions.recordEffectiveness(id, check), call),
-      skipEffectivenessCheck: (id: string, rationale: string, call: Call) =>
-        run(CapaActions.skipEffectivenessCheck(id, rationale), call),
-      overdue: (call: Call) => run(CapaQueries.overdueCapas, call),
-      transition,
-      update,
-      get
-    },
     staff: {
       /** Adds or updates people in the SQL directory (email addresses, roles, supervisors). */
-      upsert: (...people: ReadonlyArray<Directory.Staff>) => runtime.runPromise(Directory.upsertStaff(...people))
-    },
-    auditTrail: {
-      /** Recomputes the tenant's audit chain. */
-      verify: (tenantId: string) => runtime.runPromise(AuditLog.verify(tenantId))
+      upsert: (...people: ReadonlyArray<StaffDirectory.Staff>) => runtime.runPromise(StaffDirectory.upsert(...people))
     },
     /** Closes the database and stops background work. */
     dispose: () => runtime.dispose()
@@ -257,4 +198,4 @@ export const createQms = async (options: Options) => {
  * @since 0.1.0
  * @category models
  */
-export type QmsClient = Awaited<ReturnType<typeof createQms>>
+export type QmsClient = Awaited<ReturnType<typeof createQms<typeof Qms.modules>>>

@@ -3,7 +3,7 @@ import { TreeHead } from "@airworthy/audit"
 import { Actor, Ids } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import type { Storage, StorageError } from "@airworthy/storage"
-import { Directory } from "@airworthy/tasks"
+import { StaffDirectory } from "@airworthy/tasks"
 import type { TestDatabase } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { type Effect, Layer } from "effect"
@@ -40,7 +40,7 @@ export const people = (tenantId: string) => ({
 export const staff = (
   tenantId: string
 ): Effect.Effect<void, StorageError.StorageError, Storage.Storage | SqlClient.SqlClient> =>
-  Directory.upsertStaff(
+  StaffDirectory.upsert(
     {
       tenantId,
       actorId: "u-quinn",

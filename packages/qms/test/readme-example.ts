@@ -12,12 +12,12 @@ const finding = await qms.findings.raise(
   },
   { actor: quinn }
 )
-const { capa } = await qms.findings.raiseCapa(finding.id, { actor: quinn }) // linked, owned by u-olive, task created
-const again = await qms.findings.raiseCapa(finding.id, { actor: quinn }) // idempotent: same CAPA, nothing written
+const { capa } = await qms.findings.raiseCapa({ id: finding.id }, { actor: quinn }) // linked, owned by u-olive, task created
+const again = await qms.findings.raiseCapa({ id: finding.id }, { actor: quinn }) // idempotent: same CAPA, nothing written
 console.log(capa.ref, capa.ownerId, again.capa.id === capa.id, again.created)
 
 try {
-  await qms.findings.close(finding.id, { actor: quinn })
+  await qms.findings.close({ id: finding.id }, { actor: quinn })
 } catch (error) {
   // the tagged error itself: GuardsFailed, 422, with every unmet requirement
   const e = error as { _tag: string; status: number; unmet: ReadonlyArray<{ code: string }> }

@@ -17,9 +17,12 @@ describe("createQms verifySigner", () => {
         { title: "Expired sealant in bay 2", level: "2", requirement: "145.A.42", ownerId: "u-olive" },
         { actor: quinn }
       )
-      const { capa } = await qms.findings.raiseCapa(finding.id, { actor: quinn })
-      const refused = await qms.capa
-        .transition(capa.id, "approve_plan", { actor: quinn, signature: { meaning: "approved", credential: "0000" } })
+      const { capa } = await qms.findings.raiseCapa({ id: finding.id }, { actor: quinn })
+      const refused = await qms.records
+        .transition(
+          { id: capa.id, transition: "approve_plan", signature: { meaning: "approved", credential: "0000" } },
+          { actor: quinn }
+        )
         .then(
           () => undefined,
           (e: { _tag: string; status: number }) => e
@@ -27,15 +30,18 @@ describe("createQms verifySigner", () => {
       assert.strictEqual(refused?._tag, "Unauthenticated")
       assert.strictEqual(refused?.status, 401)
       // The right credential gets past the signer check; the CAPA is not yet at its plan, so the workflow says no.
-      const next = await qms.capa
-        .transition(capa.id, "approve_plan", { actor: quinn, signature: { meaning: "approved", credential: "2468" } })
+      const next = await qms.records
+        .transition(
+          { id: capa.id, transition: "approve_plan", signature: { meaning: "approved", credential: "2468" } },
+          { actor: quinn }
+        )
         .then(
           () => undefined,
           (e: { _tag: string }) => e
         )
       assert.notStrictEqual(next?._tag, "Unauthenticated")
       assert.deepStrictEqual(seen, ["0000", "2468"])
-      const unchanged = await qms.capa.get(capa.id, { actor: quinn })
+      const unchanged = await qms.records.get({ id: capa.id }, { actor: quinn })
       assert.strictEqual(unchanged.version, capa.version)
     } finally {
       await qms.dispose()

@@ -1,8 +1,8 @@
 // Record types, hooks, actors and layers shared by the records suites.
 import { AuditLog, AuditMigrations, TreeHead } from "@airworthy/audit"
-import { Actor, BuiltinWorkflows, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
+import { Actor, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
 import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
-import type { TestDatabase } from "@airworthy/testing"
+import { Fixtures, type TestDatabase } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Redacted, Ref, Schema } from "effect"
 import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "../src/index.js"
@@ -40,7 +40,7 @@ export const CapaData = Schema.Struct({
 })
 
 // The built-in finding workflow, extended: a finding closes only once its corrective action (a CAPA) is closed.
-export const findingWorkflow = Workflow.unsafeExtend(BuiltinWorkflows.finding, {
+export const findingWorkflow = Workflow.unsafeExtend(Fixtures.finding, {
   change: {
     close: {
       addGuards: [
@@ -63,7 +63,7 @@ export const capa = RecordType.make({
   name: "capa",
   prefix: "CAPA",
   schema: CapaData,
-  workflow: BuiltinWorkflows.capa,
+  workflow: Fixtures.capa,
   title: (d) => d.title ?? "",
   dueAt: (d) => d.dueAt
 })
@@ -135,7 +135,7 @@ export const recordsLayer = (
   StorageError.StorageError
 > =>
   Records.layer(config).pipe(
-    Layer.provideMerge(Layer.mergeAll(hooks, signer, Policy.layer())),
+    Layer.provideMerge(Layer.mergeAll(hooks, signer, Policy.layer(Fixtures.policy))),
     Layer.provideMerge(AuditLog.layer({ signingKey })),
     Layer.provideMerge(migrate),
     Layer.provideMerge(Ids.layerTest(11)),

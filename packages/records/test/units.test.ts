@@ -1,4 +1,4 @@
-import { BuiltinWorkflows } from "@airworthy/core"
+import { Fixtures } from "@airworthy/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { QmsRecord, RecordHooks, Records, RecordType } from "../src/index.js"
@@ -23,7 +23,7 @@ const record = (type: string) =>
 
 describe("configuration", () => {
   it("rejects malformed type names, prefixes and link kinds when they are declared", () => {
-    const base = { schema: Schema.Struct({}), workflow: BuiltinWorkflows.capa, title: () => "" }
+    const base = { schema: Schema.Struct({}), workflow: Fixtures.capa, title: () => "" }
     assert.throws(() => RecordType.make({ ...base, name: "Capa", prefix: "CAPA" }), /lower-case/)
     assert.throws(() => RecordType.make({ ...base, name: "capa", prefix: "capa" }), /upper-case/)
     assert.throws(() => RecordType.link({ kind: "Corrective Action" }), /lower-case/)
@@ -40,7 +40,7 @@ describe("configuration", () => {
       name: "concession",
       prefix: "CON",
       schema: Schema.Struct({}),
-      workflow: BuiltinWorkflows.capa,
+      workflow: Fixtures.capa,
       title: () => "",
       permissions: { approve: "concession.grant" }
     })

@@ -9,11 +9,12 @@ import { performance } from "node:perf_hooks"
 import { AuditLog, AuditMigrations, TreeHead } from "@airworthy/audit"
 import { Ids } from "@airworthy/core"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
+import { TaskReminders } from "@airworthy/qms"
 import { RecordsMigrations } from "@airworthy/records"
 import { Migrations, Query, Storage } from "@airworthy/storage"
 import { Bench, TestDatabase } from "@airworthy/testing"
 import { Effect, Layer, Runtime } from "effect"
-import { Directory, Sweeper, TaskNotifier, TasksMigrations } from "../src/index.js"
+import { StaffDirectory, Sweeper, TaskNotifier, TasksMigrations } from "../src/index.js"
 
 const total = 100_000
 const due = 10_000
@@ -35,7 +36,7 @@ const seed = (pastIso: string, futureIso: string) =>
     )
     yield* Query.unsafe("VACUUM ANALYZE aw_task_escalations")
     yield* Query.unsafe("VACUUM ANALYZE aw_tasks")
-    yield* Directory.upsertStaff(
+    yield* StaffDirectory.upsert(
       {
         tenantId: tenant,
         actorId: "u-owner",
@@ -108,9 +109,9 @@ const scenario = (name: string, notifier: "outbox" | "none") =>
             const db = Storage.postgres({ url, maxConnections: 4 })
             const notifierLayer =
               notifier === "outbox"
-                ? TaskNotifier.layerNotify
+                ? TaskReminders.layer
                 : Layer.succeed(TaskNotifier.TaskNotifier, { notify: () => Effect.void })
-            const live = Layer.mergeAll(Directory.layerSql, notifierLayer).pipe(
+            const live = Layer.mergeAll(StaffDirectory.layer, notifierLayer).pipe(
               Layer.provideMerge(Notify.layer()),
               Layer.provideMerge(AuditLog.layer({ signingKey: TreeHead.generateKey() })),
               Layer.provideMerge(Ids.layer),

@@ -24,10 +24,9 @@
  */
 import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { type Errors, Ids } from "@airworthy/core"
-import { Query, Storage, type StorageError } from "@airworthy/storage"
+import { Directory, Query, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Clock, Duration, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
-import { type Contact, Directory } from "./Directory.js"
 import { chunk, iso, pgArray, type Tables, type TaskRow } from "./internal/tables.js"
 import type * as Ladder from "./Ladder.js"
 import { type Notice, type PreparedNotices, TaskNotifier } from "./TaskNotifier.js"
@@ -76,7 +75,7 @@ export type Requirements =
   | SqlClient.SqlClient
   | Ids.Ids
   | AuditLog.AuditLog
-  | Directory
+  | Directory.Directory
   | TaskNotifier
 
 interface Claimed {
@@ -245,7 +244,7 @@ interface Plan {
   readonly step: Claimed
   readonly task: TaskFields
   readonly actorIds: ReadonlyArray<string>
-  readonly contacts: ReadonlyArray<Contact>
+  readonly contacts: ReadonlyArray<Directory.Contact>
 }
 
 /** A claimed batch, its open tasks read and its recipients resolved, ready to perform. */
@@ -275,11 +274,11 @@ const recipientsOf = (json: string): ReadonlyArray<Ladder.Recipient> => {
  * Recipients of every step through the directory. Each distinct look-up (a supervisor, a role, a
  * contact) is made once per batch; the per-step work is a plain loop.
  */
-const resolveAll = (directory: Directory["Type"], steps: ReadonlyArray<{ step: Claimed; task: TaskFields }>) =>
+const resolveAll = (directory: Directory.Service, steps: ReadonlyArray<{ step: Claimed; task: TaskFields }>) =>
   Effect.gen(function* () {
     const supervisors = new Map<string, Option.Option<string>>()
     const roles = new Map<string, ReadonlyArray<string>>()
-    const contacts = new Map<string, Option.Option<Contact>>()
+    const contacts = new Map<string, Option.Option<Directory.Contact>>()
     const pair = (tenantId: string, id: string) => `${tenantId}\u0000${id}`
     const fetchMissing = <A>(
       cache: Map<string, A>,
@@ -337,7 +336,7 @@ const resolveAll = (directory: Directory["Type"], steps: ReadonlyArray<{ step: C
     const plans: Array<Plan> = new Array(steps.length)
     for (let i = 0; i < steps.length; i++) {
       const { step, task } = steps[i]!
-      const found: Array<Contact> = []
+      const found: Array<Directory.Contact> = []
       for (const id of actorIds[i]!) {
         const c = contacts.get(pair(step.tenant_id, id))
         if (c !== undefined && Option.isSome(c)) found.push(c.value)
@@ -360,7 +359,7 @@ export const runOnce = (
     const batchSize = Math.max(1, config.batchSize ?? 500)
     const leaseMillis = Math.max(1000, config.leaseMillis ?? 30_000)
     const sweeperId = config.sweeperId ?? `sweeper-${yield* Ids.next}`
-    const directory = yield* Directory
+    const directory = yield* Directory.Directory
     const notifier = yield* TaskNotifier
     const { dialect } = yield* Storage.Storage
     let performed = 0

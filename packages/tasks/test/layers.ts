@@ -1,13 +1,13 @@
 // Record types, rules, people and layers shared by the tasks suites.
 import { AuditLog, AuditMigrations, TreeHead } from "@airworthy/audit"
 import { Actor, Ids, Policy, Workflow } from "@airworthy/core"
-import { Notify, NotifyMigrations } from "@airworthy/notify"
+import { Notify, NotifyMigrations, Template } from "@airworthy/notify"
 import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "@airworthy/records"
-import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
+import { type Directory, Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
 import type { TestDatabase } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
-import { Directory, TaskNotifier, TaskRules, Tasks, TasksMigrations } from "../src/index.js"
+import { StaffDirectory, TaskNotifier, Tasks, TasksMigrations } from "../src/index.js"
 
 export const occurrenceWorkflow = Workflow.unsafeMake({
   name: "occurrence",
@@ -28,23 +28,52 @@ export const occurrence = RecordType.make({
   title: (d) => d.title
 })
 
-export const rules: ReadonlyArray<TaskRules.Rule> = [
+// The sweeper's notices written to the outbox, as the QMS's adapter does (tasks and notify do not
+// import each other; the adapter lives where they are composed, and these tests compose them here).
+const NoticeParams = Schema.Struct({
+  title: Schema.String,
+  step: Schema.String,
+  level: Schema.Number,
+  dueAt: Schema.String
+})
+const reminder = Template.make(
   {
-    name: "report_occurrence",
-    recordType: "occurrence",
-    when: { created: true },
-    task: { kind: "occurrence_report", title: (r) => `Report ${r.ref} to the authority` },
-    assignTo: { role: "quality_manager" }
+    kind: "task.reminder",
+    subject: ({ params }) => `Due ${params.dueAt}: ${params.title}`,
+    text: ({ params }) => params.step,
+    html: ({ params }) => Template.html`<p>${params.step}</p>`
   },
+  NoticeParams
+)
+const escalated = Template.make(
   {
-    name: "investigate_occurrence",
-    recordType: "occurrence",
-    when: { enters: "investigating" },
-    task: { kind: "occurrence_investigation" },
-    assignTo: { field: "data.responsible" },
-    owner: { field: "createdBy" }
-  }
-]
+    kind: "task.escalated",
+    subject: ({ params }) => `Escalated (level ${params.level}): ${params.title}`,
+    text: ({ params }) => params.step,
+    html: ({ params }) => Template.html`<p>${params.step}</p>`
+  },
+  NoticeParams
+)
+
+const noticeRequest = (n: TaskNotifier.Notice) =>
+  Notify.request({
+    template: n.stepKind === "escalation" ? escalated : reminder,
+    params: { title: n.title, step: n.step, level: n.level, dueAt: n.dueAt },
+    recipients: n.recipients.map((r) => ({ email: r.email, name: r.displayName, actorId: r.actorId })),
+    record: { type: "task", id: n.taskId }
+  })
+
+/** The task notifier over the outbox, one `enqueueMany` per batch. */
+export const outboxNotifier: Layer.Layer<TaskNotifier.TaskNotifier, never, Notify.Notify> = Layer.effect(
+  TaskNotifier.TaskNotifier,
+  Effect.map(Notify.Notify, (notify) => {
+    const batch = (notices: ReadonlyArray<TaskNotifier.Notice>) => {
+      const requests = notices.filter((n) => n.recipients.length > 0).map(noticeRequest)
+      return requests.length === 0 ? Effect.void : Effect.asVoid(notify.enqueueMany(requests))
+    }
+    return { notify: batch, notifyBatch: batch }
+  })
+)
 
 // Titles steer a later hook: "hook:fail" fails the command after the rules ran (everything rolls back).
 const failing = RecordHooks.onCreated((change) =>
@@ -68,26 +97,29 @@ export const migrate = Layer.effectDiscard(
 
 type Db = Storage.Storage | SqlClient.SqlClient
 
+const directory: Layer.Layer<Directory.Directory, never, Db> = StaffDirectory.layer
+
 /** What a sweeper needs, over one database client. */
 export const sweeperLayer = <E>(db: Layer.Layer<Db, E>, seed: number) =>
-  Layer.mergeAll(Directory.layerSql, TaskNotifier.layerNotify).pipe(
+  Layer.mergeAll(directory, outboxNotifier).pipe(
     Layer.provideMerge(Notify.layer()),
     Layer.provideMerge(AuditLog.layer({ signingKey })),
     Layer.provideMerge(Ids.layerTest(seed)),
     Layer.provideMerge(db)
   )
 
-/** Records with the task rules, tasks, the SQL directory and the outbox notifier, migrated. */
+/** Records, tasks, the SQL directory and the outbox notifier, migrated. */
 export const tasksLayer = (target: TestDatabase.Target) =>
   Records.layer({ types: [occurrence] }).pipe(
+    Layer.provideMerge(Layer.mergeAll(RecordHooks.layer(failing), SignerVerification.acceptAll)),
+    Layer.provideMerge(Tasks.layer()),
     Layer.provideMerge(
       Layer.mergeAll(
-        RecordHooks.layerEffect(Effect.map(TaskRules.hooks(rules), (hs) => [...hs, failing])),
-        SignerVerification.acceptAll
+        directory,
+        outboxNotifier,
+        Policy.layer({ grant: { capa_owner: ["task.read", "task.create", "task.update", "task.complete"] } })
       )
     ),
-    Layer.provideMerge(Tasks.layer()),
-    Layer.provideMerge(Layer.mergeAll(Directory.layerSql, TaskNotifier.layerNotify, Policy.layer())),
     Layer.provideMerge(Notify.layer()),
     Layer.provideMerge(AuditLog.layer({ signingKey })),
     Layer.provideMerge(migrate),
@@ -111,7 +143,7 @@ export const people = (tenantId: string) => ({
 
 /** The directory of a tenant: the owner reports to the supervisor; Quinn is quality manager. */
 export const staff = (tenantId: string) =>
-  Directory.upsertStaff(
+  StaffDirectory.upsert(
     {
       tenantId,
       actorId: "u-quality",

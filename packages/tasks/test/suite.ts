@@ -1,7 +1,6 @@
 // The tasks suite, written once; tasks.test.ts runs it on every database in TestDatabase.targets().
 import { AuditLog } from "@airworthy/audit"
 import { Errors } from "@airworthy/core"
-import { Records } from "@airworthy/records"
 import { Query, type Storage } from "@airworthy/storage"
 import { TestDatabase } from "@airworthy/testing"
 import { assert, type it as vitestIt } from "@effect/vitest"
@@ -469,38 +468,6 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
         assert.strictEqual(yield* outbox(tenant), 1)
       })
     )
-
-  it.effect("rules create tasks in the record's transaction: on creation and on entering a state", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(base)
-      const tenant = freshTenant("rules")
-      const { quality } = people(tenant)
-      yield* staff(tenant)
-      const occ = yield* Records.create({
-        type: "occurrence",
-        data: { title: "Bird strike", responsible: "u-owner" }
-      }).pipe(as(quality))
-      const created = yield* Tasks.byRecord({ type: "occurrence", id: occ.id }).pipe(as(quality))
-      assert.strictEqual(created.length, 1)
-      assert.strictEqual(created[0]!.kind, "occurrence_report")
-      assert.strictEqual(created[0]!.assigneeId, "u-quality")
-      assert.strictEqual(created[0]!.rule, "report_occurrence")
-      assert.strictEqual(created[0]!.dueAt, at(base + hours(72)))
-      yield* Records.transition({ id: occ.id, transition: "investigate" }).pipe(as(quality))
-      const after = yield* Tasks.byRecord({ type: "occurrence", id: occ.id }).pipe(as(quality))
-      const investigation = after.find((t) => t.kind === "occurrence_investigation")!
-      assert.strictEqual(investigation.assigneeId, "u-owner")
-      assert.strictEqual(investigation.ownerId, "u-quality")
-      assert.strictEqual(investigation.dueAt, at(base + hours(30 * 24)))
-      // A later hook fails: the record and its task roll back together.
-      const failed = yield* Effect.flip(
-        Records.create({ type: "occurrence", data: { title: "hook:fail" } }).pipe(as(quality))
-      )
-      assert.strictEqual(failed._tag, "HookFailed")
-      assert.strictEqual(yield* count("SELECT count(*) AS n FROM aw_tasks WHERE tenant_id = ?", tenant), 2)
-      assert.strictEqual(yield* count("SELECT count(*) AS n FROM aw_records WHERE tenant_id = ?", tenant), 1)
-    })
-  )
 
   it.effect("SLA buckets count open tasks of a queue by age since creation", () =>
     Effect.gen(function* () {

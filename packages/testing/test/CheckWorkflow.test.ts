@@ -1,12 +1,12 @@
 // checkWorkflow can fail: broken setups make it name the invariant they break, with the shrunk commands.
 import { readFileSync } from "node:fs"
 import type { AuditEvent, AuditLog } from "@airworthy/audit"
-import { Actor, BuiltinWorkflows, Guard, Workflow } from "@airworthy/core"
+import { Actor, Guard, Workflow } from "@airworthy/core"
 import { RecordHooks } from "@airworthy/records"
 import { Query } from "@airworthy/storage"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { type CheckWorkflow, checkWorkflow, TestDatabase } from "../src/index.js"
+import { type CheckWorkflow, checkWorkflow, Fixtures, TestDatabase } from "../src/index.js"
 
 const failure = <A, R>(self: Effect.Effect<A, CheckWorkflow.CheckWorkflowFailed, R>) =>
   Effect.map(Effect.either(self), (outcome) => {
@@ -29,7 +29,7 @@ describe("checkWorkflow reports broken setups", () => {
             : service.append(input)
       })
       const error = yield* failure(
-        checkWorkflow(BuiltinWorkflows.capa, { runs: 100, seed, interceptAuditLog: forgetCancel })
+        checkWorkflow(Fixtures.capa, { policy: Fixtures.policy, runs: 100, seed, interceptAuditLog: forgetCancel })
       )
       assert.strictEqual(error.invariant, "audit-events")
       assert.include(error.detail, "instead of [capa.transition.cancel]")
@@ -40,7 +40,8 @@ describe("checkWorkflow reports broken setups", () => {
       assert.include(error.message, `Replay with { seed: ${seed}, path: "`)
       // The seed and path in the report replay exactly that failure.
       const again = yield* failure(
-        checkWorkflow(BuiltinWorkflows.capa, {
+        checkWorkflow(Fixtures.capa, {
+          policy: Fixtures.policy,
           runs: 100,
           seed: error.seed,
           path: error.path,
@@ -61,7 +62,12 @@ describe("checkWorkflow reports broken setups", () => {
         )
       )
       const error = yield* failure(
-        checkWorkflow(BuiltinWorkflows.capa, { runs: 100, seed, hooks: RecordHooks.layer(forceClosed) })
+        checkWorkflow(Fixtures.capa, {
+          policy: Fixtures.policy,
+          runs: 100,
+          seed,
+          hooks: RecordHooks.layer(forceClosed)
+        })
       )
       assert.strictEqual(error.invariant, "defined-transitions")
       assert.include(error.detail, "'open' should take capa #1")
@@ -86,7 +92,7 @@ describe("checkWorkflow reports broken setups", () => {
         )
       )
       const error = yield* failure(
-        checkWorkflow(BuiltinWorkflows.finding, { runs: 100, seed, hooks: RecordHooks.layer(tamper) })
+        checkWorkflow(Fixtures.finding, { policy: Fixtures.policy, runs: 100, seed, hooks: RecordHooks.layer(tamper) })
       )
       assert.strictEqual(error.invariant, "audit-chain")
       assert.include(error.detail, "does not verify")
@@ -99,8 +105,8 @@ describe("checkWorkflow reports broken setups", () => {
       // The guard answers differently on every call: the checker's re-evaluation and the runtime disagree.
       let calls = 0
       const coin = Guard.custom("coin", () => Effect.sync(() => ++calls % 2 === 0))
-      const flaky = Workflow.unsafeExtend(BuiltinWorkflows.capa, { change: { open: { addGuards: [coin] } } })
-      const error = yield* failure(checkWorkflow(flaky, { runs: 100, seed }))
+      const flaky = Workflow.unsafeExtend(Fixtures.capa, { change: { open: { addGuards: [coin] } } })
+      const error = yield* failure(checkWorkflow(flaky, { runs: 100, seed, policy: Fixtures.policy }))
       assert.oneOf(error.invariant, ["guards-held", "step-agrees"])
       assert.include(error.detail, "'open'")
     })
@@ -205,7 +211,7 @@ describe("checkWorkflow on a host's own workflow", () => {
   it.effect("runs on a file database as well", () =>
     Effect.gen(function* () {
       const outcome = yield* Effect.either(
-        checkWorkflow(BuiltinWorkflows.finding, { runs: 10, database: TestDatabase.sqliteFile })
+        checkWorkflow(Fixtures.finding, { policy: Fixtures.policy, runs: 10, database: TestDatabase.sqliteFile })
       )
       assert.isTrue(Either.isRight(outcome), Either.isLeft(outcome) ? outcome.left.message : "")
     })

@@ -1,15 +1,15 @@
 import { AuditLog } from "@airworthy/audit"
-import { Actor, BuiltinWorkflows, Policy } from "@airworthy/core"
+import { Actor, Policy } from "@airworthy/core"
 import { Records, RecordType } from "@airworthy/records"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { RecordsTestLayer, TestDatabase } from "../src/index.js"
+import { Fixtures, RecordsTestLayer, TestDatabase } from "../src/index.js"
 
 const capa = RecordType.make({
   name: "capa",
   prefix: "CAPA",
   schema: Schema.Struct({ title: Schema.optional(Schema.String) }),
-  workflow: BuiltinWorkflows.capa,
+  workflow: Fixtures.capa,
   title: (d) => d.title ?? ""
 })
 
@@ -24,7 +24,11 @@ const quality = Actor.make({
 for (const target of await TestDatabase.targets({ sqliteFile: false })) {
   describe.skipIf(target.skip)(target.name, () => {
     layer(
-      RecordsTestLayer.make({ types: [capa], database: target.layer, policy: { grant: { viewer: ["capa.create"] } } }),
+      RecordsTestLayer.make({
+        types: [capa],
+        database: target.layer,
+        policy: { grant: { ...Fixtures.policy.grant, viewer: ["capa.read", "capa.create"] } }
+      }),
       {
         timeout: 60_000
       }

@@ -5,10 +5,13 @@
  * @since 0.1.0
  */
 import { Errors, Guard } from "@airworthy/core"
-import { type QmsRecord, Records } from "@airworthy/records"
+import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { Effect, Schema } from "effect"
-import { type Command, decodeInput } from "../internal/support.js"
+import { Id } from "../internal/support.js"
+import * as QmsModule from "../QmsModule.js"
 import * as Audit from "./Audit.js"
+
+type Command<A> = QmsModule.Command<A>
 
 /**
  * What `planAudit` takes.
@@ -31,13 +34,20 @@ export type PlanAuditInput = typeof PlanAuditInput.Encoded
  * Plans an audit of an active programme area (`audit.plan`). A lead auditor or team member
  * responsible for the area is refused here already (`GuardsFailed`, `auditor_independence`), not
  * only when the audit starts.
- * @since 0.1.0
- * @category actions
+ * @since 0.2.0
+ * @category operations
  */
-export const planAudit = (input: PlanAuditInput): Command<QmsRecord.QmsRecord> =>
-  Effect.gen(function* () {
-    const value = yield* decodeInput(PlanAuditInput)(input)
-    return yield* Records.transaction(
+export const plan = QmsModule.operation({
+  name: "plan",
+  operationId: "planAudit",
+  summary: "Plan an internal audit (independence checked at once)",
+  input: PlanAuditInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("audit.plan"),
+  errors: [Errors.NotFound, Errors.GuardsFailed, RecordHooks.HookFailed],
+  http: { method: "post", path: "/audits", status: 201 },
+  run: (value) =>
+    Records.transaction(
       Effect.gen(function* () {
         const area = yield* Records.get(value.areaId)
         if (area.type !== "audit_area") return yield* new Errors.NotFound({ entity: "audit_area", id: value.areaId })
@@ -73,14 +83,41 @@ export const planAudit = (input: PlanAuditInput): Command<QmsRecord.QmsRecord> =
         return audit
       })
     )
-  })
+})
 
 /**
- * Records checklist results while the audit is in progress (the whole checklist, as it now stands).
+ * Plans an audit (the `plan` operation, for Effect callers).
+ * @since 0.1.0
+ * @category actions
+ */
+export const planAudit = (input: PlanAuditInput): Command<QmsRecord.QmsRecord> => QmsModule.invoke(plan)(input)
+
+const ChecklistInput = Schema.Struct({ id: Id, checklist: Schema.Array(Audit.ChecklistItem) })
+
+/**
+ * Records checklist results while the audit is in progress (the whole checklist, as it now stands;
+ * `audit.update`).
+ * @since 0.2.0
+ * @category operations
+ */
+export const checklist = QmsModule.operation({
+  name: "recordChecklist",
+  operationId: "recordChecklist",
+  summary: "Record the checklist results of an audit in progress",
+  input: ChecklistInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("audit.update"),
+  errors: [Errors.NotFound, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/audits/:id/actions/record-checklist" },
+  run: ({ id, checklist }) => Records.update({ id, data: { checklist } })
+})
+
+/**
+ * Records checklist results (the `recordChecklist` operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
 export const recordChecklist = (
   auditId: string,
-  checklist: ReadonlyArray<typeof Audit.ChecklistItem.Encoded>
-): Command<QmsRecord.QmsRecord> => Records.update({ id: auditId, data: { checklist } })
+  items: ReadonlyArray<typeof Audit.ChecklistItem.Encoded>
+): Command<QmsRecord.QmsRecord> => QmsModule.invoke(checklist)({ id: auditId, checklist: items })

@@ -5,3 +5,4 @@
 
 export * from "./Audit.js"
 export * from "./actions.js"
+export * from "./module.js"

@@ -5,12 +5,13 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@airworthy/audit"
-import { Actor, Errors, Guard, Policy } from "@airworthy/core"
-import { type QmsRecord, Records } from "@airworthy/records"
-import { Tasks } from "@airworthy/tasks"
-import { Effect } from "effect"
-import { type Command, tell, toDateTime } from "../internal/support.js"
-import * as Capa from "./Capa.js"
+import { Actor, Errors, Guard } from "@airworthy/core"
+import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
+import { Effect, Schema } from "effect"
+import { ById, Id } from "../internal/support.js"
+import * as QmsModule from "../QmsModule.js"
+
+type Command<A> = QmsModule.Command<A>
 
 /**
  * What `raiseCapaFromFinding` returns: the CAPA, and whether this call created it (`false`: it
@@ -18,10 +19,9 @@ import * as Capa from "./Capa.js"
  * @since 0.1.0
  * @category models
  */
-export interface Raised {
-  readonly capa: QmsRecord.QmsRecord
-  readonly created: boolean
-}
+export const Raised = Schema.Struct({ capa: QmsRecord.QmsRecord, created: Schema.Boolean })
+/** @since 0.1.0 @category models */
+export type Raised = typeof Raised.Type
 
 /**
  * The idempotency key of the CAPA raised for a finding.
@@ -31,18 +31,25 @@ export interface Raised {
 export const idempotencyKeyFor = (findingId: string): string => `qms.capa-from-finding:${findingId}`
 
 /**
- * Raises the CAPA for a finding in one transaction: creates it with the finding's context (title,
- * description, requirement, level, due date), makes the finding's owner its owner, links it
- * (`corrective_action`), opens it, creates the owner's root-cause task, queues the owner's email and
- * appends `capa.raised_from_finding`. Idempotent: when the finding already has its CAPA, that CAPA is
- * returned and nothing is written.
- * @since 0.1.0
- * @category actions
+ * Raises the CAPA for a finding in one transaction (`capa.create`): creates it with the finding's
+ * context (title, description, requirement, level, due date), makes the finding's owner its owner,
+ * links it (`corrective_action`), opens it (the CAPA rules give the owner the root-cause task and
+ * an email) and appends `capa.raised_from_finding`. Idempotent: when the finding already has its
+ * CAPA, that CAPA is returned and nothing is written.
+ * @since 0.2.0
+ * @category operations
  */
-export const raiseCapaFromFinding = (findingId: string): Command<Raised> =>
-  Effect.gen(function* () {
-    yield* Policy.authorize("capa.create")
-    return yield* Records.transaction(
+export const raiseCapa = QmsModule.operation({
+  name: "raiseCapa",
+  operationId: "raiseCapa",
+  summary: "Raise the finding's CAPA in one step (idempotent: `created: false` when it exists)",
+  input: ById,
+  output: Raised,
+  access: QmsModule.permission("capa.create"),
+  errors: [Errors.NotFound, Errors.GuardsFailed, RecordHooks.HookFailed],
+  http: { method: "post", path: "/findings/:id/actions/raise-capa" },
+  run: ({ id: findingId }) =>
+    Records.transaction(
       Effect.gen(function* () {
         const finding = yield* Records.get(findingId)
         if (finding.type !== "finding") return yield* new Errors.NotFound({ entity: "finding", id: findingId })
@@ -57,6 +64,7 @@ export const raiseCapaFromFinding = (findingId: string): Command<Raised> =>
           title: `${finding.ref}: ${finding.title}`.slice(0, 500),
           description: text("description"),
           findingId,
+          findingRef: finding.ref,
           requirement: text("requirement"),
           level: text("level"),
           dueAt: finding.dueAt ?? undefined
@@ -73,28 +81,6 @@ export const raiseCapaFromFinding = (findingId: string): Command<Raised> =>
         if (created.version !== 1 || created.state !== "draft") return { capa: created, created: false } as Raised
         yield* Records.link({ from: findingId, to: created.id, kind: "corrective_action", correlationId })
         const opened = yield* Records.transition({ id: created.id, transition: "open", correlationId })
-        const tasks = yield* Tasks.Tasks
-        const due = toDateTime(opened.dueAt)
-        yield* tasks.createByRule(
-          {
-            kind: Capa.taskKinds.rootCause,
-            title: `Find the root cause and plan actions for ${opened.ref}`,
-            records: [
-              { type: "capa", id: opened.id },
-              { type: "finding", id: findingId }
-            ],
-            ownerId: owner,
-            assigneeId: owner,
-            ...(due === undefined ? {} : { dueAt: due })
-          },
-          "raise_capa_from_finding"
-        )
-        yield* tell(
-          [owner],
-          Capa.raisedTemplate,
-          { ref: opened.ref, findingRef: finding.ref, dueAt: opened.dueAt },
-          { type: "capa", id: opened.id }
-        )
         yield* AuditLog.append({
           action: "capa.raised_from_finding",
           recordType: "finding",
@@ -105,36 +91,87 @@ export const raiseCapaFromFinding = (findingId: string): Command<Raised> =>
         return { capa: opened, created: true } as Raised
       })
     )
-  })
+})
 
 /**
- * Records the effectiveness check of a CAPA in `effectiveness_check`: the result and who verified
- * it (the current actor unless named).
+ * Raises a finding's CAPA (the `raiseCapa` operation, for Effect callers).
+ * @since 0.1.0
+ * @category actions
+ */
+export const raiseCapaFromFinding = (findingId: string): Command<Raised> =>
+  QmsModule.invoke(raiseCapa)({ id: findingId })
+
+const EffectivenessInput = Schema.Struct({
+  id: Id,
+  result: Schema.Literal("effective", "ineffective"),
+  verifiedBy: Schema.optionalWith(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)), { exact: true }),
+  plannedAt: Schema.optionalWith(Schema.String, { exact: true })
+})
+
+/**
+ * Records the effectiveness check of a CAPA in `effectiveness_check` (`capa.update`): the result
+ * and who verified it (the current actor unless named).
+ * @since 0.2.0
+ * @category operations
+ */
+export const effectiveness = QmsModule.operation({
+  name: "recordEffectiveness",
+  operationId: "recordEffectiveness",
+  summary: "Record the effectiveness check of a CAPA",
+  input: EffectivenessInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("capa.update"),
+  errors: [Errors.NotFound, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/capas/:id/actions/record-effectiveness" },
+  run: (check) =>
+    Effect.gen(function* () {
+      const actor = yield* Actor.CurrentActor
+      return yield* Records.update({
+        id: check.id,
+        data: {
+          effectiveness: {
+            result: check.result,
+            verifiedBy: check.verifiedBy ?? actor.actorId,
+            ...(check.plannedAt === undefined ? {} : { plannedAt: check.plannedAt })
+          }
+        }
+      })
+    })
+})
+
+/**
+ * Records a CAPA's effectiveness check (the `recordEffectiveness` operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
 export const recordEffectiveness = (
   capaId: string,
   check: { readonly result: "effective" | "ineffective"; readonly verifiedBy?: string; readonly plannedAt?: string }
-): Command<QmsRecord.QmsRecord> =>
-  Effect.gen(function* () {
-    const actor = yield* Actor.CurrentActor
-    return yield* Records.update({
-      id: capaId,
-      data: {
-        effectiveness: {
-          result: check.result,
-          verifiedBy: check.verifiedBy ?? actor.actorId,
-          ...(check.plannedAt === undefined ? {} : { plannedAt: check.plannedAt })
-        }
-      }
-    })
-  })
+): Command<QmsRecord.QmsRecord> => QmsModule.invoke(effectiveness)({ id: capaId, ...check })
+
+const SkipInput = Schema.Struct({ id: Id, rationale: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(4000)) })
 
 /**
  * Records why a CAPA closes without an effectiveness check (e.g. a documentation-only correction).
+ * @since 0.2.0
+ * @category operations
+ */
+export const skipEffectiveness = QmsModule.operation({
+  name: "skipEffectivenessCheck",
+  operationId: "skipEffectivenessCheck",
+  summary: "Record why a CAPA closes without an effectiveness check",
+  input: SkipInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("capa.update"),
+  errors: [Errors.NotFound, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/capas/:id/actions/skip-effectiveness-check" },
+  run: ({ id, rationale }) => Records.update({ id, data: { effectivenessSkipRationale: rationale } })
+})
+
+/**
+ * Records why a CAPA skips its effectiveness check (the operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
 export const skipEffectivenessCheck = (capaId: string, rationale: string): Command<QmsRecord.QmsRecord> =>
-  Records.update({ id: capaId, data: { effectivenessSkipRationale: rationale } })
+  QmsModule.invoke(skipEffectiveness)({ id: capaId, rationale })

@@ -1,17 +1,18 @@
 /**
- * What happens around a CAPA inside the transaction of its commands: when the plan is approved each
- * corrective and preventive action becomes a task for its owner (once, even when the plan is
- * approved again after a failed effectiveness check), the root-cause task is done when the root
- * cause is recorded (`plan_actions`), the owner gets an effectiveness-check task
- * when implementation is complete, and open CAPA tasks are closed with the CAPA.
+ * What follows a CAPA's changes, in the same transaction: when it opens, the owner gets the
+ * root-cause task and an email; the root-cause task is done when the root cause is recorded
+ * (`plan_actions`); when the plan is approved each corrective and preventive action becomes a task
+ * for its owner, with an email (once, even when the plan is approved again after a failed
+ * effectiveness check); the owner gets an effectiveness-check task when implementation is complete;
+ * open CAPA tasks are completed when it closes and cancelled when it is cancelled.
  *
  * @since 0.1.0
  */
-import type { Notify } from "@airworthy/notify"
-import { type QmsRecord, RecordHooks } from "@airworthy/records"
-import { type Directory, Tasks } from "@airworthy/tasks"
+import { Guard } from "@airworthy/core"
+import type { QmsRecord } from "@airworthy/records"
+import { Tasks } from "@airworthy/tasks"
 import { Effect, Schema } from "effect"
-import { tell, toDateTime } from "../internal/support.js"
+import * as Rule from "../Rule.js"
 import * as Capa from "./Capa.js"
 
 const actionsOf = (record: QmsRecord.QmsRecord): ReadonlyArray<Capa.Action> => {
@@ -19,108 +20,89 @@ const actionsOf = (record: QmsRecord.QmsRecord): ReadonlyArray<Capa.Action> => {
   return decoded._tag === "Some" ? (decoded.value.actions ?? []) : []
 }
 
+const text = (data: unknown, path: string): string | undefined => {
+  const v = Guard.valueAt(data, path)
+  return typeof v === "string" && v !== "" ? v : undefined
+}
+
+const actionTitle = (r: QmsRecord.QmsRecord, action: Capa.Action, n: number) =>
+  `${action.kind === "corrective" ? "Corrective" : "Preventive"} action ${n} on ${r.ref}: ${action.text}`.slice(0, 500)
+
+// Each planned action once: a plan approved again after a failed effectiveness check adds only new ones.
+const actionTasks = Rule.run((change) =>
+  Effect.gen(function* () {
+    const tasks = yield* Tasks.Tasks
+    const r = change.record
+    const existing = new Set((yield* tasks.byRecord({ type: r.type, id: r.id })).map((t) => t.title))
+    let n = 0
+    for (const action of actionsOf(r)) {
+      n++
+      const title = actionTitle(r, action, n)
+      if (existing.has(title)) continue
+      yield* Rule.react(change, "capa_action", [
+        Rule.task({
+          kind: action.kind === "corrective" ? Capa.taskKinds.corrective : Capa.taskKinds.preventive,
+          title: () => title,
+          assignee: Rule.of(() => [action.ownerId]),
+          dueAt: () => action.dueAt
+        }),
+        Rule.notify({
+          template: Capa.actionTemplate,
+          to: Rule.of(() => [action.ownerId]),
+          params: () => ({ ref: r.ref, kind: action.kind, text: action.text, dueAt: action.dueAt })
+        })
+      ])
+    }
+  })
+)
+
 /**
- * The CAPA hooks, over the `Tasks`, `Directory` and `Notify` services in context.
- * @since 0.1.0
+ * The CAPA rules.
+ * @since 0.2.0
  * @category rules
  */
-export const hooks: Effect.Effect<
-  ReadonlyArray<RecordHooks.Hook>,
-  never,
-  Tasks.Tasks | Directory.Directory | Notify.Notify
-> = Effect.gen(function* () {
-  const tasks = yield* Tasks.Tasks
-  const context = yield* Effect.context<Directory.Directory | Notify.Notify>()
-  const openTasks = (capaId: string) =>
-    Effect.map(tasks.byRecord({ type: "capa", id: capaId }), (list) =>
-      list.filter((t) => t.status === "open" || t.status === "in_progress")
-    )
-  return [
-    RecordHooks.onTransition(
-      "approve_plan",
-      (change) =>
-        Effect.gen(function* () {
-          const r = change.record
-          const existing = new Set((yield* tasks.byRecord({ type: "capa", id: r.id })).map((t) => t.title))
-          let n = 0
-          for (const action of actionsOf(r)) {
-            n++
-            const title =
-              `${action.kind === "corrective" ? "Corrective" : "Preventive"} action ${n} on ${r.ref}: ${action.text}`.slice(
-                0,
-                500
-              )
-            if (existing.has(title)) continue
-            const due = toDateTime(action.dueAt)
-            yield* tasks.createByRule(
-              {
-                kind: action.kind === "corrective" ? Capa.taskKinds.corrective : Capa.taskKinds.preventive,
-                title,
-                records: [{ type: "capa", id: r.id }],
-                ownerId: action.ownerId,
-                assigneeId: action.ownerId,
-                ...(due === undefined ? {} : { dueAt: due })
-              },
-              "capa_action"
-            )
-            yield* tell(
-              [action.ownerId],
-              Capa.actionTemplate,
-              { ref: r.ref, kind: action.kind, text: action.text, dueAt: action.dueAt },
-              { type: "capa", id: r.id }
-            ).pipe(Effect.provide(context))
-          }
-        }),
-      { type: "capa", name: "qms.capa_actions" }
-    ),
-    RecordHooks.onTransition(
-      "plan_actions",
-      (change) =>
-        Effect.gen(function* () {
-          // The root cause is recorded: the root-cause task is done.
-          for (const t of yield* openTasks(change.record.id)) {
-            if (t.kind === Capa.taskKinds.rootCause) {
-              yield* tasks.complete({ id: t.id }).pipe(Effect.catchTag("Forbidden", () => Effect.void))
-            }
-          }
-        }),
-      { type: "capa", name: "qms.capa_root_cause_done" }
-    ),
-    RecordHooks.onTransition(
-      "complete_implementation",
-      (change) =>
-        Effect.gen(function* () {
-          const r = change.record
-          const planned = r.data as { effectiveness?: { plannedAt?: string } } | null
-          const due = toDateTime(planned?.effectiveness?.plannedAt)
-          const owner = r.ownerId ?? r.createdBy
-          yield* tasks.createByRule(
-            {
-              kind: Capa.taskKinds.effectiveness,
-              title: `Check the effectiveness of ${r.ref}`,
-              records: [{ type: "capa", id: r.id }],
-              ownerId: owner,
-              assigneeId: owner,
-              ...(due === undefined ? {} : { dueAt: due })
-            },
-            "capa_effectiveness"
-          )
-        }),
-      { type: "capa", name: "qms.capa_effectiveness_task" }
-    ),
-    RecordHooks.onTransition(
-      "*",
-      (change) =>
-        change.transition?.to === "closed" || change.transition?.to === "cancelled"
-          ? Effect.gen(function* () {
-              for (const t of yield* openTasks(change.record.id)) {
-                const done =
-                  change.transition?.to === "closed" ? tasks.complete({ id: t.id }) : tasks.cancel({ id: t.id })
-                yield* done.pipe(Effect.catchTag("Forbidden", () => Effect.void))
-              }
-            })
-          : Effect.void,
-      { type: "capa", name: "qms.capa_ended" }
-    )
-  ]
-})
+export const rules: ReadonlyArray<Rule.Rule> = [
+  Rule.make({
+    name: "capa_root_cause",
+    recordType: "capa",
+    on: Rule.transition("open"),
+    reactions: [
+      Rule.task({
+        kind: Capa.taskKinds.rootCause,
+        title: (r) => `Find the root cause and plan actions for ${r.ref}`,
+        assignee: Rule.owner,
+        dueAt: (r) => r.dueAt,
+        alsoLinks: (r) => {
+          const finding = text(r.data, "findingId")
+          return finding === undefined ? [] : [{ type: "finding", id: finding }]
+        }
+      }),
+      Rule.notify({
+        template: Capa.raisedTemplate,
+        to: Rule.owner,
+        params: (r) => ({ ref: r.ref, findingRef: text(r.data, "findingRef") ?? null, dueAt: r.dueAt })
+      })
+    ]
+  }),
+  Rule.make({
+    name: "capa_root_cause_done",
+    recordType: "capa",
+    on: Rule.transition("plan_actions"),
+    reactions: [Rule.closeTasks("complete", (kind) => kind === Capa.taskKinds.rootCause)]
+  }),
+  Rule.make({ name: "capa_action", recordType: "capa", on: Rule.transition("approve_plan"), reactions: [actionTasks] }),
+  Rule.make({
+    name: "capa_effectiveness",
+    recordType: "capa",
+    on: Rule.transition("complete_implementation"),
+    reactions: [
+      Rule.task({
+        kind: Capa.taskKinds.effectiveness,
+        title: (r) => `Check the effectiveness of ${r.ref}`,
+        assignee: Rule.owner,
+        dueAt: (r) => text(r.data, "effectiveness.plannedAt")
+      })
+    ]
+  }),
+  Rule.make({ name: "capa_ended", recordType: "capa", on: Rule.ends, reactions: [Rule.closeTasks("by_end_state")] })
+]

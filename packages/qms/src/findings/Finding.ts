@@ -1,10 +1,10 @@
 /**
- * The audit finding: its data, its workflow (the built-in one, extended), its record type, and the
- * notifications and task kinds that go with it.
+ * The audit finding: its data, its workflow, its record type, and the notifications and task kinds
+ * that go with it.
  *
  * @since 0.1.0
  */
-import { BuiltinWorkflows, Workflow } from "@airworthy/core"
+import { Guard, Workflow } from "@airworthy/core"
 import { Template } from "@airworthy/notify"
 import { RecordType } from "@airworthy/records"
 import { Schema } from "effect"
@@ -42,18 +42,73 @@ export const FindingData = Schema.Struct({
 export type FindingData = typeof FindingData.Type
 
 /**
- * The finding workflow: the built-in one (open → response_submitted → action_in_progress →
- * verification → closed, back from verification when rejected), with the evidence description
- * editable while the finding is open or being acted on. Closing needs an attachment of kind
- * `evidence` and a verification by someone other than the owner (built-in guards).
+ * The finding workflow: the organisation responds (open → response_submitted), the auditor accepts
+ * or rejects the response, the corrective action is carried out (action_in_progress) and reported
+ * done (verification); someone other than the owner verifies it, and the finding is closed with
+ * evidence attached (kind `evidence`). Verification can send it back with a reason.
  * @since 0.1.0
  * @category workflows
  */
-export const workflow: Workflow.Workflow = Workflow.unsafeExtend(BuiltinWorkflows.finding, {
+export const workflow: Workflow.Workflow = Workflow.unsafeMake({
+  name: "finding",
+  label: "Finding",
   states: {
-    open: { editable: ["title", "level", "requirement", "description", "evidence", "dueAt", "response"] },
-    action_in_progress: { editable: ["dueAt", "evidence"] }
-  }
+    open: {
+      label: "Open",
+      description: "Raised; waiting for the organisation's response (root cause and corrective action)",
+      editable: ["title", "level", "requirement", "description", "evidence", "dueAt", "response"]
+    },
+    response_submitted: {
+      label: "Response submitted",
+      description: "The response waits for the auditor's review",
+      editable: []
+    },
+    action_in_progress: {
+      label: "Action in progress",
+      description: "The accepted corrective action is being carried out",
+      editable: ["dueAt", "evidence"]
+    },
+    verification: {
+      label: "Verification",
+      description: "The action is reported done; someone other than the owner verifies it",
+      editable: []
+    },
+    closed: { label: "Closed", description: "Verified and closed with evidence" }
+  },
+  initial: "open",
+  terminal: ["closed"],
+  transitions: [
+    {
+      name: "submit_response",
+      from: "open",
+      to: "response_submitted",
+      permission: "finding.respond",
+      guards: [Guard.requiredFields(["response"])]
+    },
+    {
+      name: "reject_response",
+      from: "response_submitted",
+      to: "open",
+      permission: "finding.review",
+      reasonRequired: true
+    },
+    { name: "accept_response", from: "response_submitted", to: "action_in_progress", permission: "finding.review" },
+    { name: "submit_for_verification", from: "action_in_progress", to: "verification", permission: "finding.respond" },
+    {
+      name: "reject_verification",
+      from: "verification",
+      to: "action_in_progress",
+      permission: "finding.verify",
+      reasonRequired: true
+    },
+    {
+      name: "close",
+      from: "verification",
+      to: "closed",
+      permission: "finding.close",
+      guards: [Guard.attachment("evidence"), Guard.verification({ independent: true })]
+    }
+  ]
 })
 
 /**

@@ -1,16 +1,20 @@
 /**
  * Finding commands a quality manager and auditors use: raise a finding (due date from its level's
- * policy), attach evidence, record the independent verification, and `closeFinding`, which either
- * closes or lists every unmet requirement at once. Each is one transaction, audited.
+ * policy), attach evidence, record the independent verification, and close, which either closes or
+ * lists every unmet requirement at once. Each is one transaction, audited, declared as an operation
+ * of the findings module.
  *
  * @since 0.1.0
  */
 import { Actor, Errors, Guard } from "@airworthy/core"
-import { type QmsRecord, Records } from "@airworthy/records"
+import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { DuePolicy } from "@airworthy/tasks"
 import { Effect, Option, Schema } from "effect"
-import { addHours, type Command, decodeInput, nowIso } from "../internal/support.js"
+import { addHours, Id, nowIso } from "../internal/support.js"
+import * as QmsModule from "../QmsModule.js"
 import * as Finding from "./Finding.js"
+
+type Command<A> = QmsModule.Command<A>
 
 /**
  * What `raiseFinding` takes. Without `dueAt` the due date comes from the level's `DuePolicy`
@@ -36,112 +40,188 @@ export const RaiseFindingInput = Schema.Struct({
 export type RaiseFindingInput = typeof RaiseFindingInput.Encoded
 
 /**
- * Raises a finding: created with its owner and due date, linked to its audit; the response task and
- * the owner's email are written by the finding rules in the same transaction.
+ * Raises a finding (`finding.create`): created with its owner and due date, linked to its audit;
+ * the response task and the owner's email follow from the finding rules in the same transaction.
+ * @since 0.2.0
+ * @category operations
+ */
+export const raise = QmsModule.operation({
+  name: "raise",
+  operationId: "raiseFinding",
+  summary: "Raise a finding (due date from its level's policy; owner's task and email)",
+  input: RaiseFindingInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("finding.create"),
+  errors: [Errors.NotFound, Errors.IdempotencyConflict, RecordHooks.HookFailed],
+  http: { method: "post", path: "/findings", status: 201 },
+  run: (value) =>
+    Effect.gen(function* () {
+      const actor = yield* Actor.CurrentActor
+      return yield* Records.transaction(
+        Effect.gen(function* () {
+          let areaId = value.areaId
+          if (value.auditId !== undefined) {
+            const audit = yield* Records.get(value.auditId)
+            if (audit.type !== "internal_audit") {
+              return yield* new Errors.ValidationFailed({ issues: [{ path: "auditId", message: "is not an audit" }] })
+            }
+            const fromAudit = Guard.valueAt(audit.data, "areaId")
+            if (areaId === undefined && typeof fromAudit === "string") areaId = fromAudit
+          }
+          let dueAt = value.dueAt
+          if (dueAt === undefined) {
+            const policy = yield* DuePolicy.resolve(actor.tenantId, Finding.taskKind(value.level))
+            if (Option.isSome(policy)) dueAt = addHours(yield* nowIso, policy.value.hours)
+          }
+          const finding = yield* Records.create({
+            type: "finding",
+            ownerId: value.ownerId,
+            data: {
+              title: value.title,
+              level: value.level,
+              requirement: value.requirement,
+              ...(value.description === undefined ? {} : { description: value.description }),
+              ...(value.evidence === undefined ? {} : { evidence: value.evidence }),
+              ...(value.auditId === undefined ? {} : { auditId: value.auditId }),
+              ...(areaId === undefined ? {} : { areaId }),
+              ...(dueAt === undefined ? {} : { dueAt })
+            },
+            ...(value.idempotencyKey === undefined ? {} : { idempotencyKey: value.idempotencyKey })
+          })
+          if (value.auditId !== undefined && finding.version === 1 && finding.state === "open") {
+            yield* Records.link({ from: finding.id, to: value.auditId, kind: "raised_in" })
+          }
+          return finding
+        })
+      )
+    })
+})
+
+/**
+ * Raises a finding (the `raise` operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
-export const raiseFinding = (input: RaiseFindingInput): Command<QmsRecord.QmsRecord> =>
-  Effect.gen(function* () {
-    const value = yield* decodeInput(RaiseFindingInput)(input)
-    const actor = yield* Actor.CurrentActor
-    return yield* Records.transaction(
-      Effect.gen(function* () {
-        let areaId = value.areaId
-        if (value.auditId !== undefined) {
-          const audit = yield* Records.get(value.auditId)
-          if (audit.type !== "internal_audit") {
-            return yield* new Errors.ValidationFailed({ issues: [{ path: "auditId", message: "is not an audit" }] })
-          }
-          const fromAudit = Guard.valueAt(audit.data, "areaId")
-          if (areaId === undefined && typeof fromAudit === "string") areaId = fromAudit
-        }
-        let dueAt = value.dueAt
-        if (dueAt === undefined) {
-          const policy = yield* DuePolicy.resolve(actor.tenantId, Finding.taskKind(value.level))
-          if (Option.isSome(policy)) dueAt = addHours(yield* nowIso, policy.value.hours)
-        }
-        const finding = yield* Records.create({
-          type: "finding",
-          ownerId: value.ownerId,
-          data: {
-            title: value.title,
-            level: value.level,
-            requirement: value.requirement,
-            ...(value.description === undefined ? {} : { description: value.description }),
-            ...(value.evidence === undefined ? {} : { evidence: value.evidence }),
-            ...(value.auditId === undefined ? {} : { auditId: value.auditId }),
-            ...(areaId === undefined ? {} : { areaId }),
-            ...(dueAt === undefined ? {} : { dueAt })
-          },
-          ...(value.idempotencyKey === undefined ? {} : { idempotencyKey: value.idempotencyKey })
-        })
-        if (value.auditId !== undefined && finding.version === 1 && finding.state === "open") {
-          yield* Records.link({ from: finding.id, to: value.auditId, kind: "raised_in" })
-        }
-        return finding
-      })
-    )
-  })
+export const raiseFinding: (input: RaiseFindingInput) => Command<QmsRecord.QmsRecord> = QmsModule.invoke(raise)
+
+const EvidenceInput = Records.AttachInput.pipe(Schema.omit("kind", "idempotencyKey", "correlationId"))
 
 /**
  * Attaches objective evidence (metadata of a stored file, kind `evidence`) to a finding.
+ * @since 0.2.0
+ * @category operations
+ */
+export const attach = QmsModule.operation({
+  name: "attachEvidence",
+  operationId: "attachEvidence",
+  summary: "Attach objective evidence to a finding",
+  input: EvidenceInput,
+  output: QmsRecord.Attachment,
+  access: QmsModule.permission("record.attach"),
+  errors: [Errors.NotFound, RecordHooks.HookFailed],
+  http: { method: "post", path: "/findings/:id/actions/attach-evidence", status: 201 },
+  run: ({ id, ...file }) => Records.attach({ id, kind: "evidence", ...file })
+})
+
+/**
+ * Attaches evidence to a finding (the `attachEvidence` operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
 export const attachEvidence = (
   findingId: string,
   file: { readonly name: string; readonly mediaType: string; readonly size: number; readonly sha256: string }
-): Command<QmsRecord.Attachment> => Records.attach({ id: findingId, kind: "evidence", ...file })
+): Command<QmsRecord.Attachment> => QmsModule.invoke(attach)({ id: findingId, ...file })
+
+const VerificationInput = Schema.Struct({
+  id: Id,
+  result: Schema.optionalWith(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)), { exact: true }),
+  note: Schema.optionalWith(Schema.String.pipe(Schema.maxLength(4000)), { exact: true })
+})
 
 /**
- * Records the verification of a finding's corrective action (permission `finding.verify`). Closing
- * counts only a verification made since the finding entered `verification`, by someone other than
- * its owner.
+ * Records the verification of a finding's corrective action (`finding.verify`). Closing counts only
+ * a verification made since the finding entered `verification`, by someone other than its owner.
+ * @since 0.2.0
+ * @category operations
+ */
+export const verify = QmsModule.operation({
+  name: "recordVerification",
+  operationId: "recordFindingVerification",
+  summary: "Record the independent verification of a finding's corrective action",
+  input: VerificationInput,
+  output: QmsRecord.Verification,
+  access: QmsModule.permission("finding.verify"),
+  errors: [Errors.NotFound, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/findings/:id/actions/record-verification", status: 201 },
+  run: ({ id, result, note }) =>
+    Records.recordVerification({ id, result: result ?? "verified", ...(note === undefined ? {} : { note }) })
+})
+
+/**
+ * Records a finding's verification (the `recordVerification` operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
 export const recordVerification = (
   findingId: string,
   options: { readonly result?: string; readonly note?: string } = {}
-): Command<QmsRecord.Verification> =>
-  Records.recordVerification({
-    id: findingId,
-    result: options.result ?? "verified",
-    ...(options.note === undefined ? {} : { note: options.note })
-  })
+): Command<QmsRecord.Verification> => QmsModule.invoke(verify)({ id: findingId, ...options })
+
+const CloseInput = Schema.Struct({
+  id: Id,
+  expectedVersion: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
+})
 
 /**
- * Closes a finding when its evidence is attached and an independent verification is recorded;
- * otherwise fails with one `GuardsFailed` (422) listing every unmet requirement, including the
- * finding not yet being in verification. A finding already closed is returned as it is.
+ * Closes a finding (`finding.close`, checked before anything else) when its evidence is attached and
+ * an independent verification is recorded; otherwise fails with one `GuardsFailed` (422) listing
+ * every unmet requirement, including the finding not yet being in verification. A finding already
+ * closed is returned as it is.
+ * @since 0.2.0
+ * @category operations
+ */
+export const close = QmsModule.operation({
+  name: "close",
+  operationId: "closeFinding",
+  summary: "Close a finding, or 422 listing every unmet requirement",
+  input: CloseInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("finding.close"),
+  errors: [Errors.NotFound, Errors.GuardsFailed, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/findings/:id/actions/close" },
+  run: ({ id, expectedVersion }) =>
+    Records.transaction(
+      Effect.gen(function* () {
+        const finding = yield* Records.get(id)
+        if (finding.type !== "finding") return yield* new Errors.NotFound({ entity: "finding", id })
+        if (finding.state === "closed") return finding
+        const unmet = yield* unmetForClosing(finding)
+        if (unmet.length > 0) {
+          return yield* new Errors.GuardsFailed({
+            transition: "close",
+            unmet: unmet as [Errors.UnmetRequirement, ...Array<Errors.UnmetRequirement>]
+          })
+        }
+        // The workflow checks again (and applies any guard a host added to `close`).
+        return yield* Records.transition({
+          id,
+          transition: "close",
+          ...(expectedVersion === undefined ? {} : { expectedVersion })
+        })
+      })
+    )
+})
+
+/**
+ * Closes a finding (the `close` operation, for Effect callers).
  * @since 0.1.0
  * @category actions
  */
 export const closeFinding = (
   findingId: string,
   options: { readonly expectedVersion?: number } = {}
-): Command<QmsRecord.QmsRecord> =>
-  Records.transaction(
-    Effect.gen(function* () {
-      const finding = yield* Records.get(findingId)
-      if (finding.type !== "finding") return yield* new Errors.NotFound({ entity: "finding", id: findingId })
-      if (finding.state === "closed") return finding
-      const unmet = yield* unmetForClosing(finding)
-      if (unmet.length > 0) {
-        return yield* new Errors.GuardsFailed({
-          transition: "close",
-          unmet: unmet as [Errors.UnmetRequirement, ...Array<Errors.UnmetRequirement>]
-        })
-      }
-      // The workflow checks again (and applies any guard a host added to `close`).
-      return yield* Records.transition({
-        id: findingId,
-        transition: "close",
-        ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion })
-      })
-    })
-  )
+): Command<QmsRecord.QmsRecord> => QmsModule.invoke(close)({ id: findingId, ...options })
 
 /**
  * Every requirement for closing a finding that is not met yet (empty: it can be closed).

@@ -4,5 +4,6 @@
  */
 export * from "./actions.js"
 export * from "./Finding.js"
+export * from "./module.js"
 export * from "./queries.js"
-export * as rules from "./rules.js"
+export * from "./rules.js"

@@ -5,49 +5,52 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@airworthy/audit"
-import { Guard } from "@airworthy/core"
+import { Errors, Guard } from "@airworthy/core"
 import { Notify } from "@airworthy/notify"
-import { type QmsRecord, Records } from "@airworthy/records"
+import { QmsRecord, Records } from "@airworthy/records"
 import { Tasks } from "@airworthy/tasks"
-import { Effect } from "effect"
-import { type Command, listAll, nowMillis } from "../internal/support.js"
+import { Effect, Schema } from "effect"
+import { ById, CommaDays, listAll, nowMillis } from "../internal/support.js"
+import * as QmsModule from "../QmsModule.js"
+
+type Command<A> = QmsModule.Command<A>
 
 /**
  * One age bucket of open findings (days since raised, inclusive bounds; `toDays` null: no bound).
  * @since 0.1.0
  * @category models
  */
-export interface AgeBucket {
-  readonly label: string
-  readonly fromDays: number
-  readonly toDays: number | null
-  readonly count: number
-}
+export const AgeBucket = Schema.Struct({
+  label: Schema.String,
+  fromDays: Schema.Number,
+  toDays: Schema.NullOr(Schema.Number),
+  count: Schema.Number
+})
+/** @since 0.1.0 @category models */
+export type AgeBucket = typeof AgeBucket.Type
 
 /**
  * Open findings counted three ways, and the findings themselves (oldest first).
  * @since 0.1.0
  * @category models
  */
-export interface OpenFindings {
-  readonly total: number
-  readonly byLevel: { readonly [level: string]: number }
+export const OpenFindings = Schema.Struct({
+  total: Schema.Number,
+  byLevel: Schema.Record({ key: Schema.String, value: Schema.Number }),
   /** By programme area id (`none` when the finding has no area). */
-  readonly byArea: { readonly [areaId: string]: number }
-  readonly byAge: ReadonlyArray<AgeBucket>
-  readonly findings: ReadonlyArray<QmsRecord.QmsRecord>
-}
+  byArea: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  byAge: Schema.Array(AgeBucket),
+  findings: Schema.Array(QmsRecord.QmsRecord)
+})
+/** @since 0.1.0 @category models */
+export type OpenFindings = typeof OpenFindings.Type
 
 const count = (map: Record<string, number>, key: string) => {
   map[key] = (map[key] ?? 0) + 1
 }
 
-/**
- * Findings not yet closed, by level, area and age bucket (default bounds 30, 60, 90 days).
- * @since 0.1.0
- * @category queries
- */
-export const openFindings = (options: { readonly buckets?: ReadonlyArray<number> } = {}): Command<OpenFindings> =>
+// Findings not yet closed, by level, area and age bucket (default bounds 30, 60, 90 days).
+const countOpen = (options: { readonly buckets?: ReadonlyArray<number> | undefined }): Command<OpenFindings> =>
   Effect.gen(function* () {
     const bounds = options.buckets ?? [30, 60, 90]
     const now = yield* nowMillis
@@ -82,28 +85,58 @@ export const openFindings = (options: { readonly buckets?: ReadonlyArray<number>
     } satisfies OpenFindings
   })
 
+const OpenInput = Schema.Struct({
+  buckets: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.nonNegative())), { exact: true })
+})
+
+/**
+ * Findings not yet closed, by level, area and age bucket (`buckets`: upper bounds in days, default
+ * 30, 60, 90).
+ * @since 0.2.0
+ * @category operations
+ */
+export const open = QmsModule.operation({
+  name: "open",
+  operationId: "openFindings",
+  summary: "Open findings by level, area and age",
+  input: OpenInput,
+  output: OpenFindings,
+  access: QmsModule.permission("finding.read"),
+  http: {
+    method: "get",
+    path: "/findings/open",
+    query: Schema.Struct({ buckets: Schema.optionalWith(CommaDays, { exact: true }) })
+  },
+  run: countOpen
+})
+
+/**
+ * Open findings (the `open` operation, for Effect callers).
+ * @since 0.1.0
+ * @category queries
+ */
+export const openFindings = (options: { readonly buckets?: ReadonlyArray<number> } = {}): Command<OpenFindings> =>
+  QmsModule.invoke(open)(options)
+
 /**
  * One entry of a finding's timeline.
  * @since 0.1.0
  * @category models
  */
-export interface TimelineEntry {
-  readonly at: string
-  readonly source: "history" | "audit" | "comment" | "task" | "email"
+export const TimelineEntry = Schema.Struct({
+  at: Schema.String,
+  source: Schema.Literal("history", "audit", "comment", "task", "email"),
   /** The record the entry belongs to: the finding, or its CAPA. */
-  readonly recordRef: string
-  readonly what: string
-  readonly by: string | null
-}
+  recordRef: Schema.String,
+  what: Schema.String,
+  by: Schema.NullOr(Schema.String)
+})
+/** @since 0.1.0 @category models */
+export type TimelineEntry = typeof TimelineEntry.Type
 
-/**
- * Everything that happened to a finding and to its CAPA, in time order: record history, audit
- * events, comments, tasks (created and closed) and emails. Entries at the same instant keep this
- * source order.
- * @since 0.1.0
- * @category queries
- */
-export const findingTimeline = (findingId: string): Command<ReadonlyArray<TimelineEntry>> =>
+// Everything that happened to a finding and to its CAPA, in time order; same-instant entries keep
+// the source order.
+const timelineOf = (findingId: string): Command<ReadonlyArray<TimelineEntry>> =>
   Effect.gen(function* () {
     const finding = yield* Records.get(findingId)
     const capas = (yield* Records.links(findingId, { kind: "corrective_action", direction: "out" })).map((l) => l.other)
@@ -156,3 +189,30 @@ export const findingTimeline = (findingId: string): Command<ReadonlyArray<Timeli
     // A stable sort keeps same-instant entries in source order.
     return entries.sort((a, b) => a.at.localeCompare(b.at))
   })
+
+/**
+ * Everything that happened to a finding and to its CAPA, in time order: record history, audit
+ * events, comments, tasks (created and closed) and emails. Entries at the same instant keep this
+ * source order. Readable with `finding.read` (checked on the finding).
+ * @since 0.2.0
+ * @category operations
+ */
+export const timeline = QmsModule.operation({
+  name: "timeline",
+  operationId: "findingTimeline",
+  summary: "Everything that happened to a finding and its CAPA, in time order",
+  input: ById,
+  output: Schema.Array(TimelineEntry),
+  access: QmsModule.recordPermission("read"),
+  errors: [Errors.NotFound],
+  http: { method: "get", path: "/findings/:id/timeline" },
+  run: ({ id }) => timelineOf(id)
+})
+
+/**
+ * A finding's timeline (the `timeline` operation, for Effect callers).
+ * @since 0.1.0
+ * @category queries
+ */
+export const findingTimeline = (findingId: string): Command<ReadonlyArray<TimelineEntry>> =>
+  QmsModule.invoke(timeline)({ id: findingId })

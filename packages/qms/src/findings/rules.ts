@@ -1,84 +1,57 @@
 /**
- * What happens around a finding inside the transaction of its commands: a response task for the
- * owner (due by the level's policy) and an email when it is raised; the response task is completed
- * when the response is submitted, and any open finding task when the finding closes.
+ * What follows a finding's changes, in the same transaction: when it is raised, a response task for
+ * its owner (due by the level's policy, urgent for level 1) and an email; when the response is
+ * submitted, its response tasks are done; when it closes, every open task of it is done.
  *
  * @since 0.1.0
  */
 import { Guard } from "@airworthy/core"
-import type { Notify } from "@airworthy/notify"
-import { RecordHooks } from "@airworthy/records"
-import { type Directory, Tasks } from "@airworthy/tasks"
-import { Effect } from "effect"
-import { tell, toDateTime } from "../internal/support.js"
+import * as Rule from "../Rule.js"
 import * as Finding from "./Finding.js"
 
-const completeOpenTasks = (tasks: Tasks.Service, findingId: string, kinds: (kind: string) => boolean) =>
-  Effect.gen(function* () {
-    const list = yield* tasks.byRecord({ type: "finding", id: findingId })
-    for (const t of list) {
-      if ((t.status === "open" || t.status === "in_progress") && kinds(t.kind)) {
-        // Someone without task.complete may still act on the finding; the task then stays for the owner.
-        yield* tasks.complete({ id: t.id }).pipe(Effect.catchTag("Forbidden", () => Effect.void))
-      }
-    }
-  })
+const level = (data: unknown) => Guard.valueAt(data, "level") as Finding.Level
 
 /**
- * The finding hooks, over the `Tasks`, `Directory` and `Notify` services in context.
- * @since 0.1.0
+ * The finding rules.
+ * @since 0.2.0
  * @category rules
  */
-export const hooks: Effect.Effect<
-  ReadonlyArray<RecordHooks.Hook>,
-  never,
-  Tasks.Tasks | Directory.Directory | Notify.Notify
-> = Effect.gen(function* () {
-  const tasks = yield* Tasks.Tasks
-  const context = yield* Effect.context<Directory.Directory | Notify.Notify>()
-  return [
-    RecordHooks.onCreated(
-      (change) =>
-        Effect.gen(function* () {
-          const r = change.record
-          const level = Guard.valueAt(r.data, "level") as Finding.Level
-          const owner = r.ownerId ?? r.createdBy
-          const due = toDateTime(r.dueAt)
-          yield* tasks.createByRule(
-            {
-              kind: Finding.taskKind(level),
-              title: `Respond to ${r.ref}: ${r.title}`.slice(0, 500),
-              records: [{ type: "finding", id: r.id }],
-              ownerId: owner,
-              assigneeId: owner,
-              priority: level === "1" ? "urgent" : "normal",
-              ...(due === undefined ? {} : { dueAt: due })
-            },
-            "finding_response"
-          )
-          yield* tell(
-            [owner],
-            Finding.raisedTemplate,
-            {
-              ref: r.ref,
-              title: r.title,
-              level,
-              requirement: String(Guard.valueAt(r.data, "requirement") ?? ""),
-              dueAt: r.dueAt
-            },
-            { type: "finding", id: r.id }
-          ).pipe(Effect.provide(context))
-        }),
-      { type: "finding", name: "qms.finding_raised" }
-    ),
-    RecordHooks.onTransition(
-      "submit_response",
-      (change) => completeOpenTasks(tasks, change.record.id, (k) => k.startsWith("finding_")),
-      { type: "finding", name: "qms.finding_response_done" }
-    ),
-    RecordHooks.onTransition("close", (change) => completeOpenTasks(tasks, change.record.id, () => true), {
-      type: "finding",
-      name: "qms.finding_closed"
-    })
-  ]
-})
+export const rules: ReadonlyArray<Rule.Rule> = [
+  Rule.make({
+    name: "finding_response",
+    recordType: "finding",
+    on: Rule.created,
+    reactions: [
+      Rule.task({
+        kind: (change) => Finding.taskKind(level(change.record.data)),
+        title: (r) => `Respond to ${r.ref}: ${r.title}`,
+        assignee: Rule.owner,
+        priority: (r) => (level(r.data) === "1" ? "urgent" : "normal"),
+        dueAt: (r) => r.dueAt
+      }),
+      Rule.notify({
+        template: Finding.raisedTemplate,
+        to: Rule.owner,
+        params: (r) => ({
+          ref: r.ref,
+          title: r.title,
+          level: level(r.data),
+          requirement: String(Guard.valueAt(r.data, "requirement") ?? ""),
+          dueAt: r.dueAt
+        })
+      })
+    ]
+  }),
+  Rule.make({
+    name: "finding_response_done",
+    recordType: "finding",
+    on: Rule.transition("submit_response"),
+    reactions: [Rule.closeTasks("complete", (kind) => kind.startsWith("finding_"))]
+  }),
+  Rule.make({
+    name: "finding_closed",
+    recordType: "finding",
+    on: Rule.transition("close"),
+    reactions: [Rule.closeTasks("complete")]
+  })
+]

@@ -3,9 +3,9 @@
  *
  * @since 0.1.0
  */
-import { type QmsRecord, Records } from "@airworthy/records"
-import { Effect, Schema } from "effect"
-import { type Command, decodeInput } from "../internal/support.js"
+import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
+import { Schema } from "effect"
+import * as QmsModule from "../QmsModule.js"
 import * as Programme from "./Programme.js"
 
 /**
@@ -26,13 +26,20 @@ export type DefineAreaInput = typeof DefineAreaInput.Encoded
 
 /**
  * Adds an area of the approval (or subcontracted work) to the audit programme (`audit.plan`).
- * @since 0.1.0
- * @category actions
+ * @since 0.2.0
+ * @category operations
  */
-export const defineArea = (input: DefineAreaInput): Command<QmsRecord.QmsRecord> =>
-  Effect.gen(function* () {
-    const value = yield* decodeInput(DefineAreaInput)(input)
-    return yield* Records.create({
+export const define = QmsModule.operation({
+  name: "defineArea",
+  operationId: "defineArea",
+  summary: "Define an area of the approval in the audit programme",
+  input: DefineAreaInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("audit.plan"),
+  errors: [RecordHooks.HookFailed],
+  http: { method: "post", path: "/programme/areas", status: 201 },
+  run: (value) =>
+    Records.create({
       type: "audit_area",
       data: {
         name: value.name,
@@ -43,4 +50,12 @@ export const defineArea = (input: DefineAreaInput): Command<QmsRecord.QmsRecord>
         cycleMonths: value.cycleMonths ?? Programme.defaultCycleMonths
       }
     })
-  })
+})
+
+/**
+ * Adds an area to the programme (the `defineArea` operation, for Effect callers).
+ * @since 0.1.0
+ * @category actions
+ */
+export const defineArea = (input: DefineAreaInput): QmsModule.Command<QmsRecord.QmsRecord> =>
+  QmsModule.invoke(define)(input)

@@ -5,8 +5,9 @@
  * @since 0.1.0
  */
 import { Guard } from "@airworthy/core"
-import { Effect } from "effect"
-import { addMonths, type Command, listAll, nowIso } from "../internal/support.js"
+import { Effect, Schema } from "effect"
+import { addMonths, listAll, nowIso } from "../internal/support.js"
+import * as QmsModule from "../QmsModule.js"
 import * as Programme from "./Programme.js"
 
 /**
@@ -14,28 +15,28 @@ import * as Programme from "./Programme.js"
  * @since 0.1.0
  * @category models
  */
-export interface DueLine {
-  readonly areaId: string
-  readonly areaRef: string
-  readonly area: string
-  readonly kind: string
-  readonly cycleMonths: number
+export const DueLine = Schema.Struct({
+  areaId: Schema.String,
+  areaRef: Schema.String,
+  area: Schema.String,
+  kind: Schema.String,
+  cycleMonths: Schema.Number,
   /** When the last audit of the area was reported (null: never audited). */
-  readonly lastAuditedAt: string | null
+  lastAuditedAt: Schema.NullOr(Schema.String),
   /** Last audit + cycle; for an area never audited, its addition to the programme + cycle. */
-  readonly nextDueAt: string
+  nextDueAt: Schema.String,
   /** The next audit planned or in progress for the area, if any. */
-  readonly plannedAudit: { readonly id: string; readonly ref: string; readonly plannedAt: string | null } | null
+  plannedAudit: Schema.NullOr(
+    Schema.Struct({ id: Schema.String, ref: Schema.String, plannedAt: Schema.NullOr(Schema.String) })
+  ),
   /** `overdue`: past due with no audit reported since; `due_soon`: within 30 days; otherwise `ok`. */
-  readonly status: "overdue" | "due_soon" | "ok"
-}
+  status: Schema.Literal("overdue", "due_soon", "ok")
+})
+/** @since 0.1.0 @category models */
+export type DueLine = typeof DueLine.Type
 
-/**
- * The audit programme's due list, earliest due first.
- * @since 0.1.0
- * @category queries
- */
-export const dueList: Command<ReadonlyArray<DueLine>> = Effect.gen(function* () {
+// The audit programme's due list, earliest due first.
+const computeDueList: QmsModule.Command<ReadonlyArray<DueLine>> = Effect.gen(function* () {
   const now = yield* nowIso
   const soon = new Date(Date.parse(now) + 30 * 86_400_000).toISOString()
   const areas = yield* listAll({ type: "audit_area", state: "active", order: "asc" })
@@ -68,8 +69,31 @@ export const dueList: Command<ReadonlyArray<DueLine>> = Effect.gen(function* () 
               ref: planned.ref,
               plannedAt: (Guard.valueAt(planned.data, "plannedAt") as string) ?? null
             },
-      status: nextDueAt < now ? "overdue" : nextDueAt < soon ? "due_soon" : "ok"
+      status: nextDueAt < now ? ("overdue" as const) : nextDueAt < soon ? ("due_soon" as const) : ("ok" as const)
     }
   })
   return lines.sort((a, b) => a.nextDueAt.localeCompare(b.nextDueAt))
 })
+
+/**
+ * The audit programme's due list, earliest due first (`audit.read`).
+ * @since 0.2.0
+ * @category operations
+ */
+export const due = QmsModule.operation({
+  name: "dueList",
+  operationId: "programmeDueList",
+  summary: "The audit programme's due list, earliest first",
+  input: Schema.Struct({}),
+  output: Schema.Array(DueLine),
+  access: QmsModule.permission("audit.read"),
+  http: { method: "get", path: "/programme/due-list" },
+  run: () => computeDueList
+})
+
+/**
+ * The due list (the `dueList` operation, for Effect callers).
+ * @since 0.1.0
+ * @category queries
+ */
+export const dueList: QmsModule.Command<ReadonlyArray<DueLine>> = QmsModule.invoke(due)({})

@@ -1,21 +1,20 @@
 /**
- * The workflows the QMS ships with: audit findings and CAPA. Hosts extend them with
- * `Workflow.extend` instead of copying them.
+ * Sample domains for the tests of the packages below `@airworthy/qms` (records, tasks, this kit)
+ * and for trying `checkWorkflow`: a finding-like and a CAPA-like workflow, their data Schemas and
+ * the role grants their permissions need. One source, so the lower packages' tests do not each
+ * keep a copy. The QMS's real workflows are declared by its modules (`@airworthy/qms`).
  *
- * Data paths the guards read are documented in the package README.
- *
- * @since 0.1.0
+ * @since 0.2.0
  */
-import { Effect } from "effect"
-import * as Guard from "./Guard.js"
-import * as Workflow from "./Workflow.js"
+import { Guard, type Policy, Workflow } from "@airworthy/core"
+import { Effect, Schema } from "effect"
 
 /**
  * An audit finding: the organisation responds, acts, an independent person verifies, and the
  * finding is closed with evidence.
  *
  * Data: `{ title, level: "1" | "2" | "observation", requirement, description, dueAt, response }`.
- * @since 0.1.0
+ * @since 0.2.0
  * @category workflows
  */
 export const finding: Workflow.Workflow = Workflow.unsafeMake({
@@ -83,7 +82,7 @@ export const finding: Workflow.Workflow = Workflow.unsafeMake({
 /**
  * The CAPA close guard: an effectiveness result of `effective`, or a rationale for skipping the
  * check. An `ineffective` result blocks closing; the CAPA goes back to action planning instead.
- * @since 0.1.0
+ * @since 0.2.0
  * @category guards
  */
 export const effectivenessConfirmed: Guard.Custom = Guard.custom("effectiveness_confirmed", (ctx) => {
@@ -114,7 +113,7 @@ const nonTerminalCapaStates = ["draft", "open", "action_plan", "implementation",
  *
  * Data: `{ title, description, dueAt, rootCause: { method: "5-why" | "fishbone" | "other", text },
  * actions: [...], effectiveness: { plannedAt, result, verifiedBy }, effectivenessSkipRationale }`.
- * @since 0.1.0
+ * @since 0.2.0
  * @category workflows
  */
 export const capa: Workflow.Workflow = Workflow.unsafeMake({
@@ -201,3 +200,97 @@ export const capa: Workflow.Workflow = Workflow.unsafeMake({
     { name: "cancel", from: nonTerminalCapaStates, to: "cancelled", permission: "capa.cancel", reasonRequired: true }
   ]
 })
+
+/**
+ * The finding fixture's data.
+ * @since 0.2.0
+ * @category fixtures
+ */
+export const FindingData = Schema.Struct({
+  title: Schema.String,
+  level: Schema.optional(Schema.Literal("1", "2", "observation")),
+  requirement: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  dueAt: Schema.optional(Schema.String),
+  response: Schema.optional(Schema.String),
+  evidence: Schema.optional(Schema.String)
+})
+
+/**
+ * The CAPA fixture's data.
+ * @since 0.2.0
+ * @category fixtures
+ */
+export const CapaData = Schema.Struct({
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  dueAt: Schema.optional(Schema.String),
+  rootCause: Schema.optional(
+    Schema.Struct({
+      method: Schema.optional(Schema.Literal("5-why", "fishbone", "other")),
+      text: Schema.optional(Schema.String)
+    })
+  ),
+  actions: Schema.optional(
+    Schema.Array(
+      Schema.Struct({
+        kind: Schema.Literal("corrective", "preventive"),
+        text: Schema.String,
+        ownerId: Schema.String,
+        dueAt: Schema.String
+      })
+    )
+  ),
+  effectiveness: Schema.optional(
+    Schema.Struct({
+      plannedAt: Schema.optional(Schema.String),
+      result: Schema.optional(Schema.Literal("effective", "ineffective")),
+      verifiedBy: Schema.optional(Schema.String)
+    })
+  ),
+  effectivenessSkipRationale: Schema.optional(Schema.String)
+})
+
+/**
+ * What the default roles are granted of the fixtures' permissions (as the QMS modules grant them):
+ * pass as `Policy.layer(Fixtures.policy)`.
+ * @since 0.2.0
+ * @category fixtures
+ */
+export const policy: Policy.Config = {
+  grant: {
+    viewer: ["finding.read", "capa.read"],
+    quality_manager: ["finding.*", "capa.*"],
+    auditor: [
+      "finding.read",
+      "finding.create",
+      "finding.update",
+      "finding.review",
+      "finding.verify",
+      "finding.close",
+      "capa.read",
+      "capa.verify"
+    ],
+    capa_owner: [
+      "finding.read",
+      "finding.respond",
+      "capa.read",
+      "capa.update",
+      "capa.open",
+      "capa.plan",
+      "capa.implement",
+      "task.read",
+      "task.create",
+      "task.update",
+      "task.complete",
+      "record.read",
+      "record.comment",
+      "record.link",
+      "record.attach",
+      "record.sign",
+      "audit_trail.read"
+    ],
+    technician: ["finding.read", "capa.read"],
+    accountable_manager: ["finding.read", "capa.read", "capa.approve"]
+  }
+}

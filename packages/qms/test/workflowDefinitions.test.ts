@@ -1,9 +1,40 @@
+// The finding and CAPA workflow definitions, step by step, without a database.
+import { Actor, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Either } from "effect"
-import { BuiltinWorkflows, Errors, Guard, Workflow } from "../src/index.js"
-import { at, context, id, person, run } from "./workflowFixtures.js"
+import { DateTime, Effect, Either } from "effect"
+import { Capa, Findings, Qms, QmsModule } from "../src/index.js"
 
-const { capa, finding } = BuiltinWorkflows
+const capa = Capa.workflow
+const finding = Findings.workflow
+const policy = Policy.layer(QmsModule.policyConfig(Qms.modules))
+
+const id = (s: string): Ids.ActorId => Ids.ActorId.make(s)
+const person = (actorId: string, roles: ReadonlyArray<string> = ["admin"]): Actor.Actor =>
+  Actor.make({ tenantId: "amo-1", actorId, displayName: actorId, roles, traceId: "trace-1" })
+/** Minute `m` of a fixed day; tests never read the wall clock. */
+const at = (m: number): DateTime.Utc => DateTime.unsafeMake(Date.UTC(2026, 0, 5, 8, m))
+const context = (
+  overrides: Partial<Omit<Guard.GuardContext, "record">> & { readonly record?: Partial<Guard.RecordSnapshot> } = {}
+): Guard.GuardContext => {
+  const { record, ...rest } = overrides
+  return Guard.makeContext({
+    actor: person("admin-1"),
+    ...rest,
+    record: {
+      id: "0190a000-0000-7000-8000-000000000001",
+      type: "finding",
+      state: "open",
+      version: 1,
+      ownerId: id("owner"),
+      createdBy: id("auditor"),
+      data: {},
+      ...record
+    }
+  })
+}
+/** Runs a pure effect with the QMS modules' policy, returning its Either. */
+const run = <A, E>(self: Effect.Effect<A, E, Policy.Policy>): Either.Either<A, E> =>
+  Effect.runSync(Effect.either(Effect.provide(self, policy)))
 
 const unmetCodes = (result: Either.Either<unknown, unknown>): ReadonlyArray<string> =>
   Either.isLeft(result) && result.left instanceof Errors.GuardsFailed
@@ -13,7 +44,7 @@ const unmetCodes = (result: Either.Either<unknown, unknown>): ReadonlyArray<stri
 const targetOf = (result: Either.Either<Workflow.Step, unknown>): string =>
   Either.isRight(result) ? result.right.to : `failed: ${JSON.stringify(result.left)}`
 
-describe("BuiltinWorkflows.finding", () => {
+describe("Findings.workflow", () => {
   const owner = person("owner", ["capa_owner"])
   const auditor = person("auditor-2", ["auditor"])
   const findingIn = (state: string, extra: Parameters<typeof context>[0] = {}) =>
@@ -148,7 +179,7 @@ describe("BuiltinWorkflows.finding", () => {
   })
 })
 
-describe("BuiltinWorkflows.capa", () => {
+describe("Capa.workflow", () => {
   const qm = person("qm", ["quality_manager"])
   const capaIn = (state: string, data: object, extra: Parameters<typeof context>[0] = {}) =>
     context({ actor: qm, ...extra, record: { type: "capa", state, data } })
@@ -187,12 +218,12 @@ describe("BuiltinWorkflows.capa", () => {
   it("closes with an effective result or a rationale for skipping, never on an ineffective one", () => {
     const close = (data: object) => run(Workflow.step(capa, capaIn("effectiveness_check", data), "close"))
     assert.deepStrictEqual(unmetCodes(close({})), ["effectiveness.missing"])
-    assert.deepStrictEqual(unmetCodes(close({ effectiveness: { result: "ineffective" } })), [
+    assert.deepStrictEqual(unmetCodes(close({ effectiveness: { result: "ineffective", verifiedBy: "qa" } })), [
       "effectiveness.ineffective"
     ])
     assert.deepStrictEqual(
       unmetCodes(close({ effectiveness: { result: "ineffective" }, effectivenessSkipRationale: "x" })),
-      ["effectiveness.ineffective"]
+      ["effectiveness.ineffective", "effectiveness.verifier_missing"]
     )
     assert.strictEqual(targetOf(close({ effectiveness: { result: "effective", verifiedBy: "qa" } })), "closed")
     assert.strictEqual(targetOf(close({ effectivenessSkipRationale: "One-off event, process withdrawn" })), "closed")

@@ -1,10 +1,9 @@
 // Worked example: the built-in CAPA workflow passes checkWorkflow on every database target.
-import { BuiltinWorkflows } from "@airworthy/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
-import { checkWorkflow, TestDatabase } from "../src/index.js"
+import { checkWorkflow, Fixtures, TestDatabase } from "../src/index.js"
 
-// The CAPA data as the QMS stores it (see @airworthy/core BuiltinWorkflows.capa).
+// The CAPA data as the QMS stores it (the CAPA fixture of this kit).
 const CapaData = Schema.Struct({
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
@@ -34,7 +33,8 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
       () =>
         Effect.gen(function* () {
           const outcome = yield* Effect.either(
-            checkWorkflow(BuiltinWorkflows.capa, {
+            checkWorkflow(Fixtures.capa, {
+              policy: Fixtures.policy,
               runs,
               maxCommands: 20,
               database: target.layer,

@@ -1,10 +1,9 @@
 // Worked example: the built-in finding workflow passes checkWorkflow on every database target.
-import { BuiltinWorkflows } from "@airworthy/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
-import { checkWorkflow, TestDatabase } from "../src/index.js"
+import { checkWorkflow, Fixtures, TestDatabase } from "../src/index.js"
 
-// The finding data as the QMS stores it (see @airworthy/core BuiltinWorkflows.finding).
+// The finding data as the QMS stores it (the finding fixture of this kit).
 const FindingData = Schema.Struct({
   title: Schema.NonEmptyTrimmedString,
   level: Schema.Literal("1", "2", "observation"),
@@ -22,7 +21,8 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
       () =>
         Effect.gen(function* () {
           const outcome = yield* Effect.either(
-            checkWorkflow(BuiltinWorkflows.finding, {
+            checkWorkflow(Fixtures.finding, {
+              policy: Fixtures.policy,
               runs,
               maxCommands: 20,
               database: target.layer,

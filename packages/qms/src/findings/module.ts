@@ -1,0 +1,58 @@
+/**
+ * The findings module: the finding record type and workflow, its permissions and who holds them,
+ * its rules, and its operations (raise, attach evidence, record verification, close, open findings,
+ * timeline).
+ *
+ * @since 0.2.0
+ */
+import { RecordType } from "@airworthy/records"
+import { raiseCapa } from "../capa/actions.js"
+import * as QmsModule from "../QmsModule.js"
+import { attach, close, raise, verify } from "./actions.js"
+import * as Finding from "./Finding.js"
+import { open, timeline } from "./queries.js"
+import { rules } from "./rules.js"
+
+const operations: readonly [
+  typeof raise,
+  typeof attach,
+  typeof verify,
+  typeof raiseCapa,
+  typeof close,
+  typeof open,
+  typeof timeline
+] = [raise, attach, verify, raiseCapa, close, open, timeline]
+
+/**
+ * The findings module.
+ * @since 0.2.0
+ * @category modules
+ */
+export const module: QmsModule.QmsModule<"findings", typeof operations> = QmsModule.make({
+  name: "findings",
+  label: "Findings",
+  recordTypes: [Finding.recordType],
+  links: [RecordType.link({ kind: "raised_in", label: "Raised in audit", from: "finding", to: "internal_audit" })],
+  permissions: {
+    "finding.read": "See findings",
+    "finding.create": "Raise a finding",
+    "finding.update": "Edit a finding's details while its state allows it",
+    "finding.assign": "Assign a finding to an owner",
+    "finding.respond": "Respond to a finding and report its corrective action as done",
+    "finding.review": "Accept or reject the response to a finding",
+    "finding.verify": "Verify the corrective action of a finding, or send it back",
+    "finding.close": "Close a finding"
+  },
+  grants: {
+    viewer: ["finding.read"],
+    quality_manager: ["finding.*"],
+    auditor: ["finding.read", "finding.create", "finding.update", "finding.review", "finding.verify", "finding.close"],
+    // The finding's owner writes the response into the finding; the workflow limits which fields
+    // change in which state.
+    capa_owner: ["finding.read", "finding.respond", "finding.update"],
+    technician: ["finding.read"],
+    accountable_manager: ["finding.read"]
+  },
+  rules,
+  operations
+})
