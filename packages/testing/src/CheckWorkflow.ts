@@ -19,15 +19,13 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@airworthy/audit"
-import { Actor, type Errors, Guard, type Ids, Policy, Workflow } from "@airworthy/core"
+import { Actor, Guard, type Ids, Policy, Workflow } from "@airworthy/core"
 import { type QmsRecord, type RecordHooks, Records, RecordType } from "@airworthy/records"
 import { Query, Storage } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import {
   Arbitrary,
-  SchemaAST as AST,
   Cause,
-  Clock,
   Data,
   DateTime,
   Effect,
@@ -39,6 +37,36 @@ import {
   Runtime,
   Schema
 } from "effect"
+import {
+  type Analysis,
+  analyse,
+  derivedSchema,
+  type LinkNeed,
+  prefixOf,
+  type Stub,
+  sanitizeName
+} from "./internal/checkWorkflow/analysis.js"
+import { makeClock } from "./internal/checkWorkflow/clock.js"
+import {
+  type Command,
+  commandArbitrary,
+  entitled,
+  type Kind,
+  pickTransition,
+  proper
+} from "./internal/checkWorkflow/commands.js"
+import { describeError, failureKey, short, stepErrors } from "./internal/checkWorkflow/failures.js"
+import { pickFrom, unique } from "./internal/checkWorkflow/lists.js"
+import {
+  canonical,
+  changedPaths,
+  fieldPath,
+  isObject,
+  jsonEquals,
+  nest,
+  plainPath
+} from "./internal/checkWorkflow/recordData.js"
+import { sampleOf, topLevelKeys, validValues, wrongValue } from "./internal/checkWorkflow/schemaValues.js"
 import * as RecordsTestLayer from "./RecordsTestLayer.js"
 import type * as TestDatabase from "./TestDatabase.js"
 
@@ -195,299 +223,8 @@ export interface Report {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading the definition
+// The run
 // ---------------------------------------------------------------------------------------------
-
-const fieldPath = (field: Guard.Field): string => (typeof field === "string" ? field : field.path)
-const unique = <T>(xs: Iterable<T>): Array<T> => Array.from(new Set(xs))
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const pickFrom = <T>(xs: ReadonlyArray<T>, n: number): T => xs[n % xs.length]!
-const plainPath = (p: string) => p.split(".").every((s) => s.length > 0 && !/^[0-9]+$/.test(s))
-
-interface LinkNeed {
-  readonly kind: string
-  readonly targetType: string
-  readonly direction: "out" | "in" | "either"
-}
-
-interface Stub {
-  readonly type: RecordType.Any
-  readonly states: ReadonlyArray<string>
-}
-
-const stubPermission = "checkworkflow.fixture"
-const probeRole = "checkworkflow_probe"
-
-/** What the definition's guards ask for: what the generator should make. */
-const analyse = <R>(wf: Workflow.Workflow<R>, typeName: string) => {
-  const guards = wf.transitions.flatMap((t) => t.guards)
-  const requiredByState = new Map<string, Array<string>>()
-  for (const t of wf.transitions) {
-    const paths = t.guards.flatMap((g) => (g._tag === "RequiredFields" ? g.fields.map(fieldPath) : []))
-    for (const s of t.from) requiredByState.set(s, unique([...(requiredByState.get(s) ?? []), ...paths]))
-  }
-  const required = unique(guards.flatMap((g) => (g._tag === "RequiredFields" ? g.fields.map(fieldPath) : [])))
-  const editable = unique(Object.values(wf.states).flatMap((s) => s.editable))
-  const linkNeeds: Array<LinkNeed> = []
-  for (const g of guards) {
-    if (g._tag !== "LinkedRecord") continue
-    const targetType = g.recordType ?? "checked_target"
-    if (!linkNeeds.some((l) => l.kind === g.kind && l.targetType === targetType))
-      linkNeeds.push({ kind: g.kind, targetType, direction: g.direction })
-  }
-  const stubStates = new Map<string, Array<string>>()
-  for (const g of guards) {
-    if (g._tag !== "LinkedRecord") continue
-    const targetType = g.recordType ?? "checked_target"
-    if (targetType === typeName) continue
-    stubStates.set(targetType, unique([...(stubStates.get(targetType) ?? []), ...g.states]))
-  }
-  const stubs: Array<Stub> = [...stubStates].map(([name, states], i) => {
-    const all = unique(["elsewhere", ...states])
-    const workflow = Workflow.unsafeMake({
-      name,
-      states: Object.fromEntries(all.map((s) => [s, {}])),
-      initial: "elsewhere",
-      terminal: [],
-      transitions: all.map((s) => ({
-        name: `to_${s}`,
-        from: all.filter((x) => x !== s),
-        to: s,
-        permission: stubPermission
-      }))
-    })
-    return {
-      type: RecordType.make({
-        name,
-        prefix: `LNK${i + 1}`,
-        schema: Schema.Struct({}),
-        workflow,
-        title: () => `Linked ${name}`
-      }),
-      states: all
-    }
-  })
-  const attachmentKinds = unique(guards.flatMap((g) => (g._tag === "Attachment" ? [g.kind] : [])))
-  const results = unique([
-    ...guards.flatMap((g) => (g._tag === "VerificationRecorded" ? (g.results ?? []) : [])),
-    "effective"
-  ])
-  const meanings = unique([...wf.transitions.flatMap((t) => (t.signature ? [t.signature.meaning] : [])), "reviewed"])
-  const has = (tag: Guard.Guard<R>["_tag"]) => guards.some((g) => g._tag === tag)
-  const custom = has("Custom")
-  const weights: Array<[Kind, number]> = [
-    ["transition", 10],
-    ["update", editable.length + required.length > 0 ? 6 : 1],
-    ["assign", 2],
-    ["attach", attachmentKinds.length > 0 || custom ? 3 : 1],
-    ["verify", has("VerificationRecorded") || custom ? 3 : 1],
-    ["approve", has("Approvals") || custom ? 3 : 1],
-    ["sign", custom ? 2 : 1],
-    ["comment", 1],
-    ["create", 1],
-    ["link", linkNeeds.length > 0 ? 3 : 0],
-    ["target", stubs.length > 0 ? 3 : 0],
-    // Looks at what blocks the next steps and does one thing about it, so runs get deep.
-    ["fulfil", guards.length > 0 ? 8 : 3]
-  ]
-  return {
-    requiredByState,
-    paths: unique([...required, ...editable]).filter(plainPath),
-    linkNeeds,
-    stubs,
-    attachmentKinds,
-    results,
-    meanings,
-    weights: weights.filter(([, w]) => w > 0)
-  }
-}
-
-type Analysis = ReturnType<typeof analyse>
-
-/** A schema with every path the definition names, as optional text (nested paths as structs). */
-const derivedSchema = (paths: ReadonlyArray<string>): Schema.Schema<unknown, unknown> => {
-  interface Tree {
-    [key: string]: Tree
-  }
-  const root: Tree = {}
-  for (const p of paths) {
-    let node = root
-    for (const segment of p.split(".")) {
-      node[segment] ??= {}
-      node = node[segment]!
-    }
-  }
-  const build = (node: Tree): Schema.Schema<unknown, unknown> =>
-    Schema.Struct(
-      Object.fromEntries(
-        Object.entries(node).map(([k, child]) => [
-          k,
-          Schema.optional(Object.keys(child).length === 0 ? Schema.String : build(child))
-        ])
-      )
-    ) as unknown as Schema.Schema<unknown, unknown>
-  return build(root)
-}
-
-const sanitizeName = (name: string): string => {
-  const s = name.toLowerCase().replace(/[^a-z0-9_]/g, "_")
-  return (/^[a-z]/.test(s) ? s : `wf_${s}`).slice(0, 64)
-}
-
-const prefixOf = (name: string): string => {
-  const letters = name.toUpperCase().replace(/[^A-Z0-9]/g, "")
-  return (/^[A-Z]/.test(letters) ? letters : `W${letters}`).slice(0, 8) || "REC"
-}
-
-// ---------------------------------------------------------------------------------------------
-// Values from schemas
-// ---------------------------------------------------------------------------------------------
-
-const stripUndefined = (ast: AST.AST): AST.AST => {
-  if (!AST.isUnion(ast)) return ast
-  const types = ast.types.filter((t) => !AST.isUndefinedKeyword(t))
-  return types.length === 1 ? types[0]! : AST.Union.make(types)
-}
-
-/** The structure holding the properties of an AST: through refinements, suspensions, classes. */
-const structOf = (ast: AST.AST): AST.TypeLiteral | undefined => {
-  let current: AST.AST = ast
-  for (let i = 0; i < 20; i++) {
-    current = stripUndefined(current)
-    switch (current._tag) {
-      case "TypeLiteral":
-        return current
-      case "Refinement":
-        current = current.from
-        break
-      case "Suspend":
-        current = current.f()
-        break
-      case "Transformation":
-        current = current.from
-        break
-      default:
-        return undefined
-    }
-  }
-  return undefined
-}
-
-/** The schema of the value at a dotted path, when the schema is made of structs down there. */
-const schemaAt = (
-  schema: Schema.Schema<unknown, unknown>,
-  path: string
-): Schema.Schema<unknown, unknown> | undefined => {
-  let ast: AST.AST = schema.ast
-  for (const segment of path.split(".")) {
-    const struct = structOf(ast)
-    const property = struct?.propertySignatures.find((p) => p.name === segment)
-    if (property === undefined) return undefined
-    ast = stripUndefined(property.type)
-  }
-  return Schema.make(ast) as Schema.Schema<unknown, unknown>
-}
-
-const topLevelKeys = (schema: Schema.Schema<unknown, unknown>): ReadonlyArray<string> =>
-  (structOf(schema.ast)?.propertySignatures ?? []).flatMap((p) => (typeof p.name === "string" ? [p.name] : []))
-
-const sampleOf = <T>(arb: fc.Arbitrary<T>, seed: number): T => fc.sample(arb, { seed, numRuns: 1 })[0]!
-
-/** A value of the wrong type for the given valid one. */
-const wrongValue = (valid: unknown): unknown =>
-  typeof valid === "string"
-    ? 12345
-    : typeof valid === "number"
-      ? "not a number"
-      : typeof valid === "boolean"
-        ? "maybe"
-        : Array.isArray(valid)
-          ? "not a list"
-          : isObject(valid)
-            ? 7
-            : { unexpected: true }
-
-const nest = (path: string, value: unknown): Record<string, unknown> => {
-  const segments = path.split(".")
-  let out: unknown = value
-  for (let i = segments.length - 1; i >= 0; i--) out = { [segments[i]!]: out }
-  return out as Record<string, unknown>
-}
-
-const jsonEquals = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))
-const canonical = (u: unknown): unknown =>
-  Array.isArray(u)
-    ? u.map(canonical)
-    : isObject(u)
-      ? Object.fromEntries(
-          Object.keys(u)
-            .sort()
-            .map((k) => [k, canonical(u[k])])
-        )
-      : u
-
-/** Changed data paths: objects are walked (a missing side counts as `{}`), anything else compared whole. */
-const changedPaths = (a: unknown, b: unknown, path = ""): Array<string> => {
-  const aObj = isObject(a) || (isObject(b) && a === undefined)
-  const bObj = isObject(b) || (isObject(a) && b === undefined)
-  // Below the root, a member added or removed as an empty object is itself the change.
-  const emptyMember = (o: unknown) =>
-    path !== "" && (a === undefined || b === undefined) && isObject(o) && Object.keys(o).length === 0
-  if (aObj && bObj && !emptyMember(a === undefined ? b : a)) {
-    const ao = isObject(a) ? a : {}
-    const bo = isObject(b) ? b : {}
-    return unique([...Object.keys(ao), ...Object.keys(bo)])
-      .sort()
-      .flatMap((k) => changedPaths(ao[k], bo[k], path === "" ? k : `${path}.${k}`))
-  }
-  return jsonEquals(a, b) ? [] : [path]
-}
-
-// ---------------------------------------------------------------------------------------------
-// Commands
-// ---------------------------------------------------------------------------------------------
-
-type Kind =
-  | "create"
-  | "update"
-  | "assign"
-  | "transition"
-  | "attach"
-  | "verify"
-  | "approve"
-  | "sign"
-  | "comment"
-  | "link"
-  | "target"
-  | "fulfil"
-
-/** One abstract command; it is read against the state of the run when it executes. */
-interface Command {
-  readonly kind: Kind
-  /** Which record of the run. */
-  readonly on: number
-  /** Which transition, path, kind, target... */
-  readonly pick: number
-  /** Which actor. */
-  readonly who: number
-  /** Below 7: an actor holding the permission (else anyone). */
-  readonly holder: number
-  /** Below 7: the command's requirements are given properly (else something is wrong or missing). */
-  readonly properly: number
-  /** Seed of generated data values. */
-  readonly seed: number
-}
-
-const commandArbitrary = (analysis: Analysis): fc.Arbitrary<Command> =>
-  fc.record({
-    kind: fc.oneof(...analysis.weights.map(([kind, weight]) => ({ arbitrary: fc.constant(kind), weight }))),
-    on: fc.nat(7),
-    pick: fc.nat(99),
-    who: fc.nat(99),
-    holder: fc.nat(9),
-    properly: fc.nat(9),
-    seed: fc.nat(9999)
-  })
 
 /** What a `fulfil` command resolved to: the concrete thing that meets one unmet requirement. */
 interface Aim {
@@ -501,29 +238,6 @@ interface Aim {
   readonly move?: { readonly target: Tracked; readonly state: string }
   readonly create?: Stub
 }
-
-/**
- * Mostly a step that needs no reason (rejections and cancellations need one and end runs early),
- * sometimes any step out of the state, sometimes any transition of the workflow (mostly invalid there).
- */
-const pickTransition = <T extends { readonly reasonRequired: boolean }>(
-  pick: number,
-  leaving: ReadonlyArray<T>,
-  all: ReadonlyArray<T>
-): T => {
-  const onward = leaving.filter((t) => !t.reasonRequired)
-  const n = Math.floor(pick / 5)
-  if (leaving.length === 0 || pick % 5 === 4) return pickFrom(all, pick)
-  if (pick % 5 === 3 || onward.length === 0) return pickFrom(leaving, n)
-  return pickFrom(onward, n)
-}
-
-const entitled = (c: Command) => c.holder < 7
-const proper = (c: Command) => c.properly < 7
-
-// ---------------------------------------------------------------------------------------------
-// The run
-// ---------------------------------------------------------------------------------------------
 
 class Broken extends Data.TaggedError("Broken")<{ readonly invariant: Invariant; readonly detail: string }> {}
 
@@ -578,63 +292,6 @@ interface Outcome {
   readonly broken?: { readonly invariant: Invariant; readonly detail: string }
   readonly transcript: ReadonlyArray<string>
   readonly states: ReadonlySet<string>
-}
-
-const short = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
-
-const describeError = (error: unknown): string => {
-  if (!isObject(error)) return short(String(error))
-  const tag = typeof error._tag === "string" ? error._tag : "Error"
-  switch (tag) {
-    case "Forbidden":
-      return `Forbidden (missing ${String(error.missing_permission)})`
-    case "GuardsFailed":
-      return `GuardsFailed (${(error as unknown as Errors.GuardsFailed).unmet.map((u) => u.message).join("; ")})`
-    case "ValidationFailed":
-      return short(
-        `ValidationFailed (${(error as unknown as Errors.ValidationFailed).issues.map((i) => `${i.path}: ${i.message}`).join("; ")})`
-      )
-    case "InvalidTransition":
-      return `InvalidTransition (no '${String(error.transition)}' from '${String(error.state)}')`
-    default:
-      return short(`${tag}${error instanceof Error ? ` (${error.message})` : ""}`)
-  }
-}
-
-/** A comparable key of a step's failure: its tag and what exactly failed. */
-const failureKey = (error: unknown): string => {
-  if (!isObject(error)) return String(error)
-  switch (error._tag) {
-    case "Forbidden":
-      return `Forbidden:${String(error.missing_permission)}`
-    case "GuardsFailed":
-      return `GuardsFailed:${(error as unknown as Errors.GuardsFailed).unmet.map((u) => `${u.guard}/${u.code}`).join(",")}`
-    case "ValidationFailed":
-      return `ValidationFailed:${(error as unknown as Errors.ValidationFailed).issues.map((i) => i.path).join(",")}`
-    default:
-      return String(error._tag)
-  }
-}
-
-const stepErrors = new Set(["InvalidTransition", "Forbidden", "ValidationFailed", "GuardsFailed"])
-
-const makeClock = (start: number) => {
-  let now = start
-  const base = Clock.make()
-  const clock: Clock.Clock = {
-    [Clock.ClockTypeId]: Clock.ClockTypeId,
-    unsafeCurrentTimeMillis: () => now,
-    unsafeCurrentTimeNanos: () => BigInt(now) * 1_000_000n,
-    currentTimeMillis: Effect.sync(() => now),
-    currentTimeNanos: Effect.sync(() => BigInt(now) * 1_000_000n),
-    sleep: (duration) => base.sleep(duration)
-  }
-  return {
-    clock,
-    tick: Effect.sync(() => {
-      now += 1000
-    })
-  }
 }
 
 interface Setup<R> {
@@ -964,38 +621,7 @@ const runScenario = <R>(
     const exec = (actor: Actor.Actor, self: Effect.Effect<unknown, unknown, Records.Records | Actor.CurrentActor>) =>
       Effect.exit(Actor.withActor(self, actor))
 
-    const valueCache = new Map<string, { arb: fc.Arbitrary<unknown>; encode: (u: unknown) => unknown } | null>()
-    /** A valid value for the path; with `present`, one that counts as filled in, if a few tries find one. */
-    const validValue = (path: string, seed: number, present = false): unknown => {
-      for (let i = 0; present && i < 8; i++) {
-        const value = anyValidValue(path, seed + i)
-        if (Guard.isPresent(value)) return value
-      }
-      return anyValidValue(path, seed)
-    }
-    const anyValidValue = (path: string, seed: number): unknown => {
-      let entry = valueCache.get(path)
-      if (entry === undefined) {
-        const sub = schemaAt(setup.schema, path)
-        entry = null
-        if (sub !== undefined) {
-          try {
-            entry = { arb: Arbitrary.make(sub), encode: Schema.encodeUnknownSync(sub) }
-          } catch {
-            entry = null
-          }
-        }
-        valueCache.set(path, entry)
-      }
-      if (entry !== null) {
-        try {
-          return entry.encode(sampleOf(entry.arb, seed))
-        } catch {
-          // fall through to a whole sample
-        }
-      }
-      return Guard.valueAt(sampleOf(setup.createData, seed), path)
-    }
+    const validValue = validValues(setup.schema, setup.createData)
     const knownPaths = unique([...analysis.paths, ...topLevelKeys(setup.schema)])
 
     /** Turns a `fulfil` command into the command that meets one unmet requirement of a next step. */
@@ -1629,6 +1255,8 @@ const runScenario = <R>(
 // checkWorkflow
 // ---------------------------------------------------------------------------------------------
 
+const probeRole = "checkworkflow_probe"
+
 const defaultCast = (policy: Policy.Rules): ReadonlyArray<ActorSpec> => [
   ...Object.keys(policy.roles)
     .filter((r) => r !== probeRole)
@@ -1727,7 +1355,7 @@ export const checkWorkflow = <R = never, A = unknown, I = unknown>(
       let shrinkRuns = 0
       const maxShrinks = options.maxShrinks ?? 300
       const property = fc.asyncProperty(
-        fc.array(commandArbitrary(analysis), { maxLength: options.maxCommands ?? 16, size: "max" }),
+        fc.array(commandArbitrary(analysis.weights), { maxLength: options.maxCommands ?? 16, size: "max" }),
         async (commands) => {
           // Past the budget every candidate "passes", so fast-check stops at the smallest failure found so far.
           if (shrinking && ++shrinkRuns > maxShrinks) return
