@@ -19,24 +19,11 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@airworthy/audit"
-import { Actor, Guard, type Ids, Policy, Workflow } from "@airworthy/core"
+import { Actor, Guard, Policy, Workflow } from "@airworthy/core"
 import { type QmsRecord, type RecordHooks, Records, RecordType } from "@airworthy/records"
-import { Query, Storage } from "@airworthy/storage"
+import { Storage } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import {
-  Arbitrary,
-  Cause,
-  Data,
-  DateTime,
-  Effect,
-  Either,
-  Exit,
-  FastCheck as fc,
-  Layer,
-  Option,
-  Runtime,
-  Schema
-} from "effect"
+import { Arbitrary, Cause, Data, Effect, Either, Exit, FastCheck as fc, Layer, Option, Runtime, Schema } from "effect"
 import {
   type Analysis,
   analyse,
@@ -56,16 +43,15 @@ import {
   proper
 } from "./internal/checkWorkflow/commands.js"
 import { describeError, failureKey, short, stepErrors } from "./internal/checkWorkflow/failures.js"
-import { pickFrom, unique } from "./internal/checkWorkflow/lists.js"
 import {
-  canonical,
-  changedPaths,
-  fieldPath,
-  isObject,
-  jsonEquals,
-  nest,
-  plainPath
-} from "./internal/checkWorkflow/recordData.js"
+  differences,
+  type Fingerprint,
+  fingerprint as fingerprintOf,
+  type Row
+} from "./internal/checkWorkflow/fingerprint.js"
+import { guardContext } from "./internal/checkWorkflow/guardContext.js"
+import { pickFrom, unique } from "./internal/checkWorkflow/lists.js"
+import { changedPaths, fieldPath, isObject, jsonEquals, nest, plainPath } from "./internal/checkWorkflow/recordData.js"
 import { sampleOf, topLevelKeys, validValues, wrongValue } from "./internal/checkWorkflow/schemaValues.js"
 import * as RecordsTestLayer from "./RecordsTestLayer.js"
 import type * as TestDatabase from "./TestDatabase.js"
@@ -249,37 +235,6 @@ interface Tracked {
   readonly label: string
 }
 
-interface Row {
-  readonly id: string
-  readonly type: string
-  readonly ref: string
-  readonly state: string
-  readonly version: number
-  readonly ownerId: string | null
-  readonly createdBy: string
-  readonly data: unknown
-  readonly raw: string
-}
-
-interface Fingerprint {
-  readonly counts: { readonly [table: string]: number }
-  readonly rows: ReadonlyMap<string, Row>
-}
-
-const countedTables = [
-  "aw_records",
-  "aw_record_history",
-  "aw_record_attachments",
-  "aw_record_verifications",
-  "aw_record_approvals",
-  "aw_record_signatures",
-  "aw_record_comments",
-  "aw_record_links",
-  "aw_record_idempotency",
-  "aw_audit_events",
-  "aw_audit_sensitive"
-] as const
-
 type Services = Records.Records | AuditLog.AuditLog | Policy.Policy | Storage.Storage | SqlClient.SqlClient
 
 interface Stats {
@@ -346,64 +301,7 @@ const runScenario = <R>(
 
     // ------------------------------------------------------------ reading the database
 
-    const fingerprint: Effect.Effect<Fingerprint, unknown, Services> = Effect.gen(function* () {
-      const p = dialect === "pg" ? "$1" : "?"
-      const parts = [
-        ...countedTables.map((t) => `(SELECT count(*) FROM ${t} WHERE tenant_id = ${p}) AS ${t}`),
-        `(SELECT count(*) FROM aw_record_links WHERE tenant_id = ${p} AND removed_at IS NOT NULL) AS removed_links`,
-        `(SELECT coalesce(sum(last_number), 0) FROM aw_record_refs WHERE tenant_id = ${p}) AS refs`,
-        `(SELECT coalesce(max(sequence), 0) FROM aw_audit_events WHERE tenant_id = ${p}) AS audit_sequence`
-      ]
-      const params = dialect === "pg" ? [tenant] : parts.map(() => tenant)
-      const [countRow] = yield* Query.unsafe<Record<string, unknown>>(`SELECT ${parts.join(", ")}`, params)
-      const counts = Object.fromEntries(Object.entries(countRow ?? {}).map(([k, v]) => [k, Number(v)]))
-      const rows = yield* Query.unsafe<Record<string, unknown>>(
-        `SELECT id, type, ref, title, state, version, owner_id, created_by, due_at, closed_at, updated_at, data FROM aw_records WHERE tenant_id = ${p} ORDER BY id`,
-        [tenant]
-      )
-      const map = new Map<string, Row>()
-      for (const r of rows) {
-        const data = typeof r.data === "string" ? JSON.parse(r.data) : r.data
-        map.set(String(r.id), {
-          id: String(r.id),
-          type: String(r.type),
-          ref: String(r.ref),
-          state: String(r.state),
-          version: Number(r.version),
-          ownerId: r.owner_id === null || r.owner_id === undefined ? null : String(r.owner_id),
-          createdBy: String(r.created_by),
-          data,
-          raw: JSON.stringify([
-            r.title,
-            r.state,
-            Number(r.version),
-            r.owner_id,
-            r.due_at,
-            r.closed_at,
-            r.updated_at,
-            canonical(data)
-          ])
-        })
-      }
-      return { counts, rows: map }
-    })
-
-    const differences = (a: Fingerprint, b: Fingerprint): Array<string> => {
-      const out: Array<string> = []
-      for (const [k, v] of Object.entries(a.counts)) {
-        if (b.counts[k] !== v) out.push(`${k}: ${v} → ${b.counts[k]}`)
-      }
-      for (const [id, row] of b.rows) {
-        const before = a.rows.get(id)
-        if (before === undefined) out.push(`record ${row.ref} appeared`)
-        else if (before.raw !== row.raw)
-          out.push(
-            `record ${row.ref} changed (state ${before.state} → ${row.state}, version ${before.version} → ${row.version})`
-          )
-      }
-      for (const [id, row] of a.rows) if (!b.rows.has(id)) out.push(`record ${row.ref} disappeared`)
-      return out
-    }
+    const fingerprint = fingerprintOf(dialect, tenant)
 
     const newAuditActions = (after: number, recordIds: ReadonlySet<string>) =>
       asProbe(
@@ -411,61 +309,7 @@ const runScenario = <R>(
       ).pipe(Effect.map((page) => page.events.filter((e) => recordIds.has(e.record.id)).map((e) => e.action)))
 
     const contextFor = (actor: Actor.Actor, id: string, input: Guard.CommandInput) =>
-      asProbe(
-        Effect.gen(function* () {
-          const r = yield* Records.get(id)
-          const [attachments, verifications, approvals, signatures, links, history] = yield* Effect.all([
-            Records.attachments(id),
-            Records.verifications(id),
-            Records.approvals(id),
-            Records.signatures(id),
-            Records.links(id),
-            Records.history(id)
-          ])
-          const at = (s: string) => DateTime.unsafeMake(s)
-          return Guard.makeContext({
-            actor,
-            record: {
-              id: r.id,
-              type: r.type,
-              state: r.state,
-              version: r.version,
-              ownerId: r.ownerId as Ids.ActorId | null,
-              createdBy: r.createdBy as Ids.ActorId,
-              data: r.data
-            },
-            attachments: attachments.map((a) => ({ kind: a.kind, id: a.id })),
-            verifications: verifications.map((v) => ({
-              by: v.verifiedBy as Ids.ActorId,
-              at: at(v.verifiedAt),
-              result: v.result
-            })),
-            approvals: approvals.map((a) => ({ by: a.approvedBy as Ids.ActorId, at: at(a.approvedAt) })),
-            signatures: signatures.map((s) => ({
-              by: s.signerId as Ids.ActorId,
-              meaning: s.meaning,
-              at: at(s.signedAt)
-            })),
-            links: links.map((l) => ({
-              kind: l.link.kind,
-              direction: l.direction,
-              recordId: l.other.id,
-              recordType: l.other.type,
-              state: l.other.state
-            })),
-            history: history
-              .filter((h) => h.kind === "transitioned")
-              .map((h) => ({
-                transition: h.transition ?? "",
-                by: h.actorId as Ids.ActorId,
-                at: at(h.at),
-                from: h.fromState ?? "",
-                to: h.toState ?? ""
-              })),
-            input
-          })
-        })
-      )
+      asProbe(guardContext(actor, id, input))
 
     // ------------------------------------------------------------ invariants on state
 
