@@ -35,6 +35,7 @@ import {
   type Scope,
   Stream
 } from "effect"
+import * as GuardSnapshot from "./GuardSnapshot.js"
 import * as Store from "./internal/store.js"
 import {
   Approval,
@@ -448,8 +449,6 @@ const decodeCursor = (cursor: string): string | undefined => {
     : undefined
 }
 
-const toDateTime = (s: string) => DateTime.unsafeMake(s)
-
 const normaliseDue = (
   value: string | Date | null | undefined
 ): Effect.Effect<string | null, Errors.ValidationFailed> => {
@@ -674,7 +673,7 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
                 .where("record_id", "=", id)
             )
           : []
-        const links: Array<Guard.LinkRef> = []
+        const links: Array<GuardSnapshot.LinkEntry> = []
         if (n.links) {
           for (const direction of ["out", "in"] as const) {
             const rows = yield* q.rows((db) =>
@@ -690,8 +689,7 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
                 .where(direction === "out" ? "l.from_id" : "l.to_id", "=", id)
                 .where("l.removed_at", "is", null)
             )
-            for (const r of rows)
-              links.push({ kind: r.kind, direction, recordId: r.id, recordType: r.type, state: r.state })
+            for (const r of rows) links.push({ link: { kind: r.kind }, direction, other: r })
           }
         }
         const history = n.history
@@ -705,39 +703,28 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
                 .orderBy("id")
             )
           : []
-        return {
+        return GuardSnapshot.fromRecord({
           actor,
-          record: {
-            id: record.id,
-            type: record.type,
-            state: record.state,
-            version: record.version,
-            ownerId: record.ownerId as Ids.ActorId | null,
-            createdBy: record.createdBy as Ids.ActorId,
-            data: record.data
-          },
-          attachments: attachments.map((a) => ({ kind: a.kind, id: a.id })),
+          record,
+          attachments,
           verifications: verifications.map((v) => ({
-            by: v.verified_by as Ids.ActorId,
-            at: toDateTime(v.verified_at),
+            verifiedBy: v.verified_by,
+            verifiedAt: v.verified_at,
             result: v.result
           })),
-          approvals: approvals.map((a) => ({ by: a.approved_by as Ids.ActorId, at: toDateTime(a.approved_at) })),
-          signatures: signatures.map((s) => ({
-            by: s.signer_id as Ids.ActorId,
-            meaning: s.meaning,
-            at: toDateTime(s.signed_at)
-          })),
+          approvals: approvals.map((a) => ({ approvedBy: a.approved_by, approvedAt: a.approved_at })),
+          signatures: signatures.map((s) => ({ signerId: s.signer_id, meaning: s.meaning, signedAt: s.signed_at })),
           links,
           history: history.map((h) => ({
-            transition: h.transition ?? "",
-            by: h.actor_id as Ids.ActorId,
-            at: toDateTime(h.at),
-            from: h.from_state ?? "",
-            to: h.to_state ?? ""
+            kind: "transitioned" as const,
+            transition: h.transition,
+            actorId: h.actor_id,
+            at: h.at,
+            fromState: h.from_state,
+            toState: h.to_state
           })),
           input
-        } satisfies Guard.GuardContext
+        })
       })
 
     // -------------------------------------------------------------- writing
