@@ -19,8 +19,8 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@airworthy/audit"
-import { Actor, type Errors, Guard, type Ids, Policy, Workflow } from "@airworthy/core"
-import { type QmsRecord, type RecordHooks, Records, RecordType } from "@airworthy/records"
+import { Actor, type Errors, Guard, Policy, Workflow } from "@airworthy/core"
+import { GuardSnapshot, type QmsRecord, type RecordHooks, Records, RecordType } from "@airworthy/records"
 import { Query, Storage } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import {
@@ -29,7 +29,6 @@ import {
   Cause,
   Clock,
   Data,
-  DateTime,
   Effect,
   Either,
   Exit,
@@ -765,46 +764,15 @@ const runScenario = <R>(
             Records.links(id),
             Records.history(id)
           ])
-          const at = (s: string) => DateTime.unsafeMake(s)
-          return Guard.makeContext({
+          return GuardSnapshot.fromRecord({
             actor,
-            record: {
-              id: r.id,
-              type: r.type,
-              state: r.state,
-              version: r.version,
-              ownerId: r.ownerId as Ids.ActorId | null,
-              createdBy: r.createdBy as Ids.ActorId,
-              data: r.data
-            },
-            attachments: attachments.map((a) => ({ kind: a.kind, id: a.id })),
-            verifications: verifications.map((v) => ({
-              by: v.verifiedBy as Ids.ActorId,
-              at: at(v.verifiedAt),
-              result: v.result
-            })),
-            approvals: approvals.map((a) => ({ by: a.approvedBy as Ids.ActorId, at: at(a.approvedAt) })),
-            signatures: signatures.map((s) => ({
-              by: s.signerId as Ids.ActorId,
-              meaning: s.meaning,
-              at: at(s.signedAt)
-            })),
-            links: links.map((l) => ({
-              kind: l.link.kind,
-              direction: l.direction,
-              recordId: l.other.id,
-              recordType: l.other.type,
-              state: l.other.state
-            })),
-            history: history
-              .filter((h) => h.kind === "transitioned")
-              .map((h) => ({
-                transition: h.transition ?? "",
-                by: h.actorId as Ids.ActorId,
-                at: at(h.at),
-                from: h.fromState ?? "",
-                to: h.toState ?? ""
-              })),
+            record: r,
+            attachments,
+            verifications,
+            approvals,
+            signatures,
+            links,
+            history,
             input
           })
         })
