@@ -36,6 +36,8 @@ import {
   Stream
 } from "effect"
 import * as GuardSnapshot from "./GuardSnapshot.js"
+import * as Inputs from "./internal/inputs.js"
+import { type CommonInput, decodeWith, invalid, isPlainObject, requestOf, type SideInput } from "./internal/inputs.js"
 import * as Store from "./internal/store.js"
 import {
   Approval,
@@ -59,28 +61,12 @@ import { SignerVerification } from "./SignerVerification.js"
 // Inputs
 // ---------------------------------------------------------------------------------------------
 
-const Id = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128))
-const Version = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
-const Reason = Schema.String.pipe(Schema.maxLength(4000))
-const Note = Schema.String.pipe(Schema.maxLength(4000))
-const Common = {
-  /** Same key and same request: the first result, nothing written again. Per tenant. */
-  idempotencyKey: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
-  /** Ties the audit events of one business operation together. */
-  correlationId: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)))
-}
-
 /**
  * Create a record of a registered type, in its workflow's initial state.
  * @since 0.1.0
  * @category inputs
  */
-export const CreateInput = Schema.Struct({
-  type: Schema.String,
-  data: Schema.Unknown,
-  ownerId: Schema.optional(Schema.NullOr(Id)),
-  ...Common
-})
+export const CreateInput = Inputs.CreateInput
 /** @since 0.1.0 @category inputs */
 export type CreateInput = typeof CreateInput.Encoded
 
@@ -90,13 +76,7 @@ export type CreateInput = typeof CreateInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const UpdateInput = Schema.Struct({
-  id: Id,
-  expectedVersion: Schema.optional(Version),
-  data: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  reason: Schema.optional(Reason),
-  ...Common
-})
+export const UpdateInput = Inputs.UpdateInput
 /** @since 0.1.0 @category inputs */
 export type UpdateInput = typeof UpdateInput.Encoded
 
@@ -105,13 +85,7 @@ export type UpdateInput = typeof UpdateInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const AssignInput = Schema.Struct({
-  id: Id,
-  ownerId: Schema.NullOr(Id),
-  expectedVersion: Schema.optional(Version),
-  reason: Schema.optional(Reason),
-  ...Common
-})
+export const AssignInput = Inputs.AssignInput
 /** @since 0.1.0 @category inputs */
 export type AssignInput = typeof AssignInput.Encoded
 
@@ -120,24 +94,14 @@ export type AssignInput = typeof AssignInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const SignatureInput = Schema.Struct({
-  meaning: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
-  credential: Schema.optional(Schema.Redacted(Schema.String))
-})
+export const SignatureInput = Inputs.SignatureInput
 
 /**
  * Take a workflow transition.
  * @since 0.1.0
  * @category inputs
  */
-export const TransitionInput = Schema.Struct({
-  id: Id,
-  transition: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)),
-  expectedVersion: Schema.optional(Version),
-  reason: Schema.optional(Reason),
-  signature: Schema.optional(SignatureInput),
-  ...Common
-})
+export const TransitionInput = Inputs.TransitionInput
 /** @since 0.1.0 @category inputs */
 export type TransitionInput = typeof TransitionInput.Encoded
 
@@ -146,12 +110,7 @@ export type TransitionInput = typeof TransitionInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const LinkInput = Schema.Struct({
-  from: Id,
-  to: Id,
-  kind: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)),
-  ...Common
-})
+export const LinkInput = Inputs.LinkInput
 /** @since 0.1.0 @category inputs */
 export type LinkInput = typeof LinkInput.Encoded
 
@@ -160,11 +119,7 @@ export type LinkInput = typeof LinkInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const CommentInput = Schema.Struct({
-  id: Id,
-  body: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(10_000)),
-  ...Common
-})
+export const CommentInput = Inputs.CommentInput
 /** @since 0.1.0 @category inputs */
 export type CommentInput = typeof CommentInput.Encoded
 
@@ -173,20 +128,7 @@ export type CommentInput = typeof CommentInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const AttachInput = Schema.Struct({
-  id: Id,
-  kind: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
-  name: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(500)),
-  mediaType: Schema.String.pipe(
-    Schema.pattern(/^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/, {
-      message: () => "a media type, e.g. application/pdf"
-    }),
-    Schema.maxLength(255)
-  ),
-  size: Schema.Int.pipe(Schema.nonNegative()),
-  sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "64 lower-case hex digits (SHA-256)" })),
-  ...Common
-})
+export const AttachInput = Inputs.AttachInput
 /** @since 0.1.0 @category inputs */
 export type AttachInput = typeof AttachInput.Encoded
 
@@ -195,13 +137,7 @@ export type AttachInput = typeof AttachInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const VerificationInput = Schema.Struct({
-  id: Id,
-  result: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
-  note: Schema.optional(Note),
-  expectedVersion: Schema.optional(Version),
-  ...Common
-})
+export const VerificationInput = Inputs.VerificationInput
 /** @since 0.1.0 @category inputs */
 export type VerificationInput = typeof VerificationInput.Encoded
 
@@ -210,12 +146,7 @@ export type VerificationInput = typeof VerificationInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const ApproveInput = Schema.Struct({
-  id: Id,
-  note: Schema.optional(Note),
-  expectedVersion: Schema.optional(Version),
-  ...Common
-})
+export const ApproveInput = Inputs.ApproveInput
 /** @since 0.1.0 @category inputs */
 export type ApproveInput = typeof ApproveInput.Encoded
 
@@ -224,18 +155,9 @@ export type ApproveInput = typeof ApproveInput.Encoded
  * @since 0.1.0
  * @category inputs
  */
-export const SignInput = Schema.Struct({
-  id: Id,
-  meaning: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
-  credential: Schema.optional(Schema.Redacted(Schema.String)),
-  expectedVersion: Schema.optional(Version),
-  reason: Schema.optional(Reason),
-  ...Common
-})
+export const SignInput = Inputs.SignInput
 /** @since 0.1.0 @category inputs */
 export type SignInput = typeof SignInput.Encoded
-
-const OneOrMany = Schema.Union(Schema.String, Schema.Array(Schema.String))
 
 /**
  * Filters for `list`. `text` matches a part of the reference or title, ignoring (ASCII) case;
@@ -243,16 +165,7 @@ const OneOrMany = Schema.Union(Schema.String, Schema.Array(Schema.String))
  * @since 0.1.0
  * @category inputs
  */
-export const ListFilter = Schema.Struct({
-  type: Schema.optional(OneOrMany),
-  state: Schema.optional(OneOrMany),
-  ownerId: Schema.optional(Id),
-  dueBefore: Schema.optional(Schema.DateTimeUtc),
-  text: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
-  cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(300))),
-  limit: Schema.optional(Schema.Int.pipe(Schema.between(1, 500))),
-  order: Schema.optional(Schema.Literal("asc", "desc"))
-})
+export const ListFilter = Inputs.ListFilter
 /** @since 0.1.0 @category inputs */
 export type ListFilter = typeof ListFilter.Encoded
 
@@ -371,19 +284,6 @@ class Pending extends Context.Tag("@airworthy/records/internal/Pending")<
 
 const q = Query.make<Store.Tables>()
 
-/** What every command input carries (see `Common`). */
-interface CommonInput {
-  readonly idempotencyKey?: string | undefined
-  readonly correlationId?: string | undefined
-}
-
-/** What a side-entry command input may carry besides its entry. */
-interface SideInput extends CommonInput {
-  readonly id: string
-  readonly expectedVersion?: number | undefined
-  readonly reason?: string | undefined
-}
-
 /** The field naming a side entry, in the hook change and the audit event's `after`. */
 type SideEntryField = Pick<RecordHooks.Change, "comment" | "attachment" | "verification" | "approval" | "signature">
 
@@ -391,21 +291,6 @@ const iso = (millis: number) => new Date(millis).toISOString()
 const now = Effect.map(Clock.currentTimeMillis, iso)
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
-
-const decodeWith =
-  <A, I>(schema: Schema.Schema<A, I>, options: { readonly strict?: boolean } = {}) =>
-  (input: unknown, prefix = ""): Effect.Effect<A, Errors.ValidationFailed> => {
-    const r = Schema.decodeUnknownEither(schema, {
-      errors: "all",
-      onExcessProperty: options.strict ? "error" : "ignore"
-    })(input)
-    return r._tag === "Right" ? Effect.succeed(r.right) : Effect.fail(Errors.fromParseError(r.left, prefix))
-  }
-
-const invalid = (path: string, message: string) => new Errors.ValidationFailed({ issues: [{ path, message }] })
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 const setOwn = (o: Record<string, unknown>, key: string, value: unknown) =>
   Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true })
@@ -984,18 +869,6 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
           return a
         })
       )
-    }
-
-    /** The request without the idempotency key and the credential, for the idempotency hash. */
-    const requestOf = (input: object): unknown => {
-      const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(input)) {
-        if (k === "idempotencyKey" || v === undefined) continue
-        if (k === "credential") continue
-        if (k === "signature" && isPlainObject(v)) out[k] = { meaning: v.meaning }
-        else out[k] = v
-      }
-      return out
     }
 
     const verifySigner = (actor: Actor.Actor, recordId: string, signature: typeof SignatureInput.Type | undefined) =>
