@@ -334,204 +334,162 @@ export const layer = <R = never>(config: Config<R>): Layer.Layer<Records, never,
 // Accessors
 // ---------------------------------------------------------------------------------------------
 
+// Effect's own accessors: each gets the service from the context and calls its method.
+const { functions, constants } = Effect.serviceMembers(Records)
+
 /**
  * Creates a record in its workflow's initial state, with the next reference of its type.
  * @since 0.1.0
  * @category accessors
  */
-export const create = (input: CreateInput): Effect.Effect<QmsRecord, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.create(input))
+export const create = functions.create
 
 /**
  * A record of the actor's tenant (`NotFound` for another tenant's).
  * @since 0.1.0
  * @category accessors
  */
-export const get = (id: string): Effect.Effect<QmsRecord, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.get(id))
+export const get = functions.get
 
 /**
  * Records of the actor's tenant, filtered, newest first, in keyset pages.
  * @since 0.1.0
  * @category accessors
  */
-export const list = (
-  filter?: ListFilter
-): Effect.Effect<Page, Errors.ValidationFailed | ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.list(filter))
+export const list = functions.list
 
 /**
  * Changes data fields the current state allows.
  * @since 0.1.0
  * @category accessors
  */
-export const update = (input: UpdateInput): Effect.Effect<QmsRecord, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.update(input))
+export const update = functions.update
 
 /**
  * Gives a record an owner.
  * @since 0.1.0
  * @category accessors
  */
-export const assign = (input: AssignInput): Effect.Effect<QmsRecord, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.assign(input))
+export const assign = functions.assign
 
 /**
  * Takes a workflow transition; `GuardsFailed` lists every unmet requirement.
  * @since 0.1.0
  * @category accessors
  */
-export const transition = (
-  input: TransitionInput
-): Effect.Effect<QmsRecord, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.transition(input))
+export const transition = functions.transition
 
 /**
  * The next steps of a record, each with what blocks it.
  * @since 0.1.0
  * @category accessors
  */
-export const available = (
-  id: string
-): Effect.Effect<ReadonlyArray<Workflow.Availability>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.available(id))
+export const available = functions.available
 
 /**
  * What happened to a record, oldest first.
  * @since 0.1.0
  * @category accessors
  */
-export const history = (
-  id: string
-): Effect.Effect<ReadonlyArray<HistoryEntry>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.history(id))
+export const history = functions.history
 
 /**
  * Links two records with a declared kind (an existing identical link is returned as is).
  * @since 0.1.0
  * @category accessors
  */
-export const link = (input: LinkInput): Effect.Effect<Link, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.link(input))
+export const link = functions.link
 
 /**
  * Removes a link (kept, marked removed).
  * @since 0.1.0
  * @category accessors
  */
-export const unlink = (input: LinkInput): Effect.Effect<Link, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.unlink(input))
+export const unlink = functions.unlink
 
 /**
  * The active links of a record, both directions unless filtered.
  * @since 0.1.0
  * @category accessors
  */
-export const links = (
-  id: string,
-  filter?: LinksFilter
-): Effect.Effect<ReadonlyArray<LinkView>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.links(id, filter))
+export const links = functions.links
 
 /**
  * Comments on a record.
  * @since 0.1.0
  * @category accessors
  */
-export const comment = (input: CommentInput): Effect.Effect<Comment, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.comment(input))
+export const comment = functions.comment
 
 /**
  * A record's comments, oldest first.
  * @since 0.1.0
  * @category accessors
  */
-export const comments = (id: string): Effect.Effect<ReadonlyArray<Comment>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.comments(id))
+export const comments = functions.comments
 
 /**
  * Attaches a file's metadata to a record.
  * @since 0.1.0
  * @category accessors
  */
-export const attach = (input: AttachInput): Effect.Effect<Attachment, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.attach(input))
+export const attach = functions.attach
 
 /**
  * A record's attachments.
  * @since 0.1.0
  * @category accessors
  */
-export const attachments = (
-  id: string
-): Effect.Effect<ReadonlyArray<Attachment>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.attachments(id))
+export const attachments = functions.attachments
 
 /**
  * Records a verification and its result.
  * @since 0.1.0
  * @category accessors
  */
-export const recordVerification = (
-  input: VerificationInput
-): Effect.Effect<Verification, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.recordVerification(input))
+export const recordVerification = functions.recordVerification
 
 /**
  * A record's verifications.
  * @since 0.1.0
  * @category accessors
  */
-export const verifications = (
-  id: string
-): Effect.Effect<ReadonlyArray<Verification>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.verifications(id))
+export const verifications = functions.verifications
 
 /**
  * Records an approval.
  * @since 0.1.0
  * @category accessors
  */
-export const approve = (input: ApproveInput): Effect.Effect<Approval, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.approve(input))
+export const approve = functions.approve
 
 /**
  * A record's approvals.
  * @since 0.1.0
  * @category accessors
  */
-export const approvals = (
-  id: string
-): Effect.Effect<ReadonlyArray<Approval>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.approvals(id))
+export const approvals = functions.approvals
 
 /**
  * Signs a record electronically after re-authenticating the signer.
  * @since 0.1.0
  * @category accessors
  */
-export const sign = (input: SignInput): Effect.Effect<Signature, CommandError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.sign(input))
+export const sign = functions.sign
 
 /**
  * A record's signatures.
  * @since 0.1.0
  * @category accessors
  */
-export const signatures = (
-  id: string
-): Effect.Effect<ReadonlyArray<Signature>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.signatures(id))
+export const signatures = functions.signatures
 
 /**
  * Re-checks every signature of a record against its bound content.
  * @since 0.1.0
  * @category accessors
  */
-export const verifySignatures = (
-  id: string
-): Effect.Effect<ReadonlyArray<SignatureCheck>, ReadError, Records | Actor.CurrentActor> =>
-  Effect.flatMap(Records, (s) => s.verifySignatures(id))
+export const verifySignatures = functions.verifySignatures
 
 /**
  * Runs several commands in one transaction; bus events are published after it commits.
@@ -548,10 +506,7 @@ export const transaction = <A, E, R>(
  * @since 0.1.0
  * @category accessors
  */
-export const subscribe: Effect.Effect<Queue.Dequeue<Committed>, never, Records | Scope.Scope> = Effect.flatMap(
-  Records,
-  (s) => s.subscribe
-)
+export const subscribe: Effect.Effect<Queue.Dequeue<Committed>, never, Records | Scope.Scope> = constants.subscribe
 
 /**
  * Committed changes as a stream (subscribed when the stream starts).
