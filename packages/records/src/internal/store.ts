@@ -1,4 +1,4 @@
-// Table shapes of the records runtime and the mapping from rows to the public models.
+// Table shapes of the records runtime, the mapping from rows to the public models, and a record as plain JSON.
 
 import type { AuditEvent } from "@airworthy/audit"
 import type * as Model from "../QmsRecord.js"
