@@ -6,6 +6,8 @@
  */
 
 /** @since 0.1.0 */
+export * as GuardSnapshot from "./GuardSnapshot.js"
+/** @since 0.1.0 */
 export * as QmsRecord from "./QmsRecord.js"
 /** @since 0.1.0 */
 export * as RecordEvent from "./RecordEvent.js"

@@ -1,5 +1,6 @@
-// Table shapes of the records runtime and the mapping from rows to the public models.
+// Table shapes of the records runtime, the mapping from rows to the public models, and a record as plain JSON.
 
+import type { AuditEvent } from "@airworthy/audit"
 import type * as Model from "../QmsRecord.js"
 import { QmsRecord } from "../QmsRecord.js"
 
@@ -173,6 +174,23 @@ export const fromRecord = (tenantId: string, r: QmsRecord): RecordRow => ({
   due_at: r.dueAt,
   closed_at: r.closedAt,
   data: JSON.stringify(r.data)
+})
+
+/** The record as plain JSON (what audit events, signatures and idempotent responses hold). */
+export const recordJson = (r: QmsRecord) => ({
+  id: r.id,
+  type: r.type,
+  ref: r.ref,
+  title: r.title,
+  state: r.state,
+  version: r.version,
+  ownerId: r.ownerId,
+  createdBy: r.createdBy,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  dueAt: r.dueAt,
+  closedAt: r.closedAt,
+  data: r.data as AuditEvent.Json
 })
 
 export const toLink = (r: LinkRow): Model.Link => ({

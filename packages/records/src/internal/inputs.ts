@@ -1,0 +1,157 @@
+// The command inputs (their public declarations and docs are in Records.ts) and how they are decoded.
+import { Errors } from "@airworthy/core"
+import { Effect, Schema } from "effect"
+
+const Id = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128))
+const Version = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
+const Reason = Schema.String.pipe(Schema.maxLength(4000))
+const Note = Schema.String.pipe(Schema.maxLength(4000))
+const Common = {
+  /** Same key and same request: the first result, nothing written again. Per tenant. */
+  idempotencyKey: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  /** Ties the audit events of one business operation together. */
+  correlationId: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)))
+}
+
+export const CreateInput = Schema.Struct({
+  type: Schema.String,
+  data: Schema.Unknown,
+  ownerId: Schema.optional(Schema.NullOr(Id)),
+  ...Common
+})
+
+export const UpdateInput = Schema.Struct({
+  id: Id,
+  expectedVersion: Schema.optional(Version),
+  data: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  reason: Schema.optional(Reason),
+  ...Common
+})
+
+export const AssignInput = Schema.Struct({
+  id: Id,
+  ownerId: Schema.NullOr(Id),
+  expectedVersion: Schema.optional(Version),
+  reason: Schema.optional(Reason),
+  ...Common
+})
+
+export const SignatureInput = Schema.Struct({
+  meaning: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
+  credential: Schema.optional(Schema.Redacted(Schema.String))
+})
+
+export const TransitionInput = Schema.Struct({
+  id: Id,
+  transition: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)),
+  expectedVersion: Schema.optional(Version),
+  reason: Schema.optional(Reason),
+  signature: Schema.optional(SignatureInput),
+  ...Common
+})
+
+export const LinkInput = Schema.Struct({
+  from: Id,
+  to: Id,
+  kind: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)),
+  ...Common
+})
+
+export const CommentInput = Schema.Struct({
+  id: Id,
+  body: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(10_000)),
+  ...Common
+})
+
+export const AttachInput = Schema.Struct({
+  id: Id,
+  kind: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
+  name: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(500)),
+  mediaType: Schema.String.pipe(
+    Schema.pattern(/^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/, {
+      message: () => "a media type, e.g. application/pdf"
+    }),
+    Schema.maxLength(255)
+  ),
+  size: Schema.Int.pipe(Schema.nonNegative()),
+  sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "64 lower-case hex digits (SHA-256)" })),
+  ...Common
+})
+
+export const VerificationInput = Schema.Struct({
+  id: Id,
+  result: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
+  note: Schema.optional(Note),
+  expectedVersion: Schema.optional(Version),
+  ...Common
+})
+
+export const ApproveInput = Schema.Struct({
+  id: Id,
+  note: Schema.optional(Note),
+  expectedVersion: Schema.optional(Version),
+  ...Common
+})
+
+export const SignInput = Schema.Struct({
+  id: Id,
+  meaning: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
+  credential: Schema.optional(Schema.Redacted(Schema.String)),
+  expectedVersion: Schema.optional(Version),
+  reason: Schema.optional(Reason),
+  ...Common
+})
+
+const OneOrMany = Schema.Union(Schema.String, Schema.Array(Schema.String))
+
+export const ListFilter = Schema.Struct({
+  type: Schema.optional(OneOrMany),
+  state: Schema.optional(OneOrMany),
+  ownerId: Schema.optional(Id),
+  dueBefore: Schema.optional(Schema.DateTimeUtc),
+  text: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
+  cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(300))),
+  limit: Schema.optional(Schema.Int.pipe(Schema.between(1, 500))),
+  order: Schema.optional(Schema.Literal("asc", "desc"))
+})
+
+/** What every command input carries (see `Common`). */
+export interface CommonInput {
+  readonly idempotencyKey?: string | undefined
+  readonly correlationId?: string | undefined
+}
+
+/** What a side-entry command input may carry besides its entry. */
+export interface SideInput extends CommonInput {
+  readonly id: string
+  readonly expectedVersion?: number | undefined
+  readonly reason?: string | undefined
+}
+
+/** A decoder of `schema` whose failure is `ValidationFailed` with field paths under `prefix`. */
+export const decodeWith =
+  <A, I>(schema: Schema.Schema<A, I>, options: { readonly strict?: boolean } = {}) =>
+  (input: unknown, prefix = ""): Effect.Effect<A, Errors.ValidationFailed> => {
+    const r = Schema.decodeUnknownEither(schema, {
+      errors: "all",
+      onExcessProperty: options.strict ? "error" : "ignore"
+    })(input)
+    return r._tag === "Right" ? Effect.succeed(r.right) : Effect.fail(Errors.fromParseError(r.left, prefix))
+  }
+
+export const invalid = (path: string, message: string) => new Errors.ValidationFailed({ issues: [{ path, message }] })
+
+export const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** The request without the idempotency key and the credential, for the idempotency hash. */
+export const requestOf = (input: object): unknown => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(input)) {
+    if (k === "idempotencyKey" || v === undefined) continue
+    if (k === "credential") continue
+    if (k === "signature" && isPlainObject(v)) out[k] = { meaning: v.meaning }
+    else out[k] = v
+  }
+  return out
+}
