@@ -15,8 +15,8 @@
  */
 import type { KeyObject } from "node:crypto"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
-import { Query, Storage, StorageError } from "@airworthy/storage"
-import { SqlClient, SqlError } from "@effect/sql"
+import type { Storage, StorageError } from "@airworthy/storage"
+import type { SqlClient } from "@effect/sql"
 import {
   Chunk,
   Clock,
@@ -28,7 +28,7 @@ import {
   Layer,
   Metric,
   Option,
-  Redacted,
+  type Redacted,
   Schema,
   Stream
 } from "effect"
@@ -58,6 +58,22 @@ import {
   type SensitiveRow,
   seal
 } from "./internal/chain.js"
+import * as LogContext from "./internal/context.js"
+import { iso } from "./internal/context.js"
+import * as Cursor from "./internal/cursor.js"
+import { decodeOrFail, decodeRows, rowsError } from "./internal/decode.js"
+import {
+  anchorOf,
+  checkpointAt,
+  latestCheckpoint,
+  leafOf,
+  loadCheckpoints,
+  loadPurges,
+  q,
+  readHead,
+  splitHashes,
+  toCheckpoint
+} from "./internal/rows.js"
 import * as Store from "./internal/store.js"
 import * as Merkle from "./Merkle.js"
 import type { Checkpoint, ConsistencyProof, InclusionProof } from "./Proof.js"
@@ -325,30 +341,19 @@ export class AuditLog extends Context.Tag("@airworthy/audit/AuditLog")<AuditLog,
 // Cursors
 // ---------------------------------------------------------------------------------------------
 
-const cursorPrefix = "aw1:"
-
 /**
  * The opaque cursor just after event `sequence`.
  * @since 0.1.0
  * @category cursors
  */
-export const cursorAfter = (sequence: number): string =>
-  Buffer.from(`${cursorPrefix}${sequence}`, "utf8").toString("base64url")
+export const cursorAfter: (sequence: number) => string = Cursor.cursorAfter
 
 /**
  * The sequence a cursor points after, or `undefined` when it is not one of ours.
  * @since 0.1.0
  * @category cursors
  */
-export const cursorSequence = (cursor: string): number | undefined => {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) return undefined
-  const text = Buffer.from(cursor, "base64url").toString("utf8")
-  if (!text.startsWith(cursorPrefix)) return undefined
-  const digits = text.slice(cursorPrefix.length)
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(digits)) return undefined
-  const n = Number(digits)
-  return Number.isSafeInteger(n) ? n : undefined
-}
+export const cursorSequence: (cursor: string) => number | undefined = Cursor.cursorSequence
 
 // ---------------------------------------------------------------------------------------------
 // Actors
@@ -390,15 +395,6 @@ export const asSystem =
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const iso = (millis: number) => new Date(millis).toISOString()
-
-const decodeOrFail =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (input: unknown, prefix = ""): Effect.Effect<A, Errors.ValidationFailed> => {
-    const r = Schema.decodeUnknownEither(schema, { errors: "all" })(input)
-    return r._tag === "Right" ? Effect.succeed(r.right) : Effect.fail(Errors.fromParseError(r.left, prefix))
-  }
-
 const decodeAppendSchema = decodeOrFail(AppendInputSchema)
 // Valid input (the common case) is checked by hand; anything else goes through the Schema, which
 // decides and names every bad field path.
@@ -410,29 +406,6 @@ const decodeFilter = decodeOrFail(QueryFilter)
 const decodeErase = decodeOrFail(EraseRequest)
 const decodeHold = decodeOrFail(LegalHoldRequest)
 
-const rowsError = (cause: unknown) =>
-  new StorageError.StorageError({ reason: "query", message: `Unexpected audit row: ${String(cause)}`, cause })
-
-const decodeRows =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, StorageError.StorageError> =>
-    Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(Effect.mapError(rowsError))
-
-const toCheckpoint = (r: typeof Store.CheckpointRow.Type): Checkpoint => ({
-  tenantId: r.tenant_id,
-  treeSize: r.tree_size,
-  rootHash: r.root_hash,
-  timestamp: r.signed_at,
-  keyId: r.key_id,
-  signature: r.signature
-})
-
-const splitHashes = (joined: string): Array<string> => {
-  const out: Array<string> = []
-  for (let i = 0; i < joined.length; i += 64) out.push(joined.slice(i, i + 64))
-  return out
-}
-
 const pointerToPath = (pointer: string) =>
   pointer
     .split("/")
@@ -443,8 +416,6 @@ const pointerToPath = (pointer: string) =>
 const masked = (commitment: string, status: "masked" | "erased") => ({ $sensitive: commitment, $status: status })
 
 type Reading = "reveal" | "mask" | "log"
-
-const q = Query.make<Store.Tables>()
 
 const sensitiveKey = (sequence: number, path: string) => `${sequence}\u0000${path}`
 
@@ -504,13 +475,26 @@ const toEvent = (
 
 const reservedActions = /^audit\./
 
-// Event hashes come from the chain (hex SHA-256 the verifier recomputed or a purge record it checked);
-// a malformed one makes Buffer drop bytes, which then fails the root comparison.
-const leafOf = (hash: string): Uint8Array => Merkle.leafHash(Buffer.from(hash, "hex"))
-
 // ---------------------------------------------------------------------------------------------
 // The service
 // ---------------------------------------------------------------------------------------------
+
+// With the host's Policy in context, its permissions decide; without one, the role defaults do.
+const accessOf = (config: Config, policy: Option.Option<Policy.Policy["Type"]>): LogContext.Access => ({
+  canReadSensitive:
+    config.canReadSensitive ??
+    Option.match(policy, {
+      onNone: () => defaultCanReadSensitive,
+      onSome: (rules) => (actor: Actor.Actor) => rules.can(actor, "audit_trail.read_sensitive")
+    }),
+  canAdminister: (actor, permission) =>
+    config.canAdminister !== undefined
+      ? config.canAdminister(actor)
+      : Option.match(policy, {
+          onNone: () => defaultCanAdminister(actor),
+          onSome: (rules) => rules.can(actor, permission) || actor.source === "system" || actor.source === "sweeper"
+        })
+})
 
 /**
  * Builds the service over the `Storage`, `SqlClient` and `Ids` in context.
@@ -519,65 +503,23 @@ const leafOf = (hash: string): Uint8Array => Merkle.leafHash(Buffer.from(hash, "
  */
 export const make = (config: Config): Effect.Effect<Service, never, Storage.Storage | SqlClient.SqlClient | Ids.Ids> =>
   Effect.gen(function* () {
-    const sensitiveConfig = config.sensitive ?? {}
-    const retention = config.retention ?? {}
-    Sensitive.validate(sensitiveConfig)
-    Retention.validate(retention)
-    const key =
-      typeof config.signingKey === "string"
-        ? TreeHead.keyFromConfig(config.signingKey)
-        : Redacted.isRedacted(config.signingKey)
-          ? TreeHead.keyFromConfig(Redacted.value(config.signingKey))
-          : config.signingKey
-    const trustedKeys: { [keyId: string]: KeyObject | string } = {
-      ...config.verificationKeys,
-      [key.keyId]: key.publicKey
-    }
-    const masking = config.masking ?? "enforce"
-    // With the host's Policy in context, its permissions decide; without one, the role defaults do.
     const policy = yield* Effect.serviceOption(Policy.Policy)
-    const canReadSensitive =
-      config.canReadSensitive ??
-      Option.match(policy, {
-        onNone: () => defaultCanReadSensitive,
-        onSome: (rules) => (actor: Actor.Actor) => rules.can(actor, "audit_trail.read_sensitive")
-      })
-    const canAdminister = (actor: Actor.Actor, permission: string): boolean =>
-      config.canAdminister !== undefined
-        ? config.canAdminister(actor)
-        : Option.match(policy, {
-            onNone: () => defaultCanAdminister(actor),
-            onSome: (rules) => rules.can(actor, permission) || actor.source === "system" || actor.source === "sweeper"
-          })
-
-    const context = yield* Effect.context<Storage.Storage | SqlClient.SqlClient | Ids.Ids>()
-    const { dialect } = Context.get(context, Storage.Storage)
-    const sql = Context.get(context, SqlClient.SqlClient).withoutTransforms()
-    const ids = Context.get(context, Ids.Ids)
-
-    // Service methods run with the layer's services but keep the caller's context on top, so a
-    // caller's open transaction (SqlClient.TransactionConnection) is the one they join.
-    const provided = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      Effect.provide(self, context) as Effect.Effect<A, E, Exclude<R, Storage.Storage | SqlClient.SqlClient | Ids.Ids>>
-
-    const run = <A extends object = Record<string, unknown>>(statement: string, params: ReadonlyArray<unknown> = []) =>
-      sql.unsafe<A>(statement, params as never).pipe(Effect.mapError((e) => StorageError.fromCause(e)))
-
-    // Joins the caller's transaction or opens one on the layer's own client (no context needed, so the
-    // append hot path provides nothing per call).
-    const inTransaction = <A, E, R>(
-      self: Effect.Effect<A, E, R>
-    ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | StorageError.StorageError, R> =>
-      Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) =>
-        Option.isSome(tx)
-          ? (self as Effect.Effect<A, Exclude<E, SqlError.SqlError>, R>)
-          : sql.withTransaction(self).pipe(
-              Effect.catchIf(
-                (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
-                (e) => Effect.fail(StorageError.fromCause(e))
-              )
-            )
-      )
+    const log = yield* LogContext.make(config, accessOf(config, policy))
+    const {
+      dialect,
+      ids,
+      guesses,
+      key,
+      trustedKeys,
+      masking,
+      canReadSensitive,
+      canAdminister,
+      provided,
+      run,
+      inTransaction
+    } = log
+    const sensitiveConfig = log.sensitive
+    const retention = log.retention
 
     // ------------------------------------------------------------------ head and append
 
@@ -598,20 +540,6 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
         }
         return yield* toHead((yield* run(Store.lockHeadSqlite, [tenantId, genesisHash]))[0])
       })
-
-    const readHead = (tenantId: string) =>
-      q
-        .maybe((db) =>
-          db.selectFrom("aw_audit_heads").select(["last_sequence", "last_hash"]).where("tenant_id", "=", tenantId)
-        )
-        .pipe(
-          Effect.flatMap(
-            Option.match({
-              onNone: () => Effect.succeed(Option.none<typeof Store.HeadRow.Type>()),
-              onSome: (r) => Effect.map(decodeRows(Store.HeadRow)([r]), (rs) => Option.some(rs[0]!))
-            })
-          )
-        )
 
     const write = (tenantId: string, sealed: ReadonlyArray<Sealed>) =>
       Effect.gen(function* () {
@@ -661,9 +589,6 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
         yield* run(Store.updateHead(dialect), [last.sequence, last.hash, tenantId])
       })
 
-    // The last head this instance wrote per tenant: a guess (another instance, or a rolled-back
-    // transaction, may have moved on). A right guess saves the locking read; a wrong one costs a retry.
-    const guesses = new Map<string, { readonly lastSequence: number; readonly lastHash: string }>()
     const guessRows = 32
 
     const sensitiveParams = (tenantId: string, sealed: ReadonlyArray<Sealed>) => {
@@ -922,25 +847,6 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
         })
       )
 
-    const anchorOf = (tenantId: string) =>
-      q
-        .maybe((db) =>
-          db
-            .selectFrom("aw_audit_purges")
-            .select(["up_to_sequence", "anchor_hash"])
-            .where("tenant_id", "=", tenantId)
-            .orderBy("up_to_sequence", "desc")
-            .limit(1)
-        )
-        .pipe(
-          Effect.map(
-            Option.match({
-              onNone: () => ({ sequence: 0, hash: genesisHash }),
-              onSome: (r) => ({ sequence: Store.toInt(r.up_to_sequence), hash: r.anchor_hash })
-            })
-          )
-        )
-
     const replayPage = 500
 
     const replayFrom: Service["replayFrom"] = (tenantId, cursor) =>
@@ -987,28 +893,6 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       )
 
     // ------------------------------------------------------------------ verification
-
-    const loadPurges = (tenantId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_purges")
-            .select(["up_to_sequence", "from_sequence", "anchor_hash", "event_hashes"])
-            .where("tenant_id", "=", tenantId)
-            .orderBy("up_to_sequence", "asc")
-        )
-        .pipe(Effect.flatMap(decodeRows(Store.PurgeRow)))
-
-    const loadCheckpoints = (tenantId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_checkpoints")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .orderBy("tree_size", "asc")
-        )
-        .pipe(Effect.flatMap(decodeRows(Store.CheckpointRow)))
 
     const verifyPage = 5000
 
@@ -1198,35 +1082,6 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       )
 
     // ------------------------------------------------------------------ checkpoints and proofs
-
-    const latestCheckpoint = (tenantId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_checkpoints")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .orderBy("tree_size", "desc")
-            .limit(1)
-        )
-        .pipe(
-          Effect.flatMap(decodeRows(Store.CheckpointRow)),
-          Effect.map((rs) => Option.fromNullable(rs[0]))
-        )
-
-    const checkpointAt = (tenantId: string, size: number) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_checkpoints")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where("tree_size", "=", size)
-        )
-        .pipe(
-          Effect.flatMap(decodeRows(Store.CheckpointRow)),
-          Effect.map((rs) => Option.fromNullable(rs[0]))
-        )
 
     const checkpoint: Service["checkpoint"] = (tenantId) =>
       provided(
