@@ -17,49 +17,25 @@ import type { KeyObject } from "node:crypto"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import type { Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import {
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Fiber,
-  FiberRef,
-  Layer,
-  Metric,
-  Option,
-  type Redacted,
-  Schema,
-  Stream
-} from "effect"
+import { Clock, Context, Effect, Fiber, Layer, Metric, Option, type Redacted, Schema, Stream } from "effect"
 import { type CursorExpired, type Fault, IntegrityViolation } from "./AuditError.js"
 import {
   type AppendInput,
   type AppendInputEncoded,
-  AppendInput as AppendInputSchema,
   type AuditEvent,
-  decodeAppendInputFast,
   genesisHash,
   type Json,
   RecordType,
   Severity
 } from "./AuditEvent.js"
 import * as AuditMetrics from "./AuditMetrics.js"
-import { CanonicalJsonError } from "./CanonicalJson.js"
-import {
-  ChainVerifier,
-  type EventRow,
-  eventParams,
-  type Failure,
-  failure,
-  type Sealed,
-  seal
-} from "./internal/chain.js"
+import * as Append from "./internal/append.js"
+import { ChainVerifier, type EventRow, type Failure, failure } from "./internal/chain.js"
 import * as LogContext from "./internal/context.js"
 import { iso } from "./internal/context.js"
 import * as Cursor from "./internal/cursor.js"
-import { decodeOrFail, decodeRows, rowsError } from "./internal/decode.js"
+import { decodeOrFail, decodeRows } from "./internal/decode.js"
 import * as Read from "./internal/read.js"
-import { toEvent } from "./internal/read.js"
 import {
   anchorOf,
   checkpointAt,
@@ -76,7 +52,7 @@ import * as Store from "./internal/store.js"
 import * as Merkle from "./Merkle.js"
 import type { Checkpoint, ConsistencyProof, InclusionProof } from "./Proof.js"
 import * as Retention from "./Retention.js"
-import * as Sensitive from "./Sensitive.js"
+import type * as Sensitive from "./Sensitive.js"
 import * as TreeHead from "./TreeHead.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -393,25 +369,9 @@ export const asSystem =
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const decodeAppendSchema = decodeOrFail(AppendInputSchema)
-// Valid input (the common case) is checked by hand; anything else goes through the Schema, which
-// decides and names every bad field path.
-const decodeAppend = (input: unknown, prefix = ""): Effect.Effect<AppendInput, Errors.ValidationFailed> => {
-  const fast = decodeAppendInputFast(input)
-  return fast !== undefined ? Effect.succeed(fast) : decodeAppendSchema(input, prefix)
-}
 const decodeFilter = decodeOrFail(QueryFilter)
 const decodeErase = decodeOrFail(EraseRequest)
 const decodeHold = decodeOrFail(LegalHoldRequest)
-
-const pointerToPath = (pointer: string) =>
-  pointer
-    .split("/")
-    .slice(1)
-    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .join(".")
-
-const reservedActions = /^audit\./
 
 // ---------------------------------------------------------------------------------------------
 // The service
@@ -443,239 +403,14 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
   Effect.gen(function* () {
     const policy = yield* Effect.serviceOption(Policy.Policy)
     const log = yield* LogContext.make(config, accessOf(config, policy))
-    const { dialect, ids, guesses, key, trustedKeys, canAdminister, provided, run, inTransaction } = log
-    const sensitiveConfig = log.sensitive
+    const { dialect, key, trustedKeys, canAdminister, provided, run, inTransaction } = log
     const retention = log.retention
     const query: Service["query"] = (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f))
     const replayFrom: Service["replayFrom"] = (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor)
-
-    // ------------------------------------------------------------------ head and append
-
-    const toHead = (row: Record<string, unknown> | undefined) => {
-      if (row === undefined) return Effect.fail(rowsError("no head row"))
-      return Effect.succeed({ lastSequence: Store.toInt(row.last_sequence), lastHash: String(row.last_hash) })
-    }
-
-    const lockHead = (tenantId: string) =>
-      Effect.gen(function* () {
-        if (dialect === "pg") {
-          let rows = yield* run(Store.lockHeadPg, [tenantId])
-          if (rows.length === 0) {
-            yield* run(Store.createHeadPg, [tenantId, genesisHash])
-            rows = yield* run(Store.lockHeadPg, [tenantId])
-          }
-          return yield* toHead(rows[0])
-        }
-        return yield* toHead((yield* run(Store.lockHeadSqlite, [tenantId, genesisHash]))[0])
-      })
-
-    const write = (tenantId: string, sealed: ReadonlyArray<Sealed>) =>
-      Effect.gen(function* () {
-        const last = sealed[sealed.length - 1]!.row
-        const sensitive: Array<unknown> = []
-        let sensitiveRows = 0
-        for (const s of sealed) {
-          for (const x of s.sensitive) {
-            sensitive.push(tenantId, s.row.sequence, x.path, x.salt, x.value)
-            sensitiveRows++
-          }
-        }
-        if (dialect === "pg" && sealed.length <= Store.batchRows && sensitiveRows <= Store.batchRows) {
-          const params: Array<unknown> = []
-          for (const s of sealed) params.push(...eventParams(s.row))
-          params.push(...sensitive, last.sequence, last.hash, tenantId)
-          yield* run(Store.appendPg(sealed.length, sensitiveRows), params)
-          return
-        }
-        const perInsert = Store.batchRows
-        for (let i = 0; i < sealed.length; i += perInsert) {
-          const end = Math.min(sealed.length, i + perInsert)
-          const params: Array<unknown> = new Array((end - i) * 12)
-          let p = 0
-          for (let k = i; k < end; k++) {
-            const r = sealed[k]!.row
-            params[p++] = r.tenant_id
-            params[p++] = r.sequence
-            params[p++] = r.id
-            params[p++] = r.occurred_at
-            params[p++] = r.actor_id
-            params[p++] = r.action
-            params[p++] = r.record_type
-            params[p++] = r.record_id
-            params[p++] = r.severity
-            params[p++] = r.correlation_id
-            params[p++] = r.envelope
-            params[p++] = r.hash
-          }
-          yield* run(Store.insertEvents(dialect, end - i), params)
-        }
-        const width = 5
-        for (let i = 0; i < sensitiveRows; i += Store.batchRows) {
-          const n = Math.min(Store.batchRows, sensitiveRows - i)
-          yield* run(Store.insertSensitive(dialect, n), sensitive.slice(i * width, (i + n) * width))
-        }
-        yield* run(Store.updateHead(dialect), [last.sequence, last.hash, tenantId])
-      })
-
-    const guessRows = 32
-
-    const sensitiveParams = (tenantId: string, sealed: ReadonlyArray<Sealed>) => {
-      const params: Array<unknown> = []
-      for (const s of sealed) {
-        for (const x of s.sensitive) params.push(tenantId, s.row.sequence, x.path, x.salt, x.value)
-      }
-      return params
-    }
-
-    /** Writes the batch if the tenant's head is still `expected`; false (nothing written) if not. */
-    const writeIfHead = (
-      tenantId: string,
-      expected: { readonly lastSequence: number; readonly lastHash: string },
-      sealed: ReadonlyArray<Sealed>
-    ) =>
-      Effect.gen(function* () {
-        const last = sealed[sealed.length - 1]!.row
-        const sensitive = sensitiveParams(tenantId, sealed)
-        const head = [last.sequence, last.hash, tenantId, expected.lastSequence, expected.lastHash]
-        if (dialect === "pg") {
-          const params: Array<unknown> = [...head]
-          for (const s of sealed) params.push(...eventParams(s.row))
-          params.push(...sensitive)
-          const rows = yield* run(Store.appendIfHeadPg(sealed.length, sensitive.length / 5), params)
-          return Store.toInt(rows[0]?.n ?? 0) === 1
-        }
-        if (sealed.length === 1) {
-          const params: Array<unknown> = eventParams(last)
-          params.push(tenantId, expected.lastSequence, expected.lastHash)
-          const inserted = yield* run(Store.appendOneIfHeadSqlite, params)
-          if (inserted.length === 0) return false
-        } else {
-          const moved = yield* run(Store.moveHeadSqlite, head)
-          if (moved.length === 0) return false
-          const params: Array<unknown> = []
-          for (const s of sealed) params.push(...eventParams(s.row))
-          yield* run(Store.insertEvents(dialect, sealed.length), params)
-        }
-        if (sensitive.length > 0) yield* run(Store.insertSensitive(dialect, sensitive.length / 5), sensitive)
-        return true
-      })
-
-    const sealFrom = (
-      head: { readonly lastSequence: number; readonly lastHash: string },
-      tenantId: string,
-      actor: Actor.Actor,
-      inputs: ReadonlyArray<AppendInput>,
-      occurredAt: string
-    ) =>
-      Effect.gen(function* () {
-        const sealed: Array<Sealed> = new Array(inputs.length)
-        let prevHash = head.lastHash
-        let sequence = head.lastSequence
-        const eventIds = inputs.length === 1 ? [yield* ids.next] : yield* Ids.many(ids, inputs.length)
-        for (let i = 0; i < inputs.length; i++) {
-          const input = inputs[i]!
-          const id = eventIds[i]!
-          const patterns = Sensitive.patternsFor(sensitiveConfig, input.action, input.recordType)
-          try {
-            sealed[i] = seal(input, { tenantId, actor, sequence: ++sequence, id, occurredAt, prevHash, patterns })
-          } catch (e) {
-            if (e instanceof CanonicalJsonError) {
-              const at = pointerToPath(e.path)
-              return yield* new Errors.ValidationFailed({
-                issues: [{ path: inputs.length > 1 ? `${i}.${at}` : at, message: e.message }]
-              })
-            }
-            throw e
-          }
-          prevHash = sealed[i]!.row.hash
-        }
-        return sealed
-      })
-
-    const sealAll = (tenantId: string, actor: Actor.Actor, inputs: ReadonlyArray<AppendInput>) =>
-      Effect.gen(function* () {
-        const occurredAt = iso(yield* Clock.currentTimeMillis)
-        const guess = guesses.get(tenantId)
-        // Guess for small batches only: a wrong guess seals the batch twice, which for a large batch
-        // costs more than the locking read it saves.
-        if (guess !== undefined && inputs.length <= guessRows) {
-          const sealed = yield* sealFrom(guess, tenantId, actor, inputs, occurredAt)
-          if (yield* writeIfHead(tenantId, guess, sealed)) return remember(tenantId, sealed)
-        }
-        const head = yield* lockHead(tenantId)
-        const sealed = yield* sealFrom(head, tenantId, actor, inputs, occurredAt)
-        yield* write(tenantId, sealed)
-        return remember(tenantId, sealed)
-      })
-
-    const remember = (tenantId: string, sealed: Array<Sealed>) => {
-      const last = sealed[sealed.length - 1]!.row
-      guesses.set(tenantId, { lastSequence: last.sequence, lastHash: last.hash })
-      return sealed
-    }
-
-    // The envelope object was canonicalised already; building the reader's view may modify it.
-    const sealedEvent = (s: Sealed): AuditEvent => toEvent(s.row, s.envelope, new Map(), false).event
-
-    // Metrics of an append in one synchronous step (with the fiber's metric labels).
-    const recordAppend = (startedAt: number, events: number) =>
-      Effect.withFiberRuntime<void>((fiber) => {
-        const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-        AuditMetrics.appends.unsafeUpdate(events, labels)
-        AuditMetrics.appendDuration.unsafeUpdate(Duration.millis(performance.now() - startedAt), labels)
-        return Effect.void
-      })
-
-    const appendAs = (actor: Actor.Actor, input: AppendInput) => {
-      const startedAt = performance.now()
-      return inTransaction(sealAll(actor.tenantId, actor, [input])).pipe(
-        Effect.flatMap((sealed) => Effect.as(recordAppend(startedAt, 1), sealedEvent(sealed[0]!)))
-      )
-    }
-
-    const reservedAction = (prefix = "") =>
-      new Errors.ValidationFailed({
-        issues: [{ path: `${prefix}action`, message: "actions under audit. are written by the audit log itself" }]
-      })
-
-    const checkAction = (input: AppendInput, prefix = "") =>
-      reservedActions.test(input.action) ? Effect.fail(reservedAction(prefix)) : Effect.void
-
-    const append: Service["append"] = (raw) =>
-      Effect.flatMap(Actor.CurrentActor, (actor) =>
-        Effect.flatMap(decodeAppend(raw), (input) =>
-          reservedActions.test(input.action) ? Effect.fail(reservedAction()) : appendAs(actor, input)
-        )
-      )
-
-    const appendMany: Service["appendMany"] = (raws) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const inputs: Array<AppendInput> = new Array(raws.length)
-          for (let i = 0; i < raws.length; i++) {
-            inputs[i] = yield* decodeAppend(raws[i], String(i))
-            yield* checkAction(inputs[i]!, `${i}.`)
-          }
-          if (inputs.length === 0) {
-            const head = yield* readHead(actor.tenantId)
-            const last = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-            const hash = Option.match(head, { onNone: () => genesisHash, onSome: (h) => h.last_hash })
-            return { count: 0, firstSequence: last + 1, lastSequence: last, lastHash: hash }
-          }
-          const sealed = yield* inTransaction(sealAll(actor.tenantId, actor, inputs)).pipe(
-            Metric.trackDuration(AuditMetrics.appendDuration)
-          )
-          yield* Metric.incrementBy(AuditMetrics.appends, sealed.length)
-          const last = sealed[sealed.length - 1]!.row
-          return {
-            count: sealed.length,
-            firstSequence: sealed[0]!.row.sequence,
-            lastSequence: last.sequence,
-            lastHash: last.hash
-          }
-        })
-      )
+    const append: Service["append"] = (input) => Append.append(log, input)
+    const appendMany: Service["appendMany"] = (inputs) => Append.appendMany(log, inputs)
+    const lockHead = (tenantId: string) => Append.lockHead(log, tenantId)
+    const appendAs = (actor: Actor.Actor, input: AppendInput) => Append.appendAs(log, actor, input)
 
     // ------------------------------------------------------------------ verification
 
