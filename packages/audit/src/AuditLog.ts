@@ -17,20 +17,18 @@ import type { KeyObject } from "node:crypto"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import type { Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Fiber, Layer, Metric, Option, type Redacted, Schema, Stream } from "effect"
-import { type CursorExpired, type Fault, IntegrityViolation } from "./AuditError.js"
+import { Clock, Context, Effect, Layer, Metric, Option, type Redacted, Schema, Stream } from "effect"
+import type { CursorExpired, Fault, IntegrityViolation } from "./AuditError.js"
 import {
   type AppendInput,
   type AppendInputEncoded,
   type AuditEvent,
-  genesisHash,
   type Json,
   RecordType,
   Severity
 } from "./AuditEvent.js"
 import * as AuditMetrics from "./AuditMetrics.js"
 import * as Append from "./internal/append.js"
-import { ChainVerifier, type EventRow, type Failure, failure } from "./internal/chain.js"
 import * as LogContext from "./internal/context.js"
 import { iso } from "./internal/context.js"
 import * as Cursor from "./internal/cursor.js"
@@ -45,10 +43,12 @@ import {
   loadPurges,
   q,
   readHead,
+  scanPage,
   splitHashes,
   toCheckpoint
 } from "./internal/rows.js"
 import * as Store from "./internal/store.js"
+import * as Verify from "./internal/verify.js"
 import * as Merkle from "./Merkle.js"
 import type { Checkpoint, ConsistencyProof, InclusionProof } from "./Proof.js"
 import * as Retention from "./Retention.js"
@@ -403,7 +403,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
   Effect.gen(function* () {
     const policy = yield* Effect.serviceOption(Policy.Policy)
     const log = yield* LogContext.make(config, accessOf(config, policy))
-    const { dialect, key, trustedKeys, canAdminister, provided, run, inTransaction } = log
+    const { dialect, key, canAdminister, provided, run, inTransaction } = log
     const retention = log.retention
     const query: Service["query"] = (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f))
     const replayFrom: Service["replayFrom"] = (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor)
@@ -411,195 +411,9 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     const appendMany: Service["appendMany"] = (inputs) => Append.appendMany(log, inputs)
     const lockHead = (tenantId: string) => Append.lockHead(log, tenantId)
     const appendAs = (actor: Actor.Actor, input: AppendInput) => Append.appendAs(log, actor, input)
-
-    // ------------------------------------------------------------------ verification
-
-    const verifyPage = 5000
-
-    /** Verifies a tenant; also returns the event hashes 1..last seen (the Merkle leaves' data). */
-    const examine = (tenantId: string, range: { readonly from?: number; readonly to?: number } = {}) =>
-      Effect.gen(function* () {
-        const faults: Array<Failure> = []
-        const done = (checkpoints: number, events: number, hashes: ReadonlyArray<string>) => {
-          const first = faults.reduce<Failure | undefined>(
-            (a, f) => (a === undefined || f.firstBadSequence < a.firstBadSequence ? f : a),
-            undefined
-          )
-          const result: VerifyResult = first ?? { ok: true, events, checkpoints }
-          return { result, hashes }
-        }
-        // The purge records: the hashes of removed events, and the anchor the remaining chain starts from.
-        const purges = yield* loadPurges(tenantId)
-        const hashes: Array<string> = []
-        let anchor = { sequence: 0, hash: genesisHash }
-        for (const p of purges) {
-          const removed = splitHashes(p.event_hashes)
-          if (
-            p.from_sequence !== anchor.sequence + 1 ||
-            removed.length !== p.up_to_sequence - p.from_sequence + 1 ||
-            removed[removed.length - 1] !== p.anchor_hash
-          ) {
-            faults.push(
-              failure(p.from_sequence, "anchor_mismatch", `purge record ${p.up_to_sequence} does not line up`)
-            )
-            return done(0, 0, hashes)
-          }
-          hashes.push(...removed)
-          anchor = { sequence: p.up_to_sequence, hash: p.anchor_hash }
-        }
-        const from = Math.max(range.from ?? 1, anchor.sequence + 1)
-        const to = range.to ?? Number.MAX_SAFE_INTEGER
-        const full = from === anchor.sequence + 1 && range.to === undefined
-        let startHash = anchor.hash
-        if (from > anchor.sequence + 1) {
-          // Leaves before the range come from the stored hashes (their checkpoints bind them).
-          const before = yield* run<{ sequence: unknown; hash: string }>(
-            dialect === "pg"
-              ? "SELECT sequence, hash FROM aw_audit_events WHERE tenant_id = $1 AND sequence > $2 AND sequence < $3 ORDER BY sequence"
-              : "SELECT sequence, hash FROM aw_audit_events WHERE tenant_id = ? AND sequence > ? AND sequence < ? ORDER BY sequence",
-            [tenantId, anchor.sequence, from]
-          )
-          let expected = anchor.sequence + 1
-          for (const r of before) {
-            if (Store.toInt(r.sequence) !== expected) {
-              faults.push(failure(expected, "gap", `event ${expected} is missing`))
-              return done(0, 0, hashes)
-            }
-            hashes.push(r.hash)
-            expected++
-          }
-          if (expected !== from) {
-            faults.push(failure(expected, "gap", `event ${expected} is missing`))
-            return done(0, 0, hashes)
-          }
-          startHash = hashes[hashes.length - 1] ?? anchor.hash
-        }
-        const sensitiveRows = yield* q
-          .rows((db) =>
-            db
-              .selectFrom("aw_audit_sensitive")
-              .select(["event_sequence", "path", "salt", "value", "erased_at"])
-              .where("tenant_id", "=", tenantId)
-              .where("event_sequence", ">=", from)
-              .where("event_sequence", "<=", to)
-          )
-          .pipe(Effect.flatMap(decodeRows(Store.SensitiveRowSchema)))
-        const chain = new ChainVerifier(tenantId, from, startHash, sensitiveRows, true)
-        const pageSql =
-          dialect === "pg"
-            ? `SELECT ${Store.eventSelect} FROM aw_audit_events WHERE tenant_id = $1 AND sequence >= $2 AND sequence <= $3 ORDER BY sequence LIMIT ${verifyPage}`
-            : `SELECT ${Store.eventSelect} FROM aw_audit_events WHERE tenant_id = ? AND sequence >= ? AND sequence <= ? ORDER BY sequence LIMIT ${verifyPage}`
-        const readPage = (cursor: number) => run<Record<string, unknown>>(pageSql, [tenantId, cursor, to])
-        let rows = yield* readPage(from)
-        for (;;) {
-          // The next page is read while this one is checked (PostgreSQL reads overlap the hashing).
-          const next =
-            rows.length < verifyPage
-              ? undefined
-              : yield* Effect.fork(readPage(Store.toInt(rows[rows.length - 1]!.sequence) + 1))
-          for (const r of rows) {
-            // Rows are fresh objects from the driver: converting the sequence in place saves a copy.
-            r.sequence = Store.toInt(r.sequence)
-            const bad = chain.push(r as unknown as EventRow)
-            if (bad !== undefined) {
-              if (next !== undefined) yield* Fiber.interrupt(next)
-              faults.push(bad)
-              return done(0, chain.events, hashes)
-            }
-          }
-          if (next === undefined) break
-          rows = yield* Fiber.join(next)
-        }
-        for (const h of chain.hashes) hashes.push(h)
-        const last = chain.next - 1
-        const finished = chain.finish(full)
-        if (finished !== undefined) faults.push(finished)
-        if (full) {
-          const head = yield* readHead(tenantId)
-          const headSeq = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-          const headHash = Option.match(head, { onNone: () => genesisHash, onSome: (h) => h.last_hash })
-          if (headSeq > last) {
-            faults.push(
-              failure(last + 1, "tail_deleted", `the head row says ${headSeq} events, the newest stored is ${last}`)
-            )
-          } else if (headSeq < last) {
-            faults.push(
-              failure(headSeq + 1, "head_mismatch", `the head row says ${headSeq} events, ${last} are stored`)
-            )
-          } else if (last > 0 && headHash !== chain.prevHash) {
-            faults.push(failure(last, "head_mismatch", `the head row's hash is not the hash of event ${last}`))
-          }
-          if (purges.length > 0 && chain.purgeEvents.get(anchor.sequence) !== anchor.hash) {
-            faults.push(
-              failure(
-                anchor.sequence + 1,
-                "anchor_mismatch",
-                `no audit.purged event records the purge up to ${anchor.sequence}`
-              )
-            )
-          }
-        }
-        // Checkpoints: signature, coverage, and the Merkle root recomputed in one pass over the leaves.
-        // Every checkpoint up to the range's end: earlier ones bind the hashes the range starts from.
-        const checkpoints = (yield* loadCheckpoints(tenantId)).filter((c) => c.tree_size <= to)
-        const range_ = Merkle.CompactRange.empty()
-        let leaf = 0
-        for (const c of checkpoints) {
-          const signed = toCheckpoint(c)
-          if (signed.tenantId !== tenantId || !TreeHead.verify(signed, trustedKeys)) {
-            faults.push(failure(c.tree_size, "bad_signature", `checkpoint ${c.tree_size} is not validly signed`))
-            break
-          }
-          if (c.tree_size > hashes.length) {
-            faults.push(
-              failure(hashes.length + 1, "tail_deleted", `checkpoint ${c.tree_size} covers events that are missing`)
-            )
-            break
-          }
-          for (; leaf < c.tree_size; leaf++) range_.appendLeaf(leafOf(hashes[leaf]!))
-          if (Merkle.toHex(range_.root()) !== c.root_hash) {
-            faults.push(
-              failure(
-                c.tree_size,
-                "checkpoint_mismatch",
-                `the events do not hash to the root of checkpoint ${c.tree_size}`
-              )
-            )
-            break
-          }
-        }
-        return done(checkpoints.length, chain.events, hashes)
-      })
-
-    const verify: Service["verify"] = (tenantId, range) =>
-      provided(
-        examine(tenantId, range).pipe(
-          Effect.map((r) => r.result),
-          Effect.tap((r) =>
-            r.ok ? Effect.void : Metric.increment(Metric.tagged(AuditMetrics.verifyFailures, "fault", r.fault))
-          )
-        )
-      )
-
-    const mustVerify = (tenantId: string, range?: { readonly from?: number; readonly to?: number }) =>
-      examine(tenantId, range).pipe(
-        Effect.flatMap(({ result, hashes }) =>
-          result.ok
-            ? Effect.succeed(hashes)
-            : Metric.increment(Metric.tagged(AuditMetrics.verifyFailures, "fault", result.fault)).pipe(
-                Effect.zipRight(
-                  Effect.fail(
-                    new IntegrityViolation({
-                      tenantId,
-                      fault: result.fault,
-                      firstBadSequence: result.firstBadSequence,
-                      detail: result.detail
-                    })
-                  )
-                )
-              )
-        )
-      )
+    const verify: Service["verify"] = (tenantId, range) => Verify.verify(log, tenantId, range)
+    const mustVerify = (tenantId: string, range?: Verify.Range) => Verify.mustVerify(log, tenantId, range)
+    const verifyPage = scanPage
 
     // ------------------------------------------------------------------ checkpoints and proofs
 
