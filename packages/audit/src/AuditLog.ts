@@ -29,31 +29,19 @@ import {
 } from "./AuditEvent.js"
 import * as AuditMetrics from "./AuditMetrics.js"
 import * as Append from "./internal/append.js"
+import * as Checkpoints from "./internal/checkpoints.js"
 import * as LogContext from "./internal/context.js"
 import { iso } from "./internal/context.js"
 import * as Cursor from "./internal/cursor.js"
 import { decodeOrFail, decodeRows } from "./internal/decode.js"
 import * as Read from "./internal/read.js"
-import {
-  anchorOf,
-  checkpointAt,
-  latestCheckpoint,
-  leafOf,
-  loadCheckpoints,
-  loadPurges,
-  q,
-  readHead,
-  scanPage,
-  splitHashes,
-  toCheckpoint
-} from "./internal/rows.js"
+import { anchorOf, latestCheckpoint, q, scanPage } from "./internal/rows.js"
 import * as Store from "./internal/store.js"
 import * as Verify from "./internal/verify.js"
-import * as Merkle from "./Merkle.js"
 import type { Checkpoint, ConsistencyProof, InclusionProof } from "./Proof.js"
 import * as Retention from "./Retention.js"
 import type * as Sensitive from "./Sensitive.js"
-import * as TreeHead from "./TreeHead.js"
+import type * as TreeHead from "./TreeHead.js"
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -403,7 +391,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
   Effect.gen(function* () {
     const policy = yield* Effect.serviceOption(Policy.Policy)
     const log = yield* LogContext.make(config, accessOf(config, policy))
-    const { dialect, key, canAdminister, provided, run, inTransaction } = log
+    const { key, canAdminister, provided, inTransaction } = log
     const retention = log.retention
     const query: Service["query"] = (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f))
     const replayFrom: Service["replayFrom"] = (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor)
@@ -414,140 +402,12 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
     const verify: Service["verify"] = (tenantId, range) => Verify.verify(log, tenantId, range)
     const mustVerify = (tenantId: string, range?: Verify.Range) => Verify.mustVerify(log, tenantId, range)
     const verifyPage = scanPage
-
-    // ------------------------------------------------------------------ checkpoints and proofs
-
-    const checkpoint: Service["checkpoint"] = (tenantId) =>
-      provided(
-        Effect.gen(function* () {
-          const head = yield* readHead(tenantId)
-          const size = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-          const latest = yield* latestCheckpoint(tenantId)
-          if (Option.isSome(latest) && latest.value.tree_size === size) return toCheckpoint(latest.value)
-          // Never sign over a broken chain: check what is new since the last checkpoint, and every
-          // earlier checkpoint's root against the same leaves.
-          const from = Option.match(latest, { onNone: () => 1, onSome: (c) => c.tree_size + 1 })
-          const hashes = yield* mustVerify(tenantId, { from, to: size })
-          const root = Merkle.toHex(Merkle.rootFromLeafHashes(hashes.slice(0, size).map(leafOf)))
-          const signed = TreeHead.sign(
-            {
-              tenantId,
-              treeSize: size,
-              rootHash: root,
-              timestamp: iso(yield* Clock.currentTimeMillis),
-              keyId: key.keyId
-            },
-            key
-          )
-          yield* q.exec((db) =>
-            db
-              .insertInto("aw_audit_checkpoints")
-              .values({
-                tenant_id: tenantId,
-                tree_size: size,
-                root_hash: signed.rootHash,
-                signed_at: signed.timestamp,
-                key_id: signed.keyId,
-                signature: signed.signature
-              })
-              .onConflict((oc) => oc.columns(["tenant_id", "tree_size"]).doNothing())
-          )
-          const stored = yield* checkpointAt(tenantId, size)
-          return Option.isSome(stored) ? toCheckpoint(stored.value) : signed
-        })
-      )
-
-    const checkpoints: Service["checkpoints"] = (tenantId) =>
-      provided(Effect.map(loadCheckpoints(tenantId), (rs) => rs.map(toCheckpoint)))
-
-    /** Event hashes 1..size: purged ones from the purge records, the rest from the events. */
-    const leafData = (tenantId: string, size: number) =>
-      Effect.gen(function* () {
-        const hashes: Array<string> = []
-        for (const p of yield* loadPurges(tenantId)) hashes.push(...splitHashes(p.event_hashes))
-        if (hashes.length < size) {
-          const rows = yield* run<{ hash: string }>(
-            dialect === "pg"
-              ? "SELECT hash FROM aw_audit_events WHERE tenant_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence"
-              : "SELECT hash FROM aw_audit_events WHERE tenant_id = ? AND sequence > ? AND sequence <= ? ORDER BY sequence",
-            [tenantId, hashes.length, size]
-          )
-          for (const r of rows) hashes.push(r.hash)
-        }
-        return hashes.slice(0, size).map(leafOf)
-      })
-
-    const notFoundCheckpoint = (tenantId: string, size: number | undefined) =>
-      new Errors.NotFound({ entity: "audit checkpoint", id: `${tenantId}/${size ?? "latest"}` })
-
+    const checkpoint: Service["checkpoint"] = (tenantId) => Checkpoints.checkpoint(log, tenantId)
+    const checkpoints: Service["checkpoints"] = (tenantId) => Checkpoints.checkpoints(log, tenantId)
     const inclusionProof: Service["inclusionProof"] = (tenantId, sequence, checkpointSize) =>
-      provided(
-        Effect.gen(function* () {
-          const cp = yield* checkpointSize === undefined
-            ? latestCheckpoint(tenantId)
-            : checkpointAt(tenantId, checkpointSize)
-          if (Option.isNone(cp)) return yield* notFoundCheckpoint(tenantId, checkpointSize)
-          const size = cp.value.tree_size
-          if (!Number.isSafeInteger(sequence) || sequence < 1 || sequence > size) {
-            return yield* new Errors.NotFound({
-              entity: "audit event",
-              id: `${tenantId}/${sequence} in checkpoint ${size}`
-            })
-          }
-          const leaves = yield* leafData(tenantId, size)
-          if (leaves.length < size) {
-            return yield* new Errors.NotFound({ entity: "audit event", id: `${tenantId}/${leaves.length + 1}` })
-          }
-          const envelope = yield* q.maybe((db) =>
-            db
-              .selectFrom("aw_audit_events")
-              .select(["envelope", "hash"])
-              .where("tenant_id", "=", tenantId)
-              .where("sequence", "=", sequence)
-          )
-          const eventHash = Option.match(envelope, {
-            onNone: () => "",
-            onSome: (e) => e.hash
-          })
-          const proof: InclusionProof = {
-            tenantId,
-            sequence,
-            eventHash: eventHash || (yield* purgedHash(tenantId, sequence)),
-            ...(Option.isSome(envelope) ? { envelope: envelope.value.envelope } : {}),
-            proof: Merkle.inclusionProof(leaves, sequence - 1).map(Merkle.toHex),
-            checkpoint: toCheckpoint(cp.value)
-          }
-          return proof
-        })
-      )
-
-    const purgedHash = (tenantId: string, sequence: number) =>
-      Effect.map(loadPurges(tenantId), (ps) => {
-        const p = ps.find((x) => x.from_sequence <= sequence && sequence <= x.up_to_sequence)
-        return p ? (splitHashes(p.event_hashes)[sequence - p.from_sequence] ?? "") : ""
-      })
-
+      Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize)
     const consistencyProof: Service["consistencyProof"] = (tenantId, oldSize, newSize) =>
-      provided(
-        Effect.gen(function* () {
-          const older = yield* checkpointAt(tenantId, oldSize)
-          if (Option.isNone(older)) return yield* notFoundCheckpoint(tenantId, oldSize)
-          const newer = yield* checkpointAt(tenantId, newSize)
-          if (Option.isNone(newer)) return yield* notFoundCheckpoint(tenantId, newSize)
-          if (oldSize > newSize) {
-            return yield* new Errors.NotFound({ entity: "audit consistency proof", id: `${oldSize}..${newSize}` })
-          }
-          const leaves = yield* leafData(tenantId, newSize)
-          const proof =
-            oldSize === 0 || oldSize === newSize ? [] : Merkle.consistencyProof(leaves, oldSize).map(Merkle.toHex)
-          return {
-            tenantId,
-            oldCheckpoint: toCheckpoint(older.value),
-            newCheckpoint: toCheckpoint(newer.value),
-            proof
-          }
-        })
-      )
+      Checkpoints.consistencyProof(log, tenantId, oldSize, newSize)
 
     // ------------------------------------------------------------------ erasure and holds
 
