@@ -19,14 +19,7 @@ import type { Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Metric, Option, type Redacted, Schema, Stream } from "effect"
 import type { CursorExpired, Fault, IntegrityViolation } from "./AuditError.js"
-import {
-  type AppendInput,
-  type AppendInputEncoded,
-  type AuditEvent,
-  type Json,
-  RecordType,
-  Severity
-} from "./AuditEvent.js"
+import { type AppendInput, type AppendInputEncoded, type AuditEvent, RecordType, Severity } from "./AuditEvent.js"
 import * as AuditMetrics from "./AuditMetrics.js"
 import * as Append from "./internal/append.js"
 import * as Checkpoints from "./internal/checkpoints.js"
@@ -34,6 +27,7 @@ import * as LogContext from "./internal/context.js"
 import { iso } from "./internal/context.js"
 import * as Cursor from "./internal/cursor.js"
 import { decodeOrFail, decodeRows } from "./internal/decode.js"
+import * as Erasure from "./internal/erasure.js"
 import * as Read from "./internal/read.js"
 import { anchorOf, latestCheckpoint, q, scanPage } from "./internal/rows.js"
 import * as Store from "./internal/store.js"
@@ -391,14 +385,13 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
   Effect.gen(function* () {
     const policy = yield* Effect.serviceOption(Policy.Policy)
     const log = yield* LogContext.make(config, accessOf(config, policy))
-    const { key, canAdminister, provided, inTransaction } = log
+    const { key, provided, inTransaction } = log
     const retention = log.retention
     const query: Service["query"] = (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f))
     const replayFrom: Service["replayFrom"] = (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor)
     const append: Service["append"] = (input) => Append.append(log, input)
     const appendMany: Service["appendMany"] = (inputs) => Append.appendMany(log, inputs)
     const lockHead = (tenantId: string) => Append.lockHead(log, tenantId)
-    const appendAs = (actor: Actor.Actor, input: AppendInput) => Append.appendAs(log, actor, input)
     const verify: Service["verify"] = (tenantId, range) => Verify.verify(log, tenantId, range)
     const mustVerify = (tenantId: string, range?: Verify.Range) => Verify.mustVerify(log, tenantId, range)
     const verifyPage = scanPage
@@ -408,95 +401,9 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize)
     const consistencyProof: Service["consistencyProof"] = (tenantId, oldSize, newSize) =>
       Checkpoints.consistencyProof(log, tenantId, oldSize, newSize)
-
-    // ------------------------------------------------------------------ erasure and holds
-
-    const requireAdmin = (actor: Actor.Actor, permission: string) =>
-      canAdminister(actor, permission)
-        ? Effect.void
-        : Effect.fail(new Errors.Forbidden({ missing_permission: permission }))
-
-    // Events the log writes about itself are built here; one failing its Schema is a bug, not input.
-    const systemAppend = (actor: Actor.Actor, input: AppendInput) =>
-      appendAs(actor, input).pipe(Effect.catchTag("ValidationFailed", (e) => Effect.die(e)))
-
-    const erase: Service["erase"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const request = yield* decodeErase(raw)
-          yield* requireAdmin(actor, "audit_trail.erase")
-          const tenantId = actor.tenantId
-          return yield* inTransaction(
-            Effect.gen(function* () {
-              yield* lockHead(tenantId)
-              const events = yield* q.rows((db) => {
-                const s = db
-                  .selectFrom("aw_audit_events")
-                  .select(["sequence", "record_type", "record_id"])
-                  .where("tenant_id", "=", tenantId)
-                return "record" in request
-                  ? s.where("record_type", "=", request.record.type).where("record_id", "=", request.record.id)
-                  : s.where("sequence", "=", request.sequence)
-              })
-              const first = events[0]
-              if (first === undefined) {
-                return yield* new Errors.NotFound(
-                  "record" in request
-                    ? { entity: "audited record", id: `${request.record.type}/${request.record.id}` }
-                    : { entity: "audit event", id: String(request.sequence) }
-                )
-              }
-              const sequences = events.map((e) => Store.toInt(e.sequence))
-              const erased: Array<{ sequence: number; path: string }> = []
-              for (let i = 0; i < sequences.length; i += Store.batchRows) {
-                const chunk = sequences.slice(i, i + Store.batchRows)
-                const rows = yield* q.rows((db) =>
-                  db
-                    .selectFrom("aw_audit_sensitive")
-                    .select(["event_sequence", "path"])
-                    .where("tenant_id", "=", tenantId)
-                    .where("erased_at", "is", null)
-                    .where("event_sequence", "in", chunk)
-                )
-                for (const r of rows) erased.push({ sequence: Store.toInt(r.event_sequence), path: r.path })
-              }
-              const at = iso(yield* Clock.currentTimeMillis)
-              for (let i = 0; i < sequences.length; i += Store.batchRows) {
-                const chunk = sequences.slice(i, i + Store.batchRows)
-                yield* q.exec((db) =>
-                  db
-                    .updateTable("aw_audit_sensitive")
-                    .set({
-                      value: null,
-                      salt: null,
-                      erased_at: at,
-                      erased_by: actor.actorId,
-                      erase_reason: request.reason
-                    })
-                    .where("tenant_id", "=", tenantId)
-                    .where("erased_at", "is", null)
-                    .where("event_sequence", "in", chunk)
-                )
-              }
-              erased.sort((a, b) => a.sequence - b.sequence || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-              const event = yield* systemAppend(actor, {
-                action: "audit.erased",
-                recordType: first.record_type,
-                recordId: first.record_id,
-                after: {
-                  erased: erased as unknown as Json,
-                  target: "record" in request ? "record" : { sequence: request.sequence }
-                },
-                reason: request.reason,
-                severity: "security"
-              })
-              yield* Metric.incrementBy(AuditMetrics.erasures, erased.length)
-              return { erased, event }
-            })
-          )
-        })
-      )
+    const erase: Service["erase"] = (request) => Effect.flatMap(decodeErase(request), (r) => Erasure.erase(log, r))
+    const requireAdmin = (actor: Actor.Actor, permission: string) => LogContext.requireAdmin(log, actor, permission)
+    const systemAppend = (actor: Actor.Actor, input: AppendInput) => Append.systemAppend(log, actor, input)
 
     const toHold = (r: typeof Store.HoldRow.Type): LegalHold => ({
       recordType: r.record_type,
