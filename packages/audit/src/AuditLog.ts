@@ -14,26 +14,23 @@
  * @since 0.1.0
  */
 import type { KeyObject } from "node:crypto"
-import { Actor, Errors, Ids, Policy } from "@airworthy/core"
+import { Actor, type Errors, Ids, Policy } from "@airworthy/core"
 import type { Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Metric, Option, type Redacted, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Option, type Redacted, Schema, Stream } from "effect"
 import type { CursorExpired, Fault, IntegrityViolation } from "./AuditError.js"
-import { type AppendInput, type AppendInputEncoded, type AuditEvent, RecordType, Severity } from "./AuditEvent.js"
-import * as AuditMetrics from "./AuditMetrics.js"
+import { type AppendInputEncoded, type AuditEvent, RecordType, Severity } from "./AuditEvent.js"
 import * as Append from "./internal/append.js"
 import * as Checkpoints from "./internal/checkpoints.js"
 import * as LogContext from "./internal/context.js"
-import { iso } from "./internal/context.js"
 import * as Cursor from "./internal/cursor.js"
-import { decodeOrFail, decodeRows } from "./internal/decode.js"
+import { decodeOrFail } from "./internal/decode.js"
 import * as Erasure from "./internal/erasure.js"
+import * as Purge from "./internal/purge.js"
 import * as Read from "./internal/read.js"
-import { anchorOf, latestCheckpoint, q, scanPage } from "./internal/rows.js"
-import * as Store from "./internal/store.js"
 import * as Verify from "./internal/verify.js"
 import type { Checkpoint, ConsistencyProof, InclusionProof } from "./Proof.js"
-import * as Retention from "./Retention.js"
+import type * as Retention from "./Retention.js"
 import type * as Sensitive from "./Sensitive.js"
 import type * as TreeHead from "./TreeHead.js"
 
@@ -348,16 +345,13 @@ export const asSystem =
     )
 
 // ---------------------------------------------------------------------------------------------
-// Helpers
+// The service
 // ---------------------------------------------------------------------------------------------
 
+// The public requests are decoded here, at the service's edge; the parts take decoded values.
 const decodeFilter = decodeOrFail(QueryFilter)
 const decodeErase = decodeOrFail(EraseRequest)
 const decodeHold = decodeOrFail(LegalHoldRequest)
-
-// ---------------------------------------------------------------------------------------------
-// The service
-// ---------------------------------------------------------------------------------------------
 
 // With the host's Policy in context, its permissions decide; without one, the role defaults do.
 const accessOf = (config: Config, policy: Option.Option<Policy.Policy["Type"]>): LogContext.Access => ({
@@ -385,281 +379,23 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
   Effect.gen(function* () {
     const policy = yield* Effect.serviceOption(Policy.Policy)
     const log = yield* LogContext.make(config, accessOf(config, policy))
-    const { key, provided, inTransaction } = log
-    const retention = log.retention
-    const query: Service["query"] = (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f))
-    const replayFrom: Service["replayFrom"] = (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor)
-    const append: Service["append"] = (input) => Append.append(log, input)
-    const appendMany: Service["appendMany"] = (inputs) => Append.appendMany(log, inputs)
-    const lockHead = (tenantId: string) => Append.lockHead(log, tenantId)
-    const verify: Service["verify"] = (tenantId, range) => Verify.verify(log, tenantId, range)
-    const mustVerify = (tenantId: string, range?: Verify.Range) => Verify.mustVerify(log, tenantId, range)
-    const verifyPage = scanPage
-    const checkpoint: Service["checkpoint"] = (tenantId) => Checkpoints.checkpoint(log, tenantId)
-    const checkpoints: Service["checkpoints"] = (tenantId) => Checkpoints.checkpoints(log, tenantId)
-    const inclusionProof: Service["inclusionProof"] = (tenantId, sequence, checkpointSize) =>
-      Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize)
-    const consistencyProof: Service["consistencyProof"] = (tenantId, oldSize, newSize) =>
-      Checkpoints.consistencyProof(log, tenantId, oldSize, newSize)
-    const erase: Service["erase"] = (request) => Effect.flatMap(decodeErase(request), (r) => Erasure.erase(log, r))
-    const requireAdmin = (actor: Actor.Actor, permission: string) => LogContext.requireAdmin(log, actor, permission)
-    const systemAppend = (actor: Actor.Actor, input: AppendInput) => Append.systemAppend(log, actor, input)
-
-    const toHold = (r: typeof Store.HoldRow.Type): LegalHold => ({
-      recordType: r.record_type,
-      recordId: r.record_id,
-      reason: r.reason,
-      placedAt: r.placed_at,
-      placedBy: r.placed_by
-    })
-
-    const holdOf = (tenantId: string, recordType: string, recordId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_legal_holds")
-            .select(["record_type", "record_id", "reason", "placed_at", "placed_by"])
-            .where("tenant_id", "=", tenantId)
-            .where("record_type", "=", recordType)
-            .where("record_id", "=", recordId)
-        )
-        .pipe(
-          Effect.flatMap(decodeRows(Store.HoldRow)),
-          Effect.map((rs) => Option.fromNullable(rs[0]))
-        )
-
-    const placeLegalHold: Service["placeLegalHold"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const request = yield* decodeHold(raw)
-          yield* requireAdmin(actor, "audit_trail.legal_hold")
-          const tenantId = actor.tenantId
-          return yield* inTransaction(
-            Effect.gen(function* () {
-              const existing = yield* holdOf(tenantId, request.recordType, request.recordId)
-              if (Option.isSome(existing)) return toHold(existing.value)
-              const at = iso(yield* Clock.currentTimeMillis)
-              yield* q.exec((db) =>
-                db.insertInto("aw_audit_legal_holds").values({
-                  tenant_id: tenantId,
-                  record_type: request.recordType,
-                  record_id: request.recordId,
-                  reason: request.reason,
-                  placed_at: at,
-                  placed_by: actor.actorId
-                })
-              )
-              yield* systemAppend(actor, {
-                action: "audit.legal_hold_placed",
-                recordType: request.recordType,
-                recordId: request.recordId,
-                reason: request.reason,
-                severity: "security"
-              })
-              return {
-                recordType: request.recordType,
-                recordId: request.recordId,
-                reason: request.reason,
-                placedAt: at,
-                placedBy: actor.actorId
-              }
-            })
-          )
-        })
-      )
-
-    const releaseLegalHold: Service["releaseLegalHold"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const request = yield* decodeHold(raw)
-          yield* requireAdmin(actor, "audit_trail.legal_hold")
-          const tenantId = actor.tenantId
-          yield* inTransaction(
-            Effect.gen(function* () {
-              const existing = yield* holdOf(tenantId, request.recordType, request.recordId)
-              if (Option.isNone(existing)) {
-                return yield* new Errors.NotFound({
-                  entity: "legal hold",
-                  id: `${request.recordType}/${request.recordId}`
-                })
-              }
-              yield* q.exec((db) =>
-                db
-                  .deleteFrom("aw_audit_legal_holds")
-                  .where("tenant_id", "=", tenantId)
-                  .where("record_type", "=", request.recordType)
-                  .where("record_id", "=", request.recordId)
-              )
-              yield* systemAppend(actor, {
-                action: "audit.legal_hold_released",
-                recordType: request.recordType,
-                recordId: request.recordId,
-                before: { reason: existing.value.reason, placed_at: existing.value.placed_at },
-                reason: request.reason,
-                severity: "security"
-              })
-            })
-          )
-        })
-      )
-
-    const legalHolds: Service["legalHolds"] = provided(
-      Effect.gen(function* () {
-        const actor = yield* Actor.CurrentActor
-        const rows = yield* q
-          .rows((db) =>
-            db
-              .selectFrom("aw_audit_legal_holds")
-              .select(["record_type", "record_id", "reason", "placed_at", "placed_by"])
-              .where("tenant_id", "=", actor.tenantId)
-              .orderBy("placed_at")
-          )
-          .pipe(Effect.flatMap(decodeRows(Store.HoldRow)))
-        return rows.map(toHold)
-      })
-    )
-
-    // ------------------------------------------------------------------ retention purge
-
-    const purge: Service["purge"] = (options = {}) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          yield* requireAdmin(actor, "audit_trail.purge")
-          const tenantId = actor.tenantId
-          const dryRun = options.dryRun ?? false
-          const body = Effect.gen(function* () {
-            if (!dryRun) yield* lockHead(tenantId)
-            const now = yield* Clock.currentTimeMillis
-            const anchor = yield* anchorOf(tenantId)
-            const covered = Option.match(yield* latestCheckpoint(tenantId), {
-              onNone: () => 0,
-              onSome: (c) => c.tree_size
-            })
-            const holds = new Set(
-              (yield* q.rows((db) =>
-                db
-                  .selectFrom("aw_audit_legal_holds")
-                  .select(["record_type", "record_id"])
-                  .where("tenant_id", "=", tenantId)
-              )).map((h) => `${h.record_type}\u0000${h.record_id}`)
-            )
-            const byRecordType: Record<string, number> = {}
-            const removed: Array<string> = []
-            let stoppedBy: PurgeReport["stoppedBy"] | undefined
-            let stoppedAt: number | null = null
-            let cursor = anchor.sequence
-            scan: for (;;) {
-              const rows = yield* q.rows((db) =>
-                db
-                  .selectFrom("aw_audit_events")
-                  .select(["sequence", "occurred_at", "action", "record_type", "record_id", "hash"])
-                  .where("tenant_id", "=", tenantId)
-                  .where("sequence", ">", cursor)
-                  .orderBy("sequence", "asc")
-                  .limit(verifyPage)
-              )
-              for (const r of rows) {
-                const seq = Store.toInt(r.sequence)
-                const reason: PurgeReport["stoppedBy"] | undefined =
-                  seq > covered
-                    ? "not_checkpointed"
-                    : holds.has(`${r.record_type}\u0000${r.record_id}`)
-                      ? "legal_hold"
-                      : Retention.purgeableAt(retention, {
-                            action: r.action,
-                            recordType: r.record_type,
-                            occurredAt: r.occurred_at
-                          }) > now
-                        ? "retention"
-                        : undefined
-                if (reason !== undefined) {
-                  stoppedBy = reason
-                  stoppedAt = seq
-                  break scan
-                }
-                removed.push(r.hash)
-                byRecordType[r.record_type] = (byRecordType[r.record_type] ?? 0) + 1
-              }
-              if (rows.length < verifyPage) break
-              cursor = Store.toInt(rows[rows.length - 1]!.sequence)
-            }
-            const report: PurgeReport = {
-              tenantId,
-              dryRun,
-              events: removed.length,
-              fromSequence: removed.length > 0 ? anchor.sequence + 1 : null,
-              toSequence: removed.length > 0 ? anchor.sequence + removed.length : null,
-              stoppedBy: stoppedBy ?? "end",
-              stoppedAt,
-              byRecordType
-            }
-            if (dryRun || removed.length === 0) return report
-            // Destroying evidence of tampering would be worse than keeping old events: verify first.
-            yield* mustVerify(tenantId)
-            const upTo = anchor.sequence + removed.length
-            const anchorHash = removed[removed.length - 1]!
-            yield* q.exec((db) =>
-              db.insertInto("aw_audit_purge_permits").values({ tenant_id: tenantId, up_to_sequence: upTo })
-            )
-            yield* q.exec((db) =>
-              db.insertInto("aw_audit_purges").values({
-                tenant_id: tenantId,
-                up_to_sequence: upTo,
-                from_sequence: anchor.sequence + 1,
-                anchor_hash: anchorHash,
-                event_hashes: removed.join(""),
-                purged_at: iso(now),
-                purged_by: actor.actorId
-              })
-            )
-            yield* q.exec((db) =>
-              db.deleteFrom("aw_audit_sensitive").where("tenant_id", "=", tenantId).where("event_sequence", "<=", upTo)
-            )
-            yield* q.exec((db) =>
-              db.deleteFrom("aw_audit_events").where("tenant_id", "=", tenantId).where("sequence", "<=", upTo)
-            )
-            yield* q.exec((db) => db.deleteFrom("aw_audit_purge_permits").where("tenant_id", "=", tenantId))
-            const event = yield* systemAppend(actor, {
-              action: "audit.purged",
-              recordType: "audit_log",
-              recordId: tenantId,
-              after: {
-                from_sequence: anchor.sequence + 1,
-                to_sequence: upTo,
-                anchor_hash: anchorHash,
-                events: removed.length,
-                by_record_type: byRecordType,
-                stopped_by: report.stoppedBy
-              },
-              severity: "warning"
-            })
-            yield* Metric.increment(AuditMetrics.purges)
-            yield* Metric.incrementBy(AuditMetrics.purgedEvents, removed.length)
-            return { ...report, event }
-          })
-          return yield* dryRun ? body : inTransaction(body)
-        })
-      )
-
     return {
-      append,
-      appendMany,
-      query,
-      replayFrom,
-      verify,
-      checkpoint,
-      checkpoints,
-      inclusionProof,
-      consistencyProof,
-      erase,
-      placeLegalHold,
-      releaseLegalHold,
-      legalHolds,
-      purge,
-      publicKey: { keyId: key.keyId, publicKeyPem: key.publicKeyPem }
+      append: (input) => Append.append(log, input),
+      appendMany: (inputs) => Append.appendMany(log, inputs),
+      query: (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f)),
+      replayFrom: (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor),
+      verify: (tenantId, range) => Verify.verify(log, tenantId, range),
+      checkpoint: (tenantId) => Checkpoints.checkpoint(log, tenantId),
+      checkpoints: (tenantId) => Checkpoints.checkpoints(log, tenantId),
+      inclusionProof: (tenantId, sequence, checkpointSize) =>
+        Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize),
+      consistencyProof: (tenantId, oldSize, newSize) => Checkpoints.consistencyProof(log, tenantId, oldSize, newSize),
+      erase: (request) => Effect.flatMap(decodeErase(request), (r) => Erasure.erase(log, r)),
+      placeLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.placeLegalHold(log, r)),
+      releaseLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.releaseLegalHold(log, r)),
+      legalHolds: Purge.legalHolds(log),
+      purge: (options) => Purge.purge(log, options),
+      publicKey: { keyId: log.key.keyId, publicKeyPem: log.key.publicKeyPem }
     } satisfies Service
   })
 
