@@ -233,7 +233,7 @@ export interface Service {
   readonly appendMany: (
     inputs: ReadonlyArray<AppendInputEncoded>
   ) => Effect.Effect<AppendManyResult, Failures, Actor.CurrentActor>
-  /** Events of the current actor's tenant, filtered and paged. */
+  /** Events of the current actor's tenant, filtered and paged (newest first unless `order: "asc"`). */
   readonly query: (filter?: QueryFilter) => Effect.Effect<Page, Failures | CursorExpired, Actor.CurrentActor>
   /** Events after `cursor` (all retained events without one), read in pages, up to the newest. */
   readonly replayFrom: (
@@ -247,6 +247,7 @@ export interface Service {
   ) => Effect.Effect<VerifyResult, StorageError.StorageError>
   /** Signs a checkpoint over every event so far (returns the newest one if nothing was appended since). */
   readonly checkpoint: (tenantId: string) => Effect.Effect<Checkpoint, IntegrityViolation | StorageError.StorageError>
+  /** A tenant's checkpoints, oldest first. */
   readonly checkpoints: (tenantId: string) => Effect.Effect<ReadonlyArray<Checkpoint>, StorageError.StorageError>
   /** Proves event `sequence` is in a checkpoint (the newest one unless `checkpointSize` is given). */
   readonly inclusionProof: (
@@ -264,14 +265,17 @@ export interface Service {
   readonly erase: (
     request: EraseRequest
   ) => Effect.Effect<EraseResult, Failures | Errors.Forbidden | Errors.NotFound, Actor.CurrentActor>
+  /** Places a legal hold on a record's events (returns the standing one if there is one). */
   readonly placeLegalHold: (
     request: LegalHoldRequest
   ) => Effect.Effect<LegalHold, Failures | Errors.Forbidden, Actor.CurrentActor>
+  /** Releases a legal hold. */
   readonly releaseLegalHold: (
     request: LegalHoldRequest
   ) => Effect.Effect<void, Failures | Errors.Forbidden | Errors.NotFound, Actor.CurrentActor>
+  /** The legal holds standing in the current actor's tenant. */
   readonly legalHolds: Effect.Effect<ReadonlyArray<LegalHold>, StorageError.StorageError, Actor.CurrentActor>
-  /** Removes the oldest events whose retention has passed (a contiguous, checkpointed prefix). */
+  /** Removes the oldest events whose retention has passed (a contiguous, checkpointed prefix); `dryRun` only reports. */
   readonly purge: (options?: {
     readonly dryRun?: boolean
   }) => Effect.Effect<
@@ -413,33 +417,36 @@ export const layer = (config: Config): Layer.Layer<AuditLog, never, Storage.Stor
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Appends one event as the current actor, joining the current transaction (or opening one).
+ * The service's operations as effects that require `AuditLog`: `append` and `appendMany` (as the
+ * current actor, joining the current transaction), `query`, `verify`, `checkpoint`, `checkpoints`,
+ * `inclusionProof`, `consistencyProof`, `erase`, `placeLegalHold`, `releaseLegalHold` and `purge`;
+ * see `Service` for each.
  * @since 0.1.0
  * @category accessors
  */
-export const append = (input: AppendInputEncoded): Effect.Effect<AuditEvent, Failures, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.append(input))
+export const {
+  append,
+  appendMany,
+  checkpoint,
+  checkpoints,
+  consistencyProof,
+  erase,
+  inclusionProof,
+  placeLegalHold,
+  purge,
+  query,
+  releaseLegalHold,
+  verify
+} = Effect.serviceFunctions(AuditLog)
 
 /**
- * Appends a batch in one transaction, with multi-row inserts.
+ * The legal holds standing in the current actor's tenant.
  * @since 0.1.0
  * @category accessors
  */
-export const appendMany = (
-  inputs: ReadonlyArray<AppendInputEncoded>
-): Effect.Effect<AppendManyResult, Failures, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.appendMany(inputs))
+export const { legalHolds } = Effect.serviceConstants(AuditLog)
 
-/**
- * Events of the current actor's tenant, filtered and paged (newest first unless `order: "asc"`).
- * @since 0.1.0
- * @category accessors
- */
-export const query = (
-  filter?: QueryFilter
-): Effect.Effect<Page, Failures | CursorExpired, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.query(filter))
-
+// Effect's accessors cover methods that return effects; a method that returns a stream is unwrapped here.
 /**
  * Events after a cursor, in pages, up to the newest; `CursorExpired` for a malformed, unknown or purged cursor.
  * @since 0.1.0
@@ -450,112 +457,3 @@ export const replayFrom = (
   cursor?: string
 ): Stream.Stream<AuditEvent, CursorExpired | StorageError.StorageError, AuditLog> =>
   Stream.unwrap(Effect.map(AuditLog, (s) => s.replayFrom(tenantId, cursor)))
-
-/**
- * Verifies a tenant's log (or a range of sequences).
- * @since 0.1.0
- * @category accessors
- */
-export const verify = (
-  tenantId: string,
-  range?: { readonly from?: number; readonly to?: number }
-): Effect.Effect<VerifyResult, StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.verify(tenantId, range))
-
-/**
- * Signs a checkpoint over every event of a tenant so far.
- * @since 0.1.0
- * @category accessors
- */
-export const checkpoint = (
-  tenantId: string
-): Effect.Effect<Checkpoint, IntegrityViolation | StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.checkpoint(tenantId))
-
-/**
- * A tenant's checkpoints, oldest first.
- * @since 0.1.0
- * @category accessors
- */
-export const checkpoints = (
-  tenantId: string
-): Effect.Effect<ReadonlyArray<Checkpoint>, StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.checkpoints(tenantId))
-
-/**
- * Proves an event is in a signed checkpoint.
- * @since 0.1.0
- * @category accessors
- */
-export const inclusionProof = (
-  tenantId: string,
-  sequence: number,
-  checkpointSize?: number
-): Effect.Effect<InclusionProof, Errors.NotFound | StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.inclusionProof(tenantId, sequence, checkpointSize))
-
-/**
- * Proves a newer checkpoint extends an older one.
- * @since 0.1.0
- * @category accessors
- */
-export const consistencyProof = (
-  tenantId: string,
-  oldSize: number,
-  newSize: number
-): Effect.Effect<ConsistencyProof, Errors.NotFound | StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.consistencyProof(tenantId, oldSize, newSize))
-
-/**
- * Erases sensitive values for a lawful erasure request.
- * @since 0.1.0
- * @category accessors
- */
-export const erase = (
-  request: EraseRequest
-): Effect.Effect<EraseResult, Failures | Errors.Forbidden | Errors.NotFound, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.erase(request))
-
-/**
- * Places a legal hold on a record's events.
- * @since 0.1.0
- * @category accessors
- */
-export const placeLegalHold = (
-  request: LegalHoldRequest
-): Effect.Effect<LegalHold, Failures | Errors.Forbidden, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.placeLegalHold(request))
-
-/**
- * Releases a legal hold.
- * @since 0.1.0
- * @category accessors
- */
-export const releaseLegalHold = (
-  request: LegalHoldRequest
-): Effect.Effect<void, Failures | Errors.Forbidden | Errors.NotFound, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.releaseLegalHold(request))
-
-/**
- * The legal holds standing in the current actor's tenant.
- * @since 0.1.0
- * @category accessors
- */
-export const legalHolds: Effect.Effect<
-  ReadonlyArray<LegalHold>,
-  StorageError.StorageError,
-  AuditLog | Actor.CurrentActor
-> = Effect.flatMap(AuditLog, (s) => s.legalHolds)
-
-/**
- * Runs the retention purge for the current actor's tenant (`dryRun` only reports).
- * @since 0.1.0
- * @category accessors
- */
-export const purge = (options?: {
-  readonly dryRun?: boolean
-}): Effect.Effect<
-  PurgeReport,
-  StorageError.StorageError | Errors.Forbidden | IntegrityViolation,
-  AuditLog | Actor.CurrentActor
-> => Effect.flatMap(AuditLog, (s) => s.purge(options))
