@@ -14,56 +14,25 @@
  * @since 0.1.0
  */
 import type { KeyObject } from "node:crypto"
-import { Actor, Errors, Ids, Policy } from "@airworthy/core"
-import { Query, Storage, StorageError } from "@airworthy/storage"
-import { SqlClient, SqlError } from "@effect/sql"
-import {
-  Chunk,
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Fiber,
-  FiberRef,
-  Layer,
-  Metric,
-  Option,
-  Redacted,
-  Schema,
-  Stream
-} from "effect"
-import { CursorExpired, type Fault, IntegrityViolation } from "./AuditError.js"
-import {
-  type AppendInput,
-  type AppendInputEncoded,
-  AppendInput as AppendInputSchema,
-  type AuditEvent,
-  type DiffEntry,
-  decodeAppendInputFast,
-  type Envelope,
-  genesisHash,
-  type Json,
-  RecordType,
-  Severity
-} from "./AuditEvent.js"
-import * as AuditMetrics from "./AuditMetrics.js"
-import { CanonicalJsonError } from "./CanonicalJson.js"
-import {
-  ChainVerifier,
-  type EventRow,
-  eventParams,
-  type Failure,
-  failure,
-  type Sealed,
-  type SensitiveRow,
-  seal
-} from "./internal/chain.js"
-import * as Store from "./internal/store.js"
-import * as Merkle from "./Merkle.js"
+import { Actor, type Errors, Ids, Policy } from "@airworthy/core"
+import type { Storage, StorageError } from "@airworthy/storage"
+import type { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer, Option, type Redacted, Schema, Stream } from "effect"
+import type { CursorExpired, Fault, IntegrityViolation } from "./AuditError.js"
+import { type AppendInputEncoded, type AuditEvent, RecordType, Severity } from "./AuditEvent.js"
+import * as Append from "./internal/append.js"
+import * as Checkpoints from "./internal/checkpoints.js"
+import * as LogContext from "./internal/context.js"
+import * as Cursor from "./internal/cursor.js"
+import { decodeOrFail } from "./internal/decode.js"
+import * as Erasure from "./internal/erasure.js"
+import * as Purge from "./internal/purge.js"
+import * as Read from "./internal/read.js"
+import * as Verify from "./internal/verify.js"
 import type { Checkpoint, ConsistencyProof, InclusionProof } from "./Proof.js"
-import * as Retention from "./Retention.js"
-import * as Sensitive from "./Sensitive.js"
-import * as TreeHead from "./TreeHead.js"
+import type * as Retention from "./Retention.js"
+import type * as Sensitive from "./Sensitive.js"
+import type * as TreeHead from "./TreeHead.js"
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -264,7 +233,7 @@ export interface Service {
   readonly appendMany: (
     inputs: ReadonlyArray<AppendInputEncoded>
   ) => Effect.Effect<AppendManyResult, Failures, Actor.CurrentActor>
-  /** Events of the current actor's tenant, filtered and paged. */
+  /** Events of the current actor's tenant, filtered and paged (newest first unless `order: "asc"`). */
   readonly query: (filter?: QueryFilter) => Effect.Effect<Page, Failures | CursorExpired, Actor.CurrentActor>
   /** Events after `cursor` (all retained events without one), read in pages, up to the newest. */
   readonly replayFrom: (
@@ -278,6 +247,7 @@ export interface Service {
   ) => Effect.Effect<VerifyResult, StorageError.StorageError>
   /** Signs a checkpoint over every event so far (returns the newest one if nothing was appended since). */
   readonly checkpoint: (tenantId: string) => Effect.Effect<Checkpoint, IntegrityViolation | StorageError.StorageError>
+  /** A tenant's checkpoints, oldest first. */
   readonly checkpoints: (tenantId: string) => Effect.Effect<ReadonlyArray<Checkpoint>, StorageError.StorageError>
   /** Proves event `sequence` is in a checkpoint (the newest one unless `checkpointSize` is given). */
   readonly inclusionProof: (
@@ -295,14 +265,17 @@ export interface Service {
   readonly erase: (
     request: EraseRequest
   ) => Effect.Effect<EraseResult, Failures | Errors.Forbidden | Errors.NotFound, Actor.CurrentActor>
+  /** Places a legal hold on a record's events (returns the standing one if there is one). */
   readonly placeLegalHold: (
     request: LegalHoldRequest
   ) => Effect.Effect<LegalHold, Failures | Errors.Forbidden, Actor.CurrentActor>
+  /** Releases a legal hold. */
   readonly releaseLegalHold: (
     request: LegalHoldRequest
   ) => Effect.Effect<void, Failures | Errors.Forbidden | Errors.NotFound, Actor.CurrentActor>
+  /** The legal holds standing in the current actor's tenant. */
   readonly legalHolds: Effect.Effect<ReadonlyArray<LegalHold>, StorageError.StorageError, Actor.CurrentActor>
-  /** Removes the oldest events whose retention has passed (a contiguous, checkpointed prefix). */
+  /** Removes the oldest events whose retention has passed (a contiguous, checkpointed prefix); `dryRun` only reports. */
   readonly purge: (options?: {
     readonly dryRun?: boolean
   }) => Effect.Effect<
@@ -325,30 +298,19 @@ export class AuditLog extends Context.Tag("@airworthy/audit/AuditLog")<AuditLog,
 // Cursors
 // ---------------------------------------------------------------------------------------------
 
-const cursorPrefix = "aw1:"
-
 /**
  * The opaque cursor just after event `sequence`.
  * @since 0.1.0
  * @category cursors
  */
-export const cursorAfter = (sequence: number): string =>
-  Buffer.from(`${cursorPrefix}${sequence}`, "utf8").toString("base64url")
+export const cursorAfter: (sequence: number) => string = Cursor.cursorAfter
 
 /**
  * The sequence a cursor points after, or `undefined` when it is not one of ours.
  * @since 0.1.0
  * @category cursors
  */
-export const cursorSequence = (cursor: string): number | undefined => {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) return undefined
-  const text = Buffer.from(cursor, "base64url").toString("utf8")
-  if (!text.startsWith(cursorPrefix)) return undefined
-  const digits = text.slice(cursorPrefix.length)
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(digits)) return undefined
-  const n = Number(digits)
-  return Number.isSafeInteger(n) ? n : undefined
-}
+export const cursorSequence: (cursor: string) => number | undefined = Cursor.cursorSequence
 
 // ---------------------------------------------------------------------------------------------
 // Actors
@@ -387,130 +349,30 @@ export const asSystem =
     )
 
 // ---------------------------------------------------------------------------------------------
-// Helpers
+// The service
 // ---------------------------------------------------------------------------------------------
 
-const iso = (millis: number) => new Date(millis).toISOString()
-
-const decodeOrFail =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (input: unknown, prefix = ""): Effect.Effect<A, Errors.ValidationFailed> => {
-    const r = Schema.decodeUnknownEither(schema, { errors: "all" })(input)
-    return r._tag === "Right" ? Effect.succeed(r.right) : Effect.fail(Errors.fromParseError(r.left, prefix))
-  }
-
-const decodeAppendSchema = decodeOrFail(AppendInputSchema)
-// Valid input (the common case) is checked by hand; anything else goes through the Schema, which
-// decides and names every bad field path.
-const decodeAppend = (input: unknown, prefix = ""): Effect.Effect<AppendInput, Errors.ValidationFailed> => {
-  const fast = decodeAppendInputFast(input)
-  return fast !== undefined ? Effect.succeed(fast) : decodeAppendSchema(input, prefix)
-}
+// The public requests are decoded here, at the service's edge; the parts take decoded values.
 const decodeFilter = decodeOrFail(QueryFilter)
 const decodeErase = decodeOrFail(EraseRequest)
 const decodeHold = decodeOrFail(LegalHoldRequest)
 
-const rowsError = (cause: unknown) =>
-  new StorageError.StorageError({ reason: "query", message: `Unexpected audit row: ${String(cause)}`, cause })
-
-const decodeRows =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, StorageError.StorageError> =>
-    Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(Effect.mapError(rowsError))
-
-const toCheckpoint = (r: typeof Store.CheckpointRow.Type): Checkpoint => ({
-  tenantId: r.tenant_id,
-  treeSize: r.tree_size,
-  rootHash: r.root_hash,
-  timestamp: r.signed_at,
-  keyId: r.key_id,
-  signature: r.signature
+// With the host's Policy in context, its permissions decide; without one, the role defaults do.
+const accessOf = (config: Config, policy: Option.Option<Policy.Policy["Type"]>): LogContext.Access => ({
+  canReadSensitive:
+    config.canReadSensitive ??
+    Option.match(policy, {
+      onNone: () => defaultCanReadSensitive,
+      onSome: (rules) => (actor: Actor.Actor) => rules.can(actor, "audit_trail.read_sensitive")
+    }),
+  canAdminister: (actor, permission) =>
+    config.canAdminister !== undefined
+      ? config.canAdminister(actor)
+      : Option.match(policy, {
+          onNone: () => defaultCanAdminister(actor),
+          onSome: (rules) => rules.can(actor, permission) || actor.source === "system" || actor.source === "sweeper"
+        })
 })
-
-const splitHashes = (joined: string): Array<string> => {
-  const out: Array<string> = []
-  for (let i = 0; i < joined.length; i += 64) out.push(joined.slice(i, i + 64))
-  return out
-}
-
-const pointerToPath = (pointer: string) =>
-  pointer
-    .split("/")
-    .slice(1)
-    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .join(".")
-
-const masked = (commitment: string, status: "masked" | "erased") => ({ $sensitive: commitment, $status: status })
-
-type Reading = "reveal" | "mask" | "log"
-
-const q = Query.make<Store.Tables>()
-
-const sensitiveKey = (sequence: number, path: string) => `${sequence}\u0000${path}`
-
-/** Builds the reader's view of an event from its envelope. */
-const toEvent = (
-  row: { readonly sequence: number; readonly hash: string },
-  env: Envelope,
-  sensitive: ReadonlyMap<string, SensitiveRow>,
-  reveal: boolean
-): { event: AuditEvent; revealed: number } => {
-  const holder = { before: env.before as unknown, after: env.after as unknown }
-  let revealed = 0
-  for (const path of env.sensitive) {
-    const stored = sensitive.get(sensitiveKey(row.sequence, path))
-    const commitment = String((Sensitive.get(holder, path) as { $sensitive?: unknown } | undefined)?.$sensitive)
-    if (stored !== undefined && stored.erased_at === null && stored.value !== null && reveal) {
-      Sensitive.set(holder, path, JSON.parse(stored.value))
-      revealed++
-    } else {
-      Sensitive.set(holder, path, masked(commitment, stored?.erased_at ? "erased" : "masked"))
-    }
-  }
-  const diff = (env.diff as ReadonlyArray<DiffEntry>).map((d) => {
-    if (!d.sensitive || !reveal || revealed === 0 || d.path === "") return d
-    const from = Sensitive.get(holder.before, d.path)
-    const to = Sensitive.get(holder.after, d.path)
-    const filled: { path: string; sensitive: true; from?: unknown; to?: unknown } = { path: d.path, sensitive: true }
-    if (from !== undefined) filled.from = from
-    if (to !== undefined) filled.to = to
-    return filled
-  })
-  return {
-    event: {
-      tenantId: env.tenant_id,
-      sequence: row.sequence,
-      id: env.id,
-      occurredAt: env.occurred_at,
-      actor: { id: env.actor.id, displayName: env.actor.name, roles: env.actor.roles },
-      action: env.action,
-      record: { type: env.record.type, id: env.record.id },
-      before: holder.before,
-      after: holder.after,
-      diff,
-      reason: env.reason,
-      correlationId: env.correlation_id,
-      traceId: env.trace_id,
-      severity: env.severity,
-      source: env.source,
-      sensitivePaths: env.sensitive,
-      hash: row.hash,
-      prevHash: env.prev_hash,
-      cursor: cursorAfter(row.sequence)
-    },
-    revealed
-  }
-}
-
-const reservedActions = /^audit\./
-
-// Event hashes come from the chain (hex SHA-256 the verifier recomputed or a purge record it checked);
-// a malformed one makes Buffer drop bytes, which then fails the root comparison.
-const leafOf = (hash: string): Uint8Array => Merkle.leafHash(Buffer.from(hash, "hex"))
-
-// ---------------------------------------------------------------------------------------------
-// The service
-// ---------------------------------------------------------------------------------------------
 
 /**
  * Builds the service over the `Storage`, `SqlClient` and `Ids` in context.
@@ -519,1191 +381,25 @@ const leafOf = (hash: string): Uint8Array => Merkle.leafHash(Buffer.from(hash, "
  */
 export const make = (config: Config): Effect.Effect<Service, never, Storage.Storage | SqlClient.SqlClient | Ids.Ids> =>
   Effect.gen(function* () {
-    const sensitiveConfig = config.sensitive ?? {}
-    const retention = config.retention ?? {}
-    Sensitive.validate(sensitiveConfig)
-    Retention.validate(retention)
-    const key =
-      typeof config.signingKey === "string"
-        ? TreeHead.keyFromConfig(config.signingKey)
-        : Redacted.isRedacted(config.signingKey)
-          ? TreeHead.keyFromConfig(Redacted.value(config.signingKey))
-          : config.signingKey
-    const trustedKeys: { [keyId: string]: KeyObject | string } = {
-      ...config.verificationKeys,
-      [key.keyId]: key.publicKey
-    }
-    const masking = config.masking ?? "enforce"
-    // With the host's Policy in context, its permissions decide; without one, the role defaults do.
     const policy = yield* Effect.serviceOption(Policy.Policy)
-    const canReadSensitive =
-      config.canReadSensitive ??
-      Option.match(policy, {
-        onNone: () => defaultCanReadSensitive,
-        onSome: (rules) => (actor: Actor.Actor) => rules.can(actor, "audit_trail.read_sensitive")
-      })
-    const canAdminister = (actor: Actor.Actor, permission: string): boolean =>
-      config.canAdminister !== undefined
-        ? config.canAdminister(actor)
-        : Option.match(policy, {
-            onNone: () => defaultCanAdminister(actor),
-            onSome: (rules) => rules.can(actor, permission) || actor.source === "system" || actor.source === "sweeper"
-          })
-
-    const context = yield* Effect.context<Storage.Storage | SqlClient.SqlClient | Ids.Ids>()
-    const { dialect } = Context.get(context, Storage.Storage)
-    const sql = Context.get(context, SqlClient.SqlClient).withoutTransforms()
-    const ids = Context.get(context, Ids.Ids)
-
-    // Service methods run with the layer's services but keep the caller's context on top, so a
-    // caller's open transaction (SqlClient.TransactionConnection) is the one they join.
-    const provided = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      Effect.provide(self, context) as Effect.Effect<A, E, Exclude<R, Storage.Storage | SqlClient.SqlClient | Ids.Ids>>
-
-    const run = <A extends object = Record<string, unknown>>(statement: string, params: ReadonlyArray<unknown> = []) =>
-      sql.unsafe<A>(statement, params as never).pipe(Effect.mapError((e) => StorageError.fromCause(e)))
-
-    // Joins the caller's transaction or opens one on the layer's own client (no context needed, so the
-    // append hot path provides nothing per call).
-    const inTransaction = <A, E, R>(
-      self: Effect.Effect<A, E, R>
-    ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | StorageError.StorageError, R> =>
-      Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) =>
-        Option.isSome(tx)
-          ? (self as Effect.Effect<A, Exclude<E, SqlError.SqlError>, R>)
-          : sql.withTransaction(self).pipe(
-              Effect.catchIf(
-                (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
-                (e) => Effect.fail(StorageError.fromCause(e))
-              )
-            )
-      )
-
-    // ------------------------------------------------------------------ head and append
-
-    const toHead = (row: Record<string, unknown> | undefined) => {
-      if (row === undefined) return Effect.fail(rowsError("no head row"))
-      return Effect.succeed({ lastSequence: Store.toInt(row.last_sequence), lastHash: String(row.last_hash) })
-    }
-
-    const lockHead = (tenantId: string) =>
-      Effect.gen(function* () {
-        if (dialect === "pg") {
-          let rows = yield* run(Store.lockHeadPg, [tenantId])
-          if (rows.length === 0) {
-            yield* run(Store.createHeadPg, [tenantId, genesisHash])
-            rows = yield* run(Store.lockHeadPg, [tenantId])
-          }
-          return yield* toHead(rows[0])
-        }
-        return yield* toHead((yield* run(Store.lockHeadSqlite, [tenantId, genesisHash]))[0])
-      })
-
-    const readHead = (tenantId: string) =>
-      q
-        .maybe((db) =>
-          db.selectFrom("aw_audit_heads").select(["last_sequence", "last_hash"]).where("tenant_id", "=", tenantId)
-        )
-        .pipe(
-          Effect.flatMap(
-            Option.match({
-              onNone: () => Effect.succeed(Option.none<typeof Store.HeadRow.Type>()),
-              onSome: (r) => Effect.map(decodeRows(Store.HeadRow)([r]), (rs) => Option.some(rs[0]!))
-            })
-          )
-        )
-
-    const write = (tenantId: string, sealed: ReadonlyArray<Sealed>) =>
-      Effect.gen(function* () {
-        const last = sealed[sealed.length - 1]!.row
-        const sensitive: Array<unknown> = []
-        let sensitiveRows = 0
-        for (const s of sealed) {
-          for (const x of s.sensitive) {
-            sensitive.push(tenantId, s.row.sequence, x.path, x.salt, x.value)
-            sensitiveRows++
-          }
-        }
-        if (dialect === "pg" && sealed.length <= Store.batchRows && sensitiveRows <= Store.batchRows) {
-          const params: Array<unknown> = []
-          for (const s of sealed) params.push(...eventParams(s.row))
-          params.push(...sensitive, last.sequence, last.hash, tenantId)
-          yield* run(Store.appendPg(sealed.length, sensitiveRows), params)
-          return
-        }
-        const perInsert = Store.batchRows
-        for (let i = 0; i < sealed.length; i += perInsert) {
-          const end = Math.min(sealed.length, i + perInsert)
-          const params: Array<unknown> = new Array((end - i) * 12)
-          let p = 0
-          for (let k = i; k < end; k++) {
-            const r = sealed[k]!.row
-            params[p++] = r.tenant_id
-            params[p++] = r.sequence
-            params[p++] = r.id
-            params[p++] = r.occurred_at
-            params[p++] = r.actor_id
-            params[p++] = r.action
-            params[p++] = r.record_type
-            params[p++] = r.record_id
-            params[p++] = r.severity
-            params[p++] = r.correlation_id
-            params[p++] = r.envelope
-            params[p++] = r.hash
-          }
-          yield* run(Store.insertEvents(dialect, end - i), params)
-        }
-        const width = 5
-        for (let i = 0; i < sensitiveRows; i += Store.batchRows) {
-          const n = Math.min(Store.batchRows, sensitiveRows - i)
-          yield* run(Store.insertSensitive(dialect, n), sensitive.slice(i * width, (i + n) * width))
-        }
-        yield* run(Store.updateHead(dialect), [last.sequence, last.hash, tenantId])
-      })
-
-    // The last head this instance wrote per tenant: a guess (another instance, or a rolled-back
-    // transaction, may have moved on). A right guess saves the locking read; a wrong one costs a retry.
-    const guesses = new Map<string, { readonly lastSequence: number; readonly lastHash: string }>()
-    const guessRows = 32
-
-    const sensitiveParams = (tenantId: string, sealed: ReadonlyArray<Sealed>) => {
-      const params: Array<unknown> = []
-      for (const s of sealed) {
-        for (const x of s.sensitive) params.push(tenantId, s.row.sequence, x.path, x.salt, x.value)
-      }
-      return params
-    }
-
-    /** Writes the batch if the tenant's head is still `expected`; false (nothing written) if not. */
-    const writeIfHead = (
-      tenantId: string,
-      expected: { readonly lastSequence: number; readonly lastHash: string },
-      sealed: ReadonlyArray<Sealed>
-    ) =>
-      Effect.gen(function* () {
-        const last = sealed[sealed.length - 1]!.row
-        const sensitive = sensitiveParams(tenantId, sealed)
-        const head = [last.sequence, last.hash, tenantId, expected.lastSequence, expected.lastHash]
-        if (dialect === "pg") {
-          const params: Array<unknown> = [...head]
-          for (const s of sealed) params.push(...eventParams(s.row))
-          params.push(...sensitive)
-          const rows = yield* run(Store.appendIfHeadPg(sealed.length, sensitive.length / 5), params)
-          return Store.toInt(rows[0]?.n ?? 0) === 1
-        }
-        if (sealed.length === 1) {
-          const params: Array<unknown> = eventParams(last)
-          params.push(tenantId, expected.lastSequence, expected.lastHash)
-          const inserted = yield* run(Store.appendOneIfHeadSqlite, params)
-          if (inserted.length === 0) return false
-        } else {
-          const moved = yield* run(Store.moveHeadSqlite, head)
-          if (moved.length === 0) return false
-          const params: Array<unknown> = []
-          for (const s of sealed) params.push(...eventParams(s.row))
-          yield* run(Store.insertEvents(dialect, sealed.length), params)
-        }
-        if (sensitive.length > 0) yield* run(Store.insertSensitive(dialect, sensitive.length / 5), sensitive)
-        return true
-      })
-
-    const sealFrom = (
-      head: { readonly lastSequence: number; readonly lastHash: string },
-      tenantId: string,
-      actor: Actor.Actor,
-      inputs: ReadonlyArray<AppendInput>,
-      occurredAt: string
-    ) =>
-      Effect.gen(function* () {
-        const sealed: Array<Sealed> = new Array(inputs.length)
-        let prevHash = head.lastHash
-        let sequence = head.lastSequence
-        const eventIds = inputs.length === 1 ? [yield* ids.next] : yield* Ids.many(ids, inputs.length)
-        for (let i = 0; i < inputs.length; i++) {
-          const input = inputs[i]!
-          const id = eventIds[i]!
-          const patterns = Sensitive.patternsFor(sensitiveConfig, input.action, input.recordType)
-          try {
-            sealed[i] = seal(input, { tenantId, actor, sequence: ++sequence, id, occurredAt, prevHash, patterns })
-          } catch (e) {
-            if (e instanceof CanonicalJsonError) {
-              const at = pointerToPath(e.path)
-              return yield* new Errors.ValidationFailed({
-                issues: [{ path: inputs.length > 1 ? `${i}.${at}` : at, message: e.message }]
-              })
-            }
-            throw e
-          }
-          prevHash = sealed[i]!.row.hash
-        }
-        return sealed
-      })
-
-    const sealAll = (tenantId: string, actor: Actor.Actor, inputs: ReadonlyArray<AppendInput>) =>
-      Effect.gen(function* () {
-        const occurredAt = iso(yield* Clock.currentTimeMillis)
-        const guess = guesses.get(tenantId)
-        // Guess for small batches only: a wrong guess seals the batch twice, which for a large batch
-        // costs more than the locking read it saves.
-        if (guess !== undefined && inputs.length <= guessRows) {
-          const sealed = yield* sealFrom(guess, tenantId, actor, inputs, occurredAt)
-          if (yield* writeIfHead(tenantId, guess, sealed)) return remember(tenantId, sealed)
-        }
-        const head = yield* lockHead(tenantId)
-        const sealed = yield* sealFrom(head, tenantId, actor, inputs, occurredAt)
-        yield* write(tenantId, sealed)
-        return remember(tenantId, sealed)
-      })
-
-    const remember = (tenantId: string, sealed: Array<Sealed>) => {
-      const last = sealed[sealed.length - 1]!.row
-      guesses.set(tenantId, { lastSequence: last.sequence, lastHash: last.hash })
-      return sealed
-    }
-
-    // The envelope object was canonicalised already; building the reader's view may modify it.
-    const sealedEvent = (s: Sealed): AuditEvent => toEvent(s.row, s.envelope, new Map(), false).event
-
-    // Metrics of an append in one synchronous step (with the fiber's metric labels).
-    const recordAppend = (startedAt: number, events: number) =>
-      Effect.withFiberRuntime<void>((fiber) => {
-        const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-        AuditMetrics.appends.unsafeUpdate(events, labels)
-        AuditMetrics.appendDuration.unsafeUpdate(Duration.millis(performance.now() - startedAt), labels)
-        return Effect.void
-      })
-
-    const appendAs = (actor: Actor.Actor, input: AppendInput) => {
-      const startedAt = performance.now()
-      return inTransaction(sealAll(actor.tenantId, actor, [input])).pipe(
-        Effect.flatMap((sealed) => Effect.as(recordAppend(startedAt, 1), sealedEvent(sealed[0]!)))
-      )
-    }
-
-    const reservedAction = (prefix = "") =>
-      new Errors.ValidationFailed({
-        issues: [{ path: `${prefix}action`, message: "actions under audit. are written by the audit log itself" }]
-      })
-
-    const checkAction = (input: AppendInput, prefix = "") =>
-      reservedActions.test(input.action) ? Effect.fail(reservedAction(prefix)) : Effect.void
-
-    const append: Service["append"] = (raw) =>
-      Effect.flatMap(Actor.CurrentActor, (actor) =>
-        Effect.flatMap(decodeAppend(raw), (input) =>
-          reservedActions.test(input.action) ? Effect.fail(reservedAction()) : appendAs(actor, input)
-        )
-      )
-
-    const appendMany: Service["appendMany"] = (raws) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const inputs: Array<AppendInput> = new Array(raws.length)
-          for (let i = 0; i < raws.length; i++) {
-            inputs[i] = yield* decodeAppend(raws[i], String(i))
-            yield* checkAction(inputs[i]!, `${i}.`)
-          }
-          if (inputs.length === 0) {
-            const head = yield* readHead(actor.tenantId)
-            const last = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-            const hash = Option.match(head, { onNone: () => genesisHash, onSome: (h) => h.last_hash })
-            return { count: 0, firstSequence: last + 1, lastSequence: last, lastHash: hash }
-          }
-          const sealed = yield* inTransaction(sealAll(actor.tenantId, actor, inputs)).pipe(
-            Metric.trackDuration(AuditMetrics.appendDuration)
-          )
-          yield* Metric.incrementBy(AuditMetrics.appends, sealed.length)
-          const last = sealed[sealed.length - 1]!.row
-          return {
-            count: sealed.length,
-            firstSequence: sealed[0]!.row.sequence,
-            lastSequence: last.sequence,
-            lastHash: last.hash
-          }
-        })
-      )
-
-    // ------------------------------------------------------------------ reading
-
-    const readingFor = (reader: Option.Option<Actor.Actor>): Reading =>
-      masking === "off" || (Option.isSome(reader) && canReadSensitive(reader.value))
-        ? "reveal"
-        : masking === "log"
-          ? "log"
-          : "mask"
-
-    const loadSensitive = (tenantId: string, sequences: ReadonlyArray<number>) =>
-      sequences.length === 0
-        ? Effect.succeed(new Map<string, SensitiveRow>())
-        : q
-            .rows((db) =>
-              db
-                .selectFrom("aw_audit_sensitive")
-                .select(["event_sequence", "path", "salt", "value", "erased_at"])
-                .where("tenant_id", "=", tenantId)
-                .where("event_sequence", "in", sequences)
-            )
-            .pipe(
-              Effect.flatMap(decodeRows(Store.SensitiveRowSchema)),
-              Effect.map((rows) => new Map(rows.map((r) => [sensitiveKey(r.event_sequence, r.path), r])))
-            )
-
-    const toEvents = (
-      tenantId: string,
-      rows: ReadonlyArray<typeof Store.EventRowSchema.Type>,
-      reading: Reading,
-      reader: Option.Option<Actor.Actor>
-    ) =>
-      Effect.gen(function* () {
-        const envs = rows.map((r) => JSON.parse(r.envelope) as Envelope)
-        const withSensitive = rows.filter((_, i) => envs[i]!.sensitive.length > 0).map((r) => r.sequence)
-        const stored = yield* loadSensitive(tenantId, withSensitive)
-        let revealed = 0
-        const events = rows.map((r, i) => {
-          const out = toEvent(r, envs[i]!, stored, reading !== "mask")
-          revealed += out.revealed
-          return out.event
-        })
-        if (reading === "log" && revealed > 0) {
-          yield* Metric.incrementBy(AuditMetrics.unmaskedReads, revealed)
-          yield* Effect.logWarning(
-            "Audit log: sensitive values shown to a reader without audit_trail.read_sensitive (masking: log)"
-          ).pipe(
-            Effect.annotateLogs({
-              tenant: tenantId,
-              reader: Option.match(reader, { onNone: () => "(none)", onSome: (a) => a.actorId }),
-              values: revealed
-            })
-          )
-        }
-        return events
-      })
-
-    const query: Service["query"] = (raw = {}) =>
-      provided(
-        Effect.gen(function* () {
-          const reader = yield* Actor.CurrentActor
-          const f = yield* decodeFilter(raw)
-          const tenantId = reader.tenantId
-          const order = f.order ?? "desc"
-          const limit = f.limit ?? 50
-          let after: number | undefined
-          if (f.cursor !== undefined) {
-            after = cursorSequence(f.cursor)
-            if (after === undefined) return yield* new CursorExpired({ cursor: f.cursor, reason: "malformed" })
-          }
-          const severities =
-            f.severity === undefined ? undefined : typeof f.severity === "string" ? [f.severity] : f.severity
-          const raws = yield* q.rows((db) => {
-            let s = db.selectFrom("aw_audit_events").selectAll().where("tenant_id", "=", tenantId)
-            if (f.record) s = s.where("record_type", "=", f.record.type).where("record_id", "=", f.record.id)
-            if (f.actorId !== undefined) s = s.where("actor_id", "=", f.actorId)
-            if (f.action !== undefined) {
-              if (f.action.endsWith(".*")) {
-                const prefix = f.action.slice(0, -1)
-                s = s.where((eb) =>
-                  eb(eb.fn("substr", [eb.ref("action"), eb.lit(1), eb.lit(prefix.length)]), "=", prefix)
-                )
-              } else s = s.where("action", "=", f.action)
-            }
-            if (severities !== undefined) s = s.where("severity", "in", severities.length > 0 ? severities : [""])
-            if (f.from !== undefined) s = s.where("occurred_at", ">=", f.from)
-            if (f.to !== undefined) s = s.where("occurred_at", "<", f.to)
-            if (after !== undefined) s = s.where("sequence", order === "asc" ? ">" : "<", after)
-            return s.orderBy("sequence", order).limit(limit + 1)
-          })
-          const rows = yield* decodeRows(Store.EventRowSchema)(raws)
-          const page = rows.slice(0, limit)
-          const reading = readingFor(Option.some(reader))
-          const events = yield* toEvents(tenantId, page, reading, Option.some(reader))
-          const last = page[page.length - 1]
-          return { events, nextCursor: last ? cursorAfter(last.sequence) : null, hasMore: rows.length > limit }
-        })
-      )
-
-    const anchorOf = (tenantId: string) =>
-      q
-        .maybe((db) =>
-          db
-            .selectFrom("aw_audit_purges")
-            .select(["up_to_sequence", "anchor_hash"])
-            .where("tenant_id", "=", tenantId)
-            .orderBy("up_to_sequence", "desc")
-            .limit(1)
-        )
-        .pipe(
-          Effect.map(
-            Option.match({
-              onNone: () => ({ sequence: 0, hash: genesisHash }),
-              onSome: (r) => ({ sequence: Store.toInt(r.up_to_sequence), hash: r.anchor_hash })
-            })
-          )
-        )
-
-    const replayPage = 500
-
-    const replayFrom: Service["replayFrom"] = (tenantId, cursor) =>
-      Stream.unwrap(
-        provided(
-          Effect.gen(function* () {
-            const reader = yield* Effect.serviceOption(Actor.CurrentActor)
-            const reading = readingFor(reader)
-            const anchor = yield* anchorOf(tenantId)
-            let start = anchor.sequence
-            if (cursor !== undefined) {
-              const seq = cursorSequence(cursor)
-              if (seq === undefined) return yield* new CursorExpired({ cursor, reason: "malformed" })
-              const head = yield* readHead(tenantId)
-              const last = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-              if (seq > last) return yield* new CursorExpired({ cursor, reason: "unknown" })
-              if (seq < anchor.sequence) return yield* new CursorExpired({ cursor, reason: "purged" })
-              start = seq
-            }
-            const page = (after: number) =>
-              provided(
-                Effect.gen(function* () {
-                  const raws = yield* q.rows((db) =>
-                    db
-                      .selectFrom("aw_audit_events")
-                      .selectAll()
-                      .where("tenant_id", "=", tenantId)
-                      .where("sequence", ">", after)
-                      .orderBy("sequence", "asc")
-                      .limit(replayPage)
-                  )
-                  const rows = yield* decodeRows(Store.EventRowSchema)(raws)
-                  const events = yield* toEvents(tenantId, rows, reading, reader)
-                  const last = rows[rows.length - 1]
-                  return [
-                    Chunk.unsafeFromArray(events),
-                    rows.length === replayPage && last ? Option.some(last.sequence) : Option.none()
-                  ] as const
-                })
-              )
-            return Stream.paginateChunkEffect(start, page)
-          })
-        )
-      )
-
-    // ------------------------------------------------------------------ verification
-
-    const loadPurges = (tenantId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_purges")
-            .select(["up_to_sequence", "from_sequence", "anchor_hash", "event_hashes"])
-            .where("tenant_id", "=", tenantId)
-            .orderBy("up_to_sequence", "asc")
-        )
-        .pipe(Effect.flatMap(decodeRows(Store.PurgeRow)))
-
-    const loadCheckpoints = (tenantId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_checkpoints")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .orderBy("tree_size", "asc")
-        )
-        .pipe(Effect.flatMap(decodeRows(Store.CheckpointRow)))
-
-    const verifyPage = 5000
-
-    /** Verifies a tenant; also returns the event hashes 1..last seen (the Merkle leaves' data). */
-    const examine = (tenantId: string, range: { readonly from?: number; readonly to?: number } = {}) =>
-      Effect.gen(function* () {
-        const faults: Array<Failure> = []
-        const done = (checkpoints: number, events: number, hashes: ReadonlyArray<string>) => {
-          const first = faults.reduce<Failure | undefined>(
-            (a, f) => (a === undefined || f.firstBadSequence < a.firstBadSequence ? f : a),
-            undefined
-          )
-          const result: VerifyResult = first ?? { ok: true, events, checkpoints }
-          return { result, hashes }
-        }
-        // The purge records: the hashes of removed events, and the anchor the remaining chain starts from.
-        const purges = yield* loadPurges(tenantId)
-        const hashes: Array<string> = []
-        let anchor = { sequence: 0, hash: genesisHash }
-        for (const p of purges) {
-          const removed = splitHashes(p.event_hashes)
-          if (
-            p.from_sequence !== anchor.sequence + 1 ||
-            removed.length !== p.up_to_sequence - p.from_sequence + 1 ||
-            removed[removed.length - 1] !== p.anchor_hash
-          ) {
-            faults.push(
-              failure(p.from_sequence, "anchor_mismatch", `purge record ${p.up_to_sequence} does not line up`)
-            )
-            return done(0, 0, hashes)
-          }
-          hashes.push(...removed)
-          anchor = { sequence: p.up_to_sequence, hash: p.anchor_hash }
-        }
-        const from = Math.max(range.from ?? 1, anchor.sequence + 1)
-        const to = range.to ?? Number.MAX_SAFE_INTEGER
-        const full = from === anchor.sequence + 1 && range.to === undefined
-        let startHash = anchor.hash
-        if (from > anchor.sequence + 1) {
-          // Leaves before the range come from the stored hashes (their checkpoints bind them).
-          const before = yield* run<{ sequence: unknown; hash: string }>(
-            dialect === "pg"
-              ? "SELECT sequence, hash FROM aw_audit_events WHERE tenant_id = $1 AND sequence > $2 AND sequence < $3 ORDER BY sequence"
-              : "SELECT sequence, hash FROM aw_audit_events WHERE tenant_id = ? AND sequence > ? AND sequence < ? ORDER BY sequence",
-            [tenantId, anchor.sequence, from]
-          )
-          let expected = anchor.sequence + 1
-          for (const r of before) {
-            if (Store.toInt(r.sequence) !== expected) {
-              faults.push(failure(expected, "gap", `event ${expected} is missing`))
-              return done(0, 0, hashes)
-            }
-            hashes.push(r.hash)
-            expected++
-          }
-          if (expected !== from) {
-            faults.push(failure(expected, "gap", `event ${expected} is missing`))
-            return done(0, 0, hashes)
-          }
-          startHash = hashes[hashes.length - 1] ?? anchor.hash
-        }
-        const sensitiveRows = yield* q
-          .rows((db) =>
-            db
-              .selectFrom("aw_audit_sensitive")
-              .select(["event_sequence", "path", "salt", "value", "erased_at"])
-              .where("tenant_id", "=", tenantId)
-              .where("event_sequence", ">=", from)
-              .where("event_sequence", "<=", to)
-          )
-          .pipe(Effect.flatMap(decodeRows(Store.SensitiveRowSchema)))
-        const chain = new ChainVerifier(tenantId, from, startHash, sensitiveRows, true)
-        const pageSql =
-          dialect === "pg"
-            ? `SELECT ${Store.eventSelect} FROM aw_audit_events WHERE tenant_id = $1 AND sequence >= $2 AND sequence <= $3 ORDER BY sequence LIMIT ${verifyPage}`
-            : `SELECT ${Store.eventSelect} FROM aw_audit_events WHERE tenant_id = ? AND sequence >= ? AND sequence <= ? ORDER BY sequence LIMIT ${verifyPage}`
-        const readPage = (cursor: number) => run<Record<string, unknown>>(pageSql, [tenantId, cursor, to])
-        let rows = yield* readPage(from)
-        for (;;) {
-          // The next page is read while this one is checked (PostgreSQL reads overlap the hashing).
-          const next =
-            rows.length < verifyPage
-              ? undefined
-              : yield* Effect.fork(readPage(Store.toInt(rows[rows.length - 1]!.sequence) + 1))
-          for (const r of rows) {
-            // Rows are fresh objects from the driver: converting the sequence in place saves a copy.
-            r.sequence = Store.toInt(r.sequence)
-            const bad = chain.push(r as unknown as EventRow)
-            if (bad !== undefined) {
-              if (next !== undefined) yield* Fiber.interrupt(next)
-              faults.push(bad)
-              return done(0, chain.events, hashes)
-            }
-          }
-          if (next === undefined) break
-          rows = yield* Fiber.join(next)
-        }
-        for (const h of chain.hashes) hashes.push(h)
-        const last = chain.next - 1
-        const finished = chain.finish(full)
-        if (finished !== undefined) faults.push(finished)
-        if (full) {
-          const head = yield* readHead(tenantId)
-          const headSeq = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-          const headHash = Option.match(head, { onNone: () => genesisHash, onSome: (h) => h.last_hash })
-          if (headSeq > last) {
-            faults.push(
-              failure(last + 1, "tail_deleted", `the head row says ${headSeq} events, the newest stored is ${last}`)
-            )
-          } else if (headSeq < last) {
-            faults.push(
-              failure(headSeq + 1, "head_mismatch", `the head row says ${headSeq} events, ${last} are stored`)
-            )
-          } else if (last > 0 && headHash !== chain.prevHash) {
-            faults.push(failure(last, "head_mismatch", `the head row's hash is not the hash of event ${last}`))
-          }
-          if (purges.length > 0 && chain.purgeEvents.get(anchor.sequence) !== anchor.hash) {
-            faults.push(
-              failure(
-                anchor.sequence + 1,
-                "anchor_mismatch",
-                `no audit.purged event records the purge up to ${anchor.sequence}`
-              )
-            )
-          }
-        }
-        // Checkpoints: signature, coverage, and the Merkle root recomputed in one pass over the leaves.
-        // Every checkpoint up to the range's end: earlier ones bind the hashes the range starts from.
-        const checkpoints = (yield* loadCheckpoints(tenantId)).filter((c) => c.tree_size <= to)
-        const range_ = Merkle.CompactRange.empty()
-        let leaf = 0
-        for (const c of checkpoints) {
-          const signed = toCheckpoint(c)
-          if (signed.tenantId !== tenantId || !TreeHead.verify(signed, trustedKeys)) {
-            faults.push(failure(c.tree_size, "bad_signature", `checkpoint ${c.tree_size} is not validly signed`))
-            break
-          }
-          if (c.tree_size > hashes.length) {
-            faults.push(
-              failure(hashes.length + 1, "tail_deleted", `checkpoint ${c.tree_size} covers events that are missing`)
-            )
-            break
-          }
-          for (; leaf < c.tree_size; leaf++) range_.appendLeaf(leafOf(hashes[leaf]!))
-          if (Merkle.toHex(range_.root()) !== c.root_hash) {
-            faults.push(
-              failure(
-                c.tree_size,
-                "checkpoint_mismatch",
-                `the events do not hash to the root of checkpoint ${c.tree_size}`
-              )
-            )
-            break
-          }
-        }
-        return done(checkpoints.length, chain.events, hashes)
-      })
-
-    const verify: Service["verify"] = (tenantId, range) =>
-      provided(
-        examine(tenantId, range).pipe(
-          Effect.map((r) => r.result),
-          Effect.tap((r) =>
-            r.ok ? Effect.void : Metric.increment(Metric.tagged(AuditMetrics.verifyFailures, "fault", r.fault))
-          )
-        )
-      )
-
-    const mustVerify = (tenantId: string, range?: { readonly from?: number; readonly to?: number }) =>
-      examine(tenantId, range).pipe(
-        Effect.flatMap(({ result, hashes }) =>
-          result.ok
-            ? Effect.succeed(hashes)
-            : Metric.increment(Metric.tagged(AuditMetrics.verifyFailures, "fault", result.fault)).pipe(
-                Effect.zipRight(
-                  Effect.fail(
-                    new IntegrityViolation({
-                      tenantId,
-                      fault: result.fault,
-                      firstBadSequence: result.firstBadSequence,
-                      detail: result.detail
-                    })
-                  )
-                )
-              )
-        )
-      )
-
-    // ------------------------------------------------------------------ checkpoints and proofs
-
-    const latestCheckpoint = (tenantId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_checkpoints")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .orderBy("tree_size", "desc")
-            .limit(1)
-        )
-        .pipe(
-          Effect.flatMap(decodeRows(Store.CheckpointRow)),
-          Effect.map((rs) => Option.fromNullable(rs[0]))
-        )
-
-    const checkpointAt = (tenantId: string, size: number) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_checkpoints")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where("tree_size", "=", size)
-        )
-        .pipe(
-          Effect.flatMap(decodeRows(Store.CheckpointRow)),
-          Effect.map((rs) => Option.fromNullable(rs[0]))
-        )
-
-    const checkpoint: Service["checkpoint"] = (tenantId) =>
-      provided(
-        Effect.gen(function* () {
-          const head = yield* readHead(tenantId)
-          const size = Option.match(head, { onNone: () => 0, onSome: (h) => h.last_sequence })
-          const latest = yield* latestCheckpoint(tenantId)
-          if (Option.isSome(latest) && latest.value.tree_size === size) return toCheckpoint(latest.value)
-          // Never sign over a broken chain: check what is new since the last checkpoint, and every
-          // earlier checkpoint's root against the same leaves.
-          const from = Option.match(latest, { onNone: () => 1, onSome: (c) => c.tree_size + 1 })
-          const hashes = yield* mustVerify(tenantId, { from, to: size })
-          const root = Merkle.toHex(Merkle.rootFromLeafHashes(hashes.slice(0, size).map(leafOf)))
-          const signed = TreeHead.sign(
-            {
-              tenantId,
-              treeSize: size,
-              rootHash: root,
-              timestamp: iso(yield* Clock.currentTimeMillis),
-              keyId: key.keyId
-            },
-            key
-          )
-          yield* q.exec((db) =>
-            db
-              .insertInto("aw_audit_checkpoints")
-              .values({
-                tenant_id: tenantId,
-                tree_size: size,
-                root_hash: signed.rootHash,
-                signed_at: signed.timestamp,
-                key_id: signed.keyId,
-                signature: signed.signature
-              })
-              .onConflict((oc) => oc.columns(["tenant_id", "tree_size"]).doNothing())
-          )
-          const stored = yield* checkpointAt(tenantId, size)
-          return Option.isSome(stored) ? toCheckpoint(stored.value) : signed
-        })
-      )
-
-    const checkpoints: Service["checkpoints"] = (tenantId) =>
-      provided(Effect.map(loadCheckpoints(tenantId), (rs) => rs.map(toCheckpoint)))
-
-    /** Event hashes 1..size: purged ones from the purge records, the rest from the events. */
-    const leafData = (tenantId: string, size: number) =>
-      Effect.gen(function* () {
-        const hashes: Array<string> = []
-        for (const p of yield* loadPurges(tenantId)) hashes.push(...splitHashes(p.event_hashes))
-        if (hashes.length < size) {
-          const rows = yield* run<{ hash: string }>(
-            dialect === "pg"
-              ? "SELECT hash FROM aw_audit_events WHERE tenant_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence"
-              : "SELECT hash FROM aw_audit_events WHERE tenant_id = ? AND sequence > ? AND sequence <= ? ORDER BY sequence",
-            [tenantId, hashes.length, size]
-          )
-          for (const r of rows) hashes.push(r.hash)
-        }
-        return hashes.slice(0, size).map(leafOf)
-      })
-
-    const notFoundCheckpoint = (tenantId: string, size: number | undefined) =>
-      new Errors.NotFound({ entity: "audit checkpoint", id: `${tenantId}/${size ?? "latest"}` })
-
-    const inclusionProof: Service["inclusionProof"] = (tenantId, sequence, checkpointSize) =>
-      provided(
-        Effect.gen(function* () {
-          const cp = yield* checkpointSize === undefined
-            ? latestCheckpoint(tenantId)
-            : checkpointAt(tenantId, checkpointSize)
-          if (Option.isNone(cp)) return yield* notFoundCheckpoint(tenantId, checkpointSize)
-          const size = cp.value.tree_size
-          if (!Number.isSafeInteger(sequence) || sequence < 1 || sequence > size) {
-            return yield* new Errors.NotFound({
-              entity: "audit event",
-              id: `${tenantId}/${sequence} in checkpoint ${size}`
-            })
-          }
-          const leaves = yield* leafData(tenantId, size)
-          if (leaves.length < size) {
-            return yield* new Errors.NotFound({ entity: "audit event", id: `${tenantId}/${leaves.length + 1}` })
-          }
-          const envelope = yield* q.maybe((db) =>
-            db
-              .selectFrom("aw_audit_events")
-              .select(["envelope", "hash"])
-              .where("tenant_id", "=", tenantId)
-              .where("sequence", "=", sequence)
-          )
-          const eventHash = Option.match(envelope, {
-            onNone: () => "",
-            onSome: (e) => e.hash
-          })
-          const proof: InclusionProof = {
-            tenantId,
-            sequence,
-            eventHash: eventHash || (yield* purgedHash(tenantId, sequence)),
-            ...(Option.isSome(envelope) ? { envelope: envelope.value.envelope } : {}),
-            proof: Merkle.inclusionProof(leaves, sequence - 1).map(Merkle.toHex),
-            checkpoint: toCheckpoint(cp.value)
-          }
-          return proof
-        })
-      )
-
-    const purgedHash = (tenantId: string, sequence: number) =>
-      Effect.map(loadPurges(tenantId), (ps) => {
-        const p = ps.find((x) => x.from_sequence <= sequence && sequence <= x.up_to_sequence)
-        return p ? (splitHashes(p.event_hashes)[sequence - p.from_sequence] ?? "") : ""
-      })
-
-    const consistencyProof: Service["consistencyProof"] = (tenantId, oldSize, newSize) =>
-      provided(
-        Effect.gen(function* () {
-          const older = yield* checkpointAt(tenantId, oldSize)
-          if (Option.isNone(older)) return yield* notFoundCheckpoint(tenantId, oldSize)
-          const newer = yield* checkpointAt(tenantId, newSize)
-          if (Option.isNone(newer)) return yield* notFoundCheckpoint(tenantId, newSize)
-          if (oldSize > newSize) {
-            return yield* new Errors.NotFound({ entity: "audit consistency proof", id: `${oldSize}..${newSize}` })
-          }
-          const leaves = yield* leafData(tenantId, newSize)
-          const proof =
-            oldSize === 0 || oldSize === newSize ? [] : Merkle.consistencyProof(leaves, oldSize).map(Merkle.toHex)
-          return {
-            tenantId,
-            oldCheckpoint: toCheckpoint(older.value),
-            newCheckpoint: toCheckpoint(newer.value),
-            proof
-          }
-        })
-      )
-
-    // ------------------------------------------------------------------ erasure and holds
-
-    const requireAdmin = (actor: Actor.Actor, permission: string) =>
-      canAdminister(actor, permission)
-        ? Effect.void
-        : Effect.fail(new Errors.Forbidden({ missing_permission: permission }))
-
-    // Events the log writes about itself are built here; one failing its Schema is a bug, not input.
-    const systemAppend = (actor: Actor.Actor, input: AppendInput) =>
-      appendAs(actor, input).pipe(Effect.catchTag("ValidationFailed", (e) => Effect.die(e)))
-
-    const erase: Service["erase"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const request = yield* decodeErase(raw)
-          yield* requireAdmin(actor, "audit_trail.erase")
-          const tenantId = actor.tenantId
-          return yield* inTransaction(
-            Effect.gen(function* () {
-              yield* lockHead(tenantId)
-              const events = yield* q.rows((db) => {
-                const s = db
-                  .selectFrom("aw_audit_events")
-                  .select(["sequence", "record_type", "record_id"])
-                  .where("tenant_id", "=", tenantId)
-                return "record" in request
-                  ? s.where("record_type", "=", request.record.type).where("record_id", "=", request.record.id)
-                  : s.where("sequence", "=", request.sequence)
-              })
-              const first = events[0]
-              if (first === undefined) {
-                return yield* new Errors.NotFound(
-                  "record" in request
-                    ? { entity: "audited record", id: `${request.record.type}/${request.record.id}` }
-                    : { entity: "audit event", id: String(request.sequence) }
-                )
-              }
-              const sequences = events.map((e) => Store.toInt(e.sequence))
-              const erased: Array<{ sequence: number; path: string }> = []
-              for (let i = 0; i < sequences.length; i += Store.batchRows) {
-                const chunk = sequences.slice(i, i + Store.batchRows)
-                const rows = yield* q.rows((db) =>
-                  db
-                    .selectFrom("aw_audit_sensitive")
-                    .select(["event_sequence", "path"])
-                    .where("tenant_id", "=", tenantId)
-                    .where("erased_at", "is", null)
-                    .where("event_sequence", "in", chunk)
-                )
-                for (const r of rows) erased.push({ sequence: Store.toInt(r.event_sequence), path: r.path })
-              }
-              const at = iso(yield* Clock.currentTimeMillis)
-              for (let i = 0; i < sequences.length; i += Store.batchRows) {
-                const chunk = sequences.slice(i, i + Store.batchRows)
-                yield* q.exec((db) =>
-                  db
-                    .updateTable("aw_audit_sensitive")
-                    .set({
-                      value: null,
-                      salt: null,
-                      erased_at: at,
-                      erased_by: actor.actorId,
-                      erase_reason: request.reason
-                    })
-                    .where("tenant_id", "=", tenantId)
-                    .where("erased_at", "is", null)
-                    .where("event_sequence", "in", chunk)
-                )
-              }
-              erased.sort((a, b) => a.sequence - b.sequence || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-              const event = yield* systemAppend(actor, {
-                action: "audit.erased",
-                recordType: first.record_type,
-                recordId: first.record_id,
-                after: {
-                  erased: erased as unknown as Json,
-                  target: "record" in request ? "record" : { sequence: request.sequence }
-                },
-                reason: request.reason,
-                severity: "security"
-              })
-              yield* Metric.incrementBy(AuditMetrics.erasures, erased.length)
-              return { erased, event }
-            })
-          )
-        })
-      )
-
-    const toHold = (r: typeof Store.HoldRow.Type): LegalHold => ({
-      recordType: r.record_type,
-      recordId: r.record_id,
-      reason: r.reason,
-      placedAt: r.placed_at,
-      placedBy: r.placed_by
-    })
-
-    const holdOf = (tenantId: string, recordType: string, recordId: string) =>
-      q
-        .rows((db) =>
-          db
-            .selectFrom("aw_audit_legal_holds")
-            .select(["record_type", "record_id", "reason", "placed_at", "placed_by"])
-            .where("tenant_id", "=", tenantId)
-            .where("record_type", "=", recordType)
-            .where("record_id", "=", recordId)
-        )
-        .pipe(
-          Effect.flatMap(decodeRows(Store.HoldRow)),
-          Effect.map((rs) => Option.fromNullable(rs[0]))
-        )
-
-    const placeLegalHold: Service["placeLegalHold"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const request = yield* decodeHold(raw)
-          yield* requireAdmin(actor, "audit_trail.legal_hold")
-          const tenantId = actor.tenantId
-          return yield* inTransaction(
-            Effect.gen(function* () {
-              const existing = yield* holdOf(tenantId, request.recordType, request.recordId)
-              if (Option.isSome(existing)) return toHold(existing.value)
-              const at = iso(yield* Clock.currentTimeMillis)
-              yield* q.exec((db) =>
-                db.insertInto("aw_audit_legal_holds").values({
-                  tenant_id: tenantId,
-                  record_type: request.recordType,
-                  record_id: request.recordId,
-                  reason: request.reason,
-                  placed_at: at,
-                  placed_by: actor.actorId
-                })
-              )
-              yield* systemAppend(actor, {
-                action: "audit.legal_hold_placed",
-                recordType: request.recordType,
-                recordId: request.recordId,
-                reason: request.reason,
-                severity: "security"
-              })
-              return {
-                recordType: request.recordType,
-                recordId: request.recordId,
-                reason: request.reason,
-                placedAt: at,
-                placedBy: actor.actorId
-              }
-            })
-          )
-        })
-      )
-
-    const releaseLegalHold: Service["releaseLegalHold"] = (raw) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          const request = yield* decodeHold(raw)
-          yield* requireAdmin(actor, "audit_trail.legal_hold")
-          const tenantId = actor.tenantId
-          yield* inTransaction(
-            Effect.gen(function* () {
-              const existing = yield* holdOf(tenantId, request.recordType, request.recordId)
-              if (Option.isNone(existing)) {
-                return yield* new Errors.NotFound({
-                  entity: "legal hold",
-                  id: `${request.recordType}/${request.recordId}`
-                })
-              }
-              yield* q.exec((db) =>
-                db
-                  .deleteFrom("aw_audit_legal_holds")
-                  .where("tenant_id", "=", tenantId)
-                  .where("record_type", "=", request.recordType)
-                  .where("record_id", "=", request.recordId)
-              )
-              yield* systemAppend(actor, {
-                action: "audit.legal_hold_released",
-                recordType: request.recordType,
-                recordId: request.recordId,
-                before: { reason: existing.value.reason, placed_at: existing.value.placed_at },
-                reason: request.reason,
-                severity: "security"
-              })
-            })
-          )
-        })
-      )
-
-    const legalHolds: Service["legalHolds"] = provided(
-      Effect.gen(function* () {
-        const actor = yield* Actor.CurrentActor
-        const rows = yield* q
-          .rows((db) =>
-            db
-              .selectFrom("aw_audit_legal_holds")
-              .select(["record_type", "record_id", "reason", "placed_at", "placed_by"])
-              .where("tenant_id", "=", actor.tenantId)
-              .orderBy("placed_at")
-          )
-          .pipe(Effect.flatMap(decodeRows(Store.HoldRow)))
-        return rows.map(toHold)
-      })
-    )
-
-    // ------------------------------------------------------------------ retention purge
-
-    const purge: Service["purge"] = (options = {}) =>
-      provided(
-        Effect.gen(function* () {
-          const actor = yield* Actor.CurrentActor
-          yield* requireAdmin(actor, "audit_trail.purge")
-          const tenantId = actor.tenantId
-          const dryRun = options.dryRun ?? false
-          const body = Effect.gen(function* () {
-            if (!dryRun) yield* lockHead(tenantId)
-            const now = yield* Clock.currentTimeMillis
-            const anchor = yield* anchorOf(tenantId)
-            const covered = Option.match(yield* latestCheckpoint(tenantId), {
-              onNone: () => 0,
-              onSome: (c) => c.tree_size
-            })
-            const holds = new Set(
-              (yield* q.rows((db) =>
-                db
-                  .selectFrom("aw_audit_legal_holds")
-                  .select(["record_type", "record_id"])
-                  .where("tenant_id", "=", tenantId)
-              )).map((h) => `${h.record_type}\u0000${h.record_id}`)
-            )
-            const byRecordType: Record<string, number> = {}
-            const removed: Array<string> = []
-            let stoppedBy: PurgeReport["stoppedBy"] | undefined
-            let stoppedAt: number | null = null
-            let cursor = anchor.sequence
-            scan: for (;;) {
-              const rows = yield* q.rows((db) =>
-                db
-                  .selectFrom("aw_audit_events")
-                  .select(["sequence", "occurred_at", "action", "record_type", "record_id", "hash"])
-                  .where("tenant_id", "=", tenantId)
-                  .where("sequence", ">", cursor)
-                  .orderBy("sequence", "asc")
-                  .limit(verifyPage)
-              )
-              for (const r of rows) {
-                const seq = Store.toInt(r.sequence)
-                const reason: PurgeReport["stoppedBy"] | undefined =
-                  seq > covered
-                    ? "not_checkpointed"
-                    : holds.has(`${r.record_type}\u0000${r.record_id}`)
-                      ? "legal_hold"
-                      : Retention.purgeableAt(retention, {
-                            action: r.action,
-                            recordType: r.record_type,
-                            occurredAt: r.occurred_at
-                          }) > now
-                        ? "retention"
-                        : undefined
-                if (reason !== undefined) {
-                  stoppedBy = reason
-                  stoppedAt = seq
-                  break scan
-                }
-                removed.push(r.hash)
-                byRecordType[r.record_type] = (byRecordType[r.record_type] ?? 0) + 1
-              }
-              if (rows.length < verifyPage) break
-              cursor = Store.toInt(rows[rows.length - 1]!.sequence)
-            }
-            const report: PurgeReport = {
-              tenantId,
-              dryRun,
-              events: removed.length,
-              fromSequence: removed.length > 0 ? anchor.sequence + 1 : null,
-              toSequence: removed.length > 0 ? anchor.sequence + removed.length : null,
-              stoppedBy: stoppedBy ?? "end",
-              stoppedAt,
-              byRecordType
-            }
-            if (dryRun || removed.length === 0) return report
-            // Destroying evidence of tampering would be worse than keeping old events: verify first.
-            yield* mustVerify(tenantId)
-            const upTo = anchor.sequence + removed.length
-            const anchorHash = removed[removed.length - 1]!
-            yield* q.exec((db) =>
-              db.insertInto("aw_audit_purge_permits").values({ tenant_id: tenantId, up_to_sequence: upTo })
-            )
-            yield* q.exec((db) =>
-              db.insertInto("aw_audit_purges").values({
-                tenant_id: tenantId,
-                up_to_sequence: upTo,
-                from_sequence: anchor.sequence + 1,
-                anchor_hash: anchorHash,
-                event_hashes: removed.join(""),
-                purged_at: iso(now),
-                purged_by: actor.actorId
-              })
-            )
-            yield* q.exec((db) =>
-              db.deleteFrom("aw_audit_sensitive").where("tenant_id", "=", tenantId).where("event_sequence", "<=", upTo)
-            )
-            yield* q.exec((db) =>
-              db.deleteFrom("aw_audit_events").where("tenant_id", "=", tenantId).where("sequence", "<=", upTo)
-            )
-            yield* q.exec((db) => db.deleteFrom("aw_audit_purge_permits").where("tenant_id", "=", tenantId))
-            const event = yield* systemAppend(actor, {
-              action: "audit.purged",
-              recordType: "audit_log",
-              recordId: tenantId,
-              after: {
-                from_sequence: anchor.sequence + 1,
-                to_sequence: upTo,
-                anchor_hash: anchorHash,
-                events: removed.length,
-                by_record_type: byRecordType,
-                stopped_by: report.stoppedBy
-              },
-              severity: "warning"
-            })
-            yield* Metric.increment(AuditMetrics.purges)
-            yield* Metric.incrementBy(AuditMetrics.purgedEvents, removed.length)
-            return { ...report, event }
-          })
-          return yield* dryRun ? body : inTransaction(body)
-        })
-      )
-
+    const log = yield* LogContext.make(config, accessOf(config, policy))
     return {
-      append,
-      appendMany,
-      query,
-      replayFrom,
-      verify,
-      checkpoint,
-      checkpoints,
-      inclusionProof,
-      consistencyProof,
-      erase,
-      placeLegalHold,
-      releaseLegalHold,
-      legalHolds,
-      purge,
-      publicKey: { keyId: key.keyId, publicKeyPem: key.publicKeyPem }
+      append: (input) => Append.append(log, input),
+      appendMany: (inputs) => Append.appendMany(log, inputs),
+      query: (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f)),
+      replayFrom: (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor),
+      verify: (tenantId, range) => Verify.verify(log, tenantId, range),
+      checkpoint: (tenantId) => Checkpoints.checkpoint(log, tenantId),
+      checkpoints: (tenantId) => Checkpoints.checkpoints(log, tenantId),
+      inclusionProof: (tenantId, sequence, checkpointSize) =>
+        Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize),
+      consistencyProof: (tenantId, oldSize, newSize) => Checkpoints.consistencyProof(log, tenantId, oldSize, newSize),
+      erase: (request) => Effect.flatMap(decodeErase(request), (r) => Erasure.erase(log, r)),
+      placeLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.placeLegalHold(log, r)),
+      releaseLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.releaseLegalHold(log, r)),
+      legalHolds: Purge.legalHolds(log),
+      purge: (options) => Purge.purge(log, options),
+      publicKey: { keyId: log.key.keyId, publicKeyPem: log.key.publicKeyPem }
     } satisfies Service
   })
 
@@ -1721,33 +417,36 @@ export const layer = (config: Config): Layer.Layer<AuditLog, never, Storage.Stor
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Appends one event as the current actor, joining the current transaction (or opening one).
+ * The service's operations as effects that require `AuditLog`: `append` and `appendMany` (as the
+ * current actor, joining the current transaction), `query`, `verify`, `checkpoint`, `checkpoints`,
+ * `inclusionProof`, `consistencyProof`, `erase`, `placeLegalHold`, `releaseLegalHold` and `purge`;
+ * see `Service` for each.
  * @since 0.1.0
  * @category accessors
  */
-export const append = (input: AppendInputEncoded): Effect.Effect<AuditEvent, Failures, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.append(input))
+export const {
+  append,
+  appendMany,
+  checkpoint,
+  checkpoints,
+  consistencyProof,
+  erase,
+  inclusionProof,
+  placeLegalHold,
+  purge,
+  query,
+  releaseLegalHold,
+  verify
+} = Effect.serviceFunctions(AuditLog)
 
 /**
- * Appends a batch in one transaction, with multi-row inserts.
+ * The legal holds standing in the current actor's tenant.
  * @since 0.1.0
  * @category accessors
  */
-export const appendMany = (
-  inputs: ReadonlyArray<AppendInputEncoded>
-): Effect.Effect<AppendManyResult, Failures, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.appendMany(inputs))
+export const { legalHolds } = Effect.serviceConstants(AuditLog)
 
-/**
- * Events of the current actor's tenant, filtered and paged (newest first unless `order: "asc"`).
- * @since 0.1.0
- * @category accessors
- */
-export const query = (
-  filter?: QueryFilter
-): Effect.Effect<Page, Failures | CursorExpired, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.query(filter))
-
+// Effect's accessors cover methods that return effects; a method that returns a stream is unwrapped here.
 /**
  * Events after a cursor, in pages, up to the newest; `CursorExpired` for a malformed, unknown or purged cursor.
  * @since 0.1.0
@@ -1758,112 +457,3 @@ export const replayFrom = (
   cursor?: string
 ): Stream.Stream<AuditEvent, CursorExpired | StorageError.StorageError, AuditLog> =>
   Stream.unwrap(Effect.map(AuditLog, (s) => s.replayFrom(tenantId, cursor)))
-
-/**
- * Verifies a tenant's log (or a range of sequences).
- * @since 0.1.0
- * @category accessors
- */
-export const verify = (
-  tenantId: string,
-  range?: { readonly from?: number; readonly to?: number }
-): Effect.Effect<VerifyResult, StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.verify(tenantId, range))
-
-/**
- * Signs a checkpoint over every event of a tenant so far.
- * @since 0.1.0
- * @category accessors
- */
-export const checkpoint = (
-  tenantId: string
-): Effect.Effect<Checkpoint, IntegrityViolation | StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.checkpoint(tenantId))
-
-/**
- * A tenant's checkpoints, oldest first.
- * @since 0.1.0
- * @category accessors
- */
-export const checkpoints = (
-  tenantId: string
-): Effect.Effect<ReadonlyArray<Checkpoint>, StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.checkpoints(tenantId))
-
-/**
- * Proves an event is in a signed checkpoint.
- * @since 0.1.0
- * @category accessors
- */
-export const inclusionProof = (
-  tenantId: string,
-  sequence: number,
-  checkpointSize?: number
-): Effect.Effect<InclusionProof, Errors.NotFound | StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.inclusionProof(tenantId, sequence, checkpointSize))
-
-/**
- * Proves a newer checkpoint extends an older one.
- * @since 0.1.0
- * @category accessors
- */
-export const consistencyProof = (
-  tenantId: string,
-  oldSize: number,
-  newSize: number
-): Effect.Effect<ConsistencyProof, Errors.NotFound | StorageError.StorageError, AuditLog> =>
-  Effect.flatMap(AuditLog, (s) => s.consistencyProof(tenantId, oldSize, newSize))
-
-/**
- * Erases sensitive values for a lawful erasure request.
- * @since 0.1.0
- * @category accessors
- */
-export const erase = (
-  request: EraseRequest
-): Effect.Effect<EraseResult, Failures | Errors.Forbidden | Errors.NotFound, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.erase(request))
-
-/**
- * Places a legal hold on a record's events.
- * @since 0.1.0
- * @category accessors
- */
-export const placeLegalHold = (
-  request: LegalHoldRequest
-): Effect.Effect<LegalHold, Failures | Errors.Forbidden, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.placeLegalHold(request))
-
-/**
- * Releases a legal hold.
- * @since 0.1.0
- * @category accessors
- */
-export const releaseLegalHold = (
-  request: LegalHoldRequest
-): Effect.Effect<void, Failures | Errors.Forbidden | Errors.NotFound, AuditLog | Actor.CurrentActor> =>
-  Effect.flatMap(AuditLog, (s) => s.releaseLegalHold(request))
-
-/**
- * The legal holds standing in the current actor's tenant.
- * @since 0.1.0
- * @category accessors
- */
-export const legalHolds: Effect.Effect<
-  ReadonlyArray<LegalHold>,
-  StorageError.StorageError,
-  AuditLog | Actor.CurrentActor
-> = Effect.flatMap(AuditLog, (s) => s.legalHolds)
-
-/**
- * Runs the retention purge for the current actor's tenant (`dryRun` only reports).
- * @since 0.1.0
- * @category accessors
- */
-export const purge = (options?: {
-  readonly dryRun?: boolean
-}): Effect.Effect<
-  PurgeReport,
-  StorageError.StorageError | Errors.Forbidden | IntegrityViolation,
-  AuditLog | Actor.CurrentActor
-> => Effect.flatMap(AuditLog, (s) => s.purge(options))
