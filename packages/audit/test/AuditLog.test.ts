@@ -5,6 +5,6 @@ import { auditSuite } from "./suite.js"
 
 for (const target of await TestDatabase.targets()) {
   describe.skipIf(target.skip)(target.name, () => {
-    layer(auditLayer(target), { timeout: 60_000 })("audit log", (it) => auditSuite(it as never, target))
+    layer(auditLayer(target), { timeout: 60_000 })("audit log", (it) => auditSuite(it, target))
   })
 }

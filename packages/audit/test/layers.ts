@@ -1,7 +1,7 @@
 // Test layers and helpers shared by the audit suites.
 import { Actor, Ids } from "@airworthy/core"
 import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
-import type { TestDatabase } from "@airworthy/testing"
+import { type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { AuditLog, AuditMigrations, TreeHead } from "../src/index.js"
@@ -41,9 +41,8 @@ export const auditLayer = (
     Layer.provideMerge(target.layer)
   )
 
-let tenants = 0
 /** A tenant no other test uses (the suites share one database per target). */
-export const freshTenant = (label: string) => `${label}-${++tenants}-${process.pid}`
+export const freshTenant = TestKit.freshTenant
 
 export const actor = (tenantId: string, roles: ReadonlyArray<string> = ["quality_manager"], actorId = "u-quality") =>
   Actor.make({ tenantId, actorId, displayName: "Quinn Quality", roles, traceId: "trace-test-1", source: "api" })
@@ -51,7 +50,7 @@ export const actor = (tenantId: string, roles: ReadonlyArray<string> = ["quality
 export const technician = (tenantId: string) => actor(tenantId, ["technician"], "u-tech")
 
 /** `$1` on PostgreSQL, `?` on SQLite. */
-export const p = (dialect: Storage.Dialect, n: number) => (dialect === "pg" ? `$${n}` : "?")
+export const p = TestKit.param
 
 export const rawEvents = (
   dialect: Storage.Dialect,

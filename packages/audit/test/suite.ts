@@ -1,13 +1,23 @@
 // The audit log suite, written once; AuditLog.test.ts runs it on every database in TestDatabase.targets().
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, StorageError } from "@airworthy/storage"
-import { TestDatabase } from "@airworthy/testing"
-import { assert, type it as vitestIt } from "@effect/vitest"
+import { TestDatabase, type TestKit } from "@airworthy/testing"
+import { assert } from "@effect/vitest"
 import { Chunk, Effect, Exit, Layer, Metric, Stream, TestClock } from "effect"
 import { AuditEvent, AuditLog, AuditMetrics, CanonicalJson, Proof, Sensitive, TreeHead } from "../src/index.js"
-import { actor, baseConfig, freshTenant, migrate, p, rawEvents, signingKey, technician } from "./layers.js"
+import {
+  actor,
+  type auditLayer,
+  baseConfig,
+  freshTenant,
+  migrate,
+  p,
+  rawEvents,
+  signingKey,
+  technician
+} from "./layers.js"
 
-type It = Parameters<Parameters<ReturnType<typeof import("@effect/vitest").layer>>[1]>[0] & typeof vitestIt
+type It = TestKit.It<Layer.Layer.Success<ReturnType<typeof auditLayer>>>
 
 const finding = (n: number, extra: Partial<AuditEvent.AppendInputEncoded> = {}): AuditEvent.AppendInputEncoded => ({
   action: "finding.updated",

@@ -4,7 +4,7 @@ import { TreeHead } from "@airworthy/audit"
 import { Ids } from "@airworthy/core"
 import { RecordHooks } from "@airworthy/records"
 import { StaffDirectory } from "@airworthy/tasks"
-import type { TestDatabase } from "@airworthy/testing"
+import { type TestDatabase, TestKit } from "@airworthy/testing"
 import { Effect, ManagedRuntime } from "effect"
 import { Hono } from "hono"
 import { type QmsRoutes, QmsRuntime, qmsRoutes } from "../src/index.js"
@@ -50,8 +50,7 @@ export const mount = (options: Omit<QmsRoutes.QmsRoutesOptions, "authenticate">)
   return app
 }
 
-let tenants = 0
-export const freshTenant = (label: string) => `${label}-${++tenants}-${process.pid}`
+export const freshTenant = TestKit.freshTenant
 
 export const staff = (runtime: QmsRuntime.QmsRuntime, tenantId: string) =>
   runtime.runPromise(

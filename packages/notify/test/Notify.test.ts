@@ -5,6 +5,6 @@ import { notifySuite } from "./suite.js"
 
 for (const target of await TestDatabase.targets()) {
   describe.skipIf(target.skip)(target.name, () => {
-    layer(notifyLayer(target), { timeout: 60_000 })("notify", (it) => notifySuite(it as never, target))
+    layer(notifyLayer(target), { timeout: 60_000 })("notify", (it) => notifySuite(it, target))
   })
 }

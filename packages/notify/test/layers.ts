@@ -1,7 +1,7 @@
 // Templates, actors and layers shared by the notify suites.
 import { Actor, Ids } from "@airworthy/core"
 import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
-import type { TestDatabase } from "@airworthy/testing"
+import { type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { Notify, NotifyMigrations, Template, type Transport } from "../src/index.js"
@@ -51,9 +51,8 @@ export const notifyLayer = (
     Layer.provideMerge(target.layer)
   )
 
-let tenants = 0
 /** A tenant no other test uses (the suites share one database per target). */
-export const freshTenant = (label: string) => `${label}-${++tenants}-${process.pid}`
+export const freshTenant = TestKit.freshTenant
 
 export const actor = (tenantId: string) =>
   Actor.make({
@@ -70,16 +69,9 @@ export const as =
     Actor.withActor(self, actor(tenantId))
 
 /** `$1` on PostgreSQL, `?` on SQLite. */
-export const p = (dialect: Storage.Dialect, n: number) => (dialect === "pg" ? `$${n}` : "?")
+export const p = TestKit.param
 
-export const count = (
-  dialect: Storage.Dialect,
-  table: string,
-  tenantId: string
-): Effect.Effect<number, StorageError.StorageError, Db> =>
-  Query.unsafe<{ n: number | string }>(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ${p(dialect, 1)}`, [
-    tenantId
-  ]).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)))
+export const count = TestKit.countRows
 
 interface QueueState {
   readonly id: string

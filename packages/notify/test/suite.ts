@@ -1,8 +1,8 @@
 // The notify suite, written once; Notify.test.ts runs it on every database in TestDatabase.targets().
 import { Errors } from "@airworthy/core"
 import { Query, Storage } from "@airworthy/storage"
-import { TestDatabase } from "@airworthy/testing"
-import { assert, type it as vitestIt } from "@effect/vitest"
+import { TestDatabase, type TestKit } from "@airworthy/testing"
+import { assert } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Random, TestClock, TestServices } from "effect"
 import { Dispatcher, Notify, Transport } from "../src/index.js"
 import {
@@ -10,6 +10,7 @@ import {
   count,
   findingRaised,
   freshTenant,
+  type notifyLayer,
   p,
   params,
   queueRows,
@@ -19,7 +20,7 @@ import {
 } from "./layers.js"
 import { smtpServer } from "./support/smtp.js"
 
-type It = Parameters<Parameters<ReturnType<typeof import("@effect/vitest").layer>>[1]>[0] & typeof vitestIt
+type It = TestKit.It<Layer.Layer.Success<ReturnType<typeof notifyLayer>>>
 
 const dispatcherWith = (transport: Transport.Service, options: Dispatcher.Options = {}) =>
   Dispatcher.make(options).pipe(Effect.provideService(Transport.Transport, transport))

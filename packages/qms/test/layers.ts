@@ -4,7 +4,7 @@ import { Actor, Ids } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import type { Storage, StorageError } from "@airworthy/storage"
 import { StaffDirectory } from "@airworthy/tasks"
-import type { TestDatabase } from "@airworthy/testing"
+import { type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { type Effect, Layer } from "effect"
 import { Qms } from "../src/index.js"
@@ -22,9 +22,8 @@ export const qmsLayer = (
   return Layer.merge(qms, Dispatcher.layerManual().pipe(Layer.provide(Transport.layer(capture)), Layer.provide(qms)))
 }
 
-let tenants = 0
 /** A tenant no other test uses (the suites share one database per target). */
-export const freshTenant = (label: string) => `${label}-${++tenants}-${process.pid}`
+export const freshTenant = TestKit.freshTenant
 
 const person = (tenantId: string, actorId: string, displayName: string, roles: ReadonlyArray<string>) =>
   Actor.make({ tenantId, actorId, displayName, roles, traceId: "trace-qms-1", source: "ui" })
@@ -53,9 +52,6 @@ export const staff = (
     { tenantId, actorId: "u-sasha", displayName: "Sasha Stores", email: "sasha@mro.example", roles: ["capa_owner"] }
   )
 
-export const as =
-  (actor: Actor.Actor) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    Actor.withActor(self, actor)
+export const as = TestKit.asActor
 
 export const sha = (n: number) => n.toString(16).padStart(64, "0")

@@ -5,6 +5,6 @@ import { recordsSuite } from "./suite.js"
 
 for (const target of await TestDatabase.targets()) {
   describe.skipIf(target.skip)(target.name, () => {
-    layer(recordsLayer(target), { timeout: 60_000 })("records", (it) => recordsSuite(it as never, target))
+    layer(recordsLayer(target), { timeout: 60_000 })("records", (it) => recordsSuite(it, target))
   })
 }

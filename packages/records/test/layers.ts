@@ -1,45 +1,18 @@
 // Record types, hooks, actors and layers shared by the records suites.
 import { AuditLog, AuditMigrations, TreeHead } from "@airworthy/audit"
 import { Actor, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
-import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
-import { Fixtures, type TestDatabase } from "@airworthy/testing"
+import { Migrations, type Storage, type StorageError } from "@airworthy/storage"
+import { Fixtures, type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Redacted, Ref, Schema } from "effect"
 import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "../src/index.js"
 
 // ------------------------------------------------------------------ record types
 
-export const FindingData = Schema.Struct({
-  title: Schema.NonEmptyTrimmedString,
-  level: Schema.Literal("1", "2", "observation"),
-  requirement: Schema.optional(Schema.String),
-  description: Schema.optional(Schema.String),
-  dueAt: Schema.optional(Schema.String),
-  response: Schema.optional(Schema.String)
-})
+export const FindingData = Fixtures.FindingData
+export const CapaData = Fixtures.CapaData
 
-export const CapaData = Schema.Struct({
-  title: Schema.optional(Schema.String),
-  description: Schema.optional(Schema.String),
-  dueAt: Schema.optional(Schema.String),
-  rootCause: Schema.optional(
-    Schema.Struct({
-      method: Schema.optional(Schema.Literal("5-why", "fishbone", "other")),
-      text: Schema.optional(Schema.String)
-    })
-  ),
-  actions: Schema.optional(Schema.Array(Schema.Struct({ text: Schema.String }))),
-  effectiveness: Schema.optional(
-    Schema.Struct({
-      plannedAt: Schema.optional(Schema.String),
-      result: Schema.optional(Schema.Literal("effective", "ineffective")),
-      verifiedBy: Schema.optional(Schema.String)
-    })
-  ),
-  effectivenessSkipRationale: Schema.optional(Schema.String)
-})
-
-// The built-in finding workflow, extended: a finding closes only once its corrective action (a CAPA) is closed.
+// The finding fixture, extended: a finding closes only once its corrective action (a CAPA) is closed.
 export const findingWorkflow = Workflow.unsafeExtend(Fixtures.finding, {
   change: {
     close: {
@@ -144,9 +117,8 @@ export const recordsLayer = (
 
 // ------------------------------------------------------------------ actors and helpers
 
-let tenants = 0
 /** A tenant no other test uses (the suites share one database per target). */
-export const freshTenant = (label: string) => `${label}-${++tenants}-${process.pid}`
+export const freshTenant = TestKit.freshTenant
 
 const person = (tenantId: string, actorId: string, displayName: string, roles: ReadonlyArray<string>) =>
   Actor.make({ tenantId, actorId, displayName, roles, traceId: "trace-records-1", source: "api" })
@@ -159,30 +131,13 @@ export const people = (tenantId: string) => ({
   technician: person(tenantId, "u-tech", "Toni Technician", ["technician"])
 })
 
-export const as =
-  (actor: Actor.Actor) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    Actor.withActor(self, actor)
+export const as = TestKit.asActor
 
 /** `$1` on PostgreSQL, `?` on SQLite. */
-export const p = (dialect: Storage.Dialect, n: number) => (dialect === "pg" ? `$${n}` : "?")
+export const p = TestKit.param
 
-export const count = (
-  dialect: Storage.Dialect,
-  table: string,
-  tenantId: string
-): Effect.Effect<number, StorageError.StorageError, Db> =>
-  Query.unsafe<{ n: number | string }>(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ${p(dialect, 1)}`, [
-    tenantId
-  ]).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)))
+export const count = TestKit.countRows
 
-export const auditActions = (
-  dialect: Storage.Dialect,
-  tenantId: string
-): Effect.Effect<Array<string>, StorageError.StorageError, Db> =>
-  Query.unsafe<{ action: string }>(
-    `SELECT action FROM aw_audit_events WHERE tenant_id = ${p(dialect, 1)} ORDER BY sequence`,
-    [tenantId]
-  ).pipe(Effect.map((rows) => rows.map((r) => r.action)))
+export const auditActions = TestKit.auditActions
 
 export const sha = (n: number) => n.toString(16).padStart(64, "0")

@@ -4,13 +4,13 @@ import { createHash } from "node:crypto"
 import { AuditLog, CanonicalJson } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
 import { Query } from "@airworthy/storage"
-import type { TestDatabase } from "@airworthy/testing"
-import { assert, type it as vitestIt } from "@effect/vitest"
-import { Effect, Exit, Option, Queue, Ref, TestClock } from "effect"
+import type { TestDatabase, TestKit } from "@airworthy/testing"
+import { assert } from "@effect/vitest"
+import { Effect, Exit, type Layer, Option, Queue, Ref, TestClock } from "effect"
 import { type QmsRecord, RecordHooks, Records } from "../src/index.js"
-import { as, auditActions, count, freshTenant, people, seen, sha } from "./layers.js"
+import { as, auditActions, count, freshTenant, people, type recordsLayer, seen, sha } from "./layers.js"
 
-type It = Parameters<Parameters<ReturnType<typeof import("@effect/vitest").layer>>[1]>[0] & typeof vitestIt
+type It = TestKit.It<Layer.Layer.Success<ReturnType<typeof recordsLayer>>>
 
 const march2026 = Date.parse("2026-03-04T05:06:07.000Z")
 

@@ -1,12 +1,11 @@
 // The storage suite, written once; storage.test.ts runs it on every database in TestDatabase.targets().
-import type { TestDatabase } from "@airworthy/testing"
-import { TestDatabase as TD } from "@airworthy/testing"
+import { TestDatabase as TD, type TestDatabase, type TestKit } from "@airworthy/testing"
 import { SqlClient } from "@effect/sql"
-import { assert, type it as vitestIt } from "@effect/vitest"
+import { assert } from "@effect/vitest"
 import { Effect, Exit, type Layer, Option } from "effect"
 import { Migrations, Query, Storage, StorageError } from "../src/index.js"
 
-type It = Parameters<Parameters<ReturnType<typeof import("@effect/vitest").layer>>[1]>[0] & typeof vitestIt
+type It = TestKit.It<Layer.Layer.Success<TestDatabase.TestLayer>>
 
 interface Things {
   readonly things: {

@@ -4,7 +4,7 @@ import { Actor, Ids, Policy, Workflow } from "@airworthy/core"
 import { Notify, NotifyMigrations, Template } from "@airworthy/notify"
 import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "@airworthy/records"
 import { type Directory, Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
-import type { TestDatabase } from "@airworthy/testing"
+import { type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { StaffDirectory, TaskNotifier, Tasks, TasksMigrations } from "../src/index.js"
@@ -127,9 +127,8 @@ export const tasksLayer = (target: TestDatabase.Target) =>
     Layer.provideMerge(target.layer)
   )
 
-let tenants = 0
 /** A tenant no other test uses (the suites share one database per target). */
-export const freshTenant = (label: string) => `${label}-${++tenants}-${process.pid}`
+export const freshTenant = TestKit.freshTenant
 
 const person = (tenantId: string, actorId: string, displayName: string, roles: ReadonlyArray<string>) =>
   Actor.make({ tenantId, actorId, displayName, roles, traceId: "trace-tasks-1", source: "api" })
@@ -170,12 +169,9 @@ export const staff = (tenantId: string) =>
     }
   )
 
-export const as =
-  (actor: Actor.Actor) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    Actor.withActor(self, actor)
+export const as = TestKit.asActor
 
-export const p = (dialect: Storage.Dialect, n: number) => (dialect === "pg" ? `$${n}` : "?")
+export const p = TestKit.param
 
 export const scalar = (
   dialect: Storage.Dialect,

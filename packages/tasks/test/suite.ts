@@ -2,13 +2,13 @@
 import { AuditLog } from "@airworthy/audit"
 import { Errors } from "@airworthy/core"
 import { Query, type Storage } from "@airworthy/storage"
-import { TestDatabase } from "@airworthy/testing"
-import { assert, type it as vitestIt } from "@effect/vitest"
+import { TestDatabase, type TestKit } from "@airworthy/testing"
+import { assert } from "@effect/vitest"
 import { Effect, Layer, Option, TestClock } from "effect"
 import { DuePolicy, Ladder, Sweeper, Tasks } from "../src/index.js"
-import { as, freshTenant, people, scalar, staff, sweeperLayer } from "./layers.js"
+import { as, freshTenant, people, scalar, staff, sweeperLayer, type tasksLayer } from "./layers.js"
 
-type It = Parameters<Parameters<ReturnType<typeof import("@effect/vitest").layer>>[1]>[0] & typeof vitestIt
+type It = TestKit.It<Layer.Layer.Success<ReturnType<typeof tasksLayer>>>
 
 const base = Date.parse("2026-03-02T08:00:00.000Z")
 const hours = (n: number) => n * 3_600_000

@@ -5,6 +5,6 @@ import { tasksSuite } from "./suite.js"
 
 for (const target of await TestDatabase.targets()) {
   describe.skipIf(target.skip)(target.name, () => {
-    layer(tasksLayer(target), { timeout: 60_000 })("tasks", (it) => tasksSuite(it as never, target))
+    layer(tasksLayer(target), { timeout: 60_000 })("tasks", (it) => tasksSuite(it, target))
   })
 }

@@ -207,13 +207,12 @@ export const capa: Workflow.Workflow = Workflow.unsafeMake({
  * @category fixtures
  */
 export const FindingData = Schema.Struct({
-  title: Schema.String,
-  level: Schema.optional(Schema.Literal("1", "2", "observation")),
+  title: Schema.NonEmptyTrimmedString,
+  level: Schema.Literal("1", "2", "observation"),
   requirement: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   dueAt: Schema.optional(Schema.String),
-  response: Schema.optional(Schema.String),
-  evidence: Schema.optional(Schema.String)
+  response: Schema.optional(Schema.String)
 })
 
 /**
@@ -231,16 +230,7 @@ export const CapaData = Schema.Struct({
       text: Schema.optional(Schema.String)
     })
   ),
-  actions: Schema.optional(
-    Schema.Array(
-      Schema.Struct({
-        kind: Schema.Literal("corrective", "preventive"),
-        text: Schema.String,
-        ownerId: Schema.String,
-        dueAt: Schema.String
-      })
-    )
-  ),
+  actions: Schema.optional(Schema.Array(Schema.Struct({ text: Schema.String }))),
   effectiveness: Schema.optional(
     Schema.Struct({
       plannedAt: Schema.optional(Schema.String),

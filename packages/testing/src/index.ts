@@ -17,3 +17,5 @@ export * as Fixtures from "./Fixtures.js"
 export * as RecordsTestLayer from "./RecordsTestLayer.js"
 /** @since 0.1.0 */
 export * as TestDatabase from "./TestDatabase.js"
+/** @since 0.2.0 */
+export * as TestKit from "./TestKit.js"

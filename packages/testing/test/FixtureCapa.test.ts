@@ -1,29 +1,7 @@
-// Worked example: the built-in CAPA workflow passes checkWorkflow on every database target.
+// Worked example: the CAPA fixture passes checkWorkflow on every database target.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either } from "effect"
 import { checkWorkflow, Fixtures, TestDatabase } from "../src/index.js"
-
-// The CAPA data as the QMS stores it (the CAPA fixture of this kit).
-const CapaData = Schema.Struct({
-  title: Schema.optional(Schema.String),
-  description: Schema.optional(Schema.String),
-  dueAt: Schema.optional(Schema.String),
-  rootCause: Schema.optional(
-    Schema.Struct({
-      method: Schema.optional(Schema.Literal("5-why", "fishbone", "other")),
-      text: Schema.optional(Schema.String)
-    })
-  ),
-  actions: Schema.optional(Schema.Array(Schema.Struct({ text: Schema.String }))),
-  effectiveness: Schema.optional(
-    Schema.Struct({
-      plannedAt: Schema.optional(Schema.String),
-      result: Schema.optional(Schema.Literal("effective", "ineffective")),
-      verifiedBy: Schema.optional(Schema.String)
-    })
-  ),
-  effectivenessSkipRationale: Schema.optional(Schema.String)
-})
 
 for (const target of await TestDatabase.targets({ sqliteFile: false })) {
   const runs = target.dialect === "pg" ? 50 : 200
@@ -38,7 +16,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
               runs,
               maxCommands: 20,
               database: target.layer,
-              recordType: { schema: CapaData }
+              recordType: { schema: Fixtures.CapaData }
             })
           )
           if (Either.isLeft(outcome)) return assert.fail(outcome.left.message)

@@ -1,17 +1,7 @@
-// Worked example: the built-in finding workflow passes checkWorkflow on every database target.
+// Worked example: the finding fixture passes checkWorkflow on every database target.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either } from "effect"
 import { checkWorkflow, Fixtures, TestDatabase } from "../src/index.js"
-
-// The finding data as the QMS stores it (the finding fixture of this kit).
-const FindingData = Schema.Struct({
-  title: Schema.NonEmptyTrimmedString,
-  level: Schema.Literal("1", "2", "observation"),
-  requirement: Schema.optional(Schema.String),
-  description: Schema.optional(Schema.String),
-  dueAt: Schema.optional(Schema.String),
-  response: Schema.optional(Schema.String)
-})
 
 for (const target of await TestDatabase.targets({ sqliteFile: false })) {
   const runs = target.dialect === "pg" ? 50 : 200
@@ -26,7 +16,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
               runs,
               maxCommands: 20,
               database: target.layer,
-              recordType: { schema: FindingData }
+              recordType: { schema: Fixtures.FindingData }
             })
           )
           if (Either.isLeft(outcome)) return assert.fail(outcome.left.message)
