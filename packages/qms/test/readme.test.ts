@@ -24,3 +24,18 @@ it("the README example runs and prints what it promises", async () => {
   assert.match(lines[0] ?? "", /^CAPA-\d{4}-0001 u-olive true false$/)
   assert.strictEqual(lines[1], "GuardsFailed 422 state.not_in_verification, attachment.missing, verification.missing")
 })
+
+it("the README's operations table is the one the modules declare", async () => {
+  const { operationsTable } = await import("../src/internal/operationsTable.js")
+  const { Qms } = await import("../src/index.js")
+  const block = /<!-- operations -->\n([\s\S]*?)\n<!-- \/operations -->/.exec(read("../README.md"))?.[1]
+  assert.strictEqual(block, operationsTable(Qms.modules))
+})
+
+it("the README's roles table is what the kernel and the modules grant", async () => {
+  const { rolesTable } = await import("../src/internal/operationsTable.js")
+  const { Qms } = await import("../src/index.js")
+  const { Policy } = await import("@airworthy/core")
+  const block = /<!-- roles -->\n([\s\S]*?)\n<!-- \/roles -->/.exec(read("../README.md"))?.[1]
+  assert.strictEqual(block, rolesTable(Qms.modules, Policy.defaultRoles))
+})
