@@ -6,7 +6,7 @@
  *
  * ```ts
  * const QmsLive = Qms.layer({ signingKey }).pipe(Layer.provideMerge(Storage.sqlite({ filename: "qms.db" })))
- * const program = Findings.raiseCapaFromFinding(id).pipe(Actor.withActor(quinn))
+ * const program = Capa.raiseCapaFromFinding(id).pipe(Actor.withActor(quinn))
  * ```
  *
  * @since 0.1.0
