@@ -15,20 +15,14 @@
 import { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Ids, Policy } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
-import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Option, type ParseResult, Schema } from "effect"
+import type { SqlClient } from "@effect/sql"
+import { Clock, Context, Effect, Layer, Option } from "effect"
 import * as DuePolicy from "./DuePolicy.js"
-import {
-  chunk,
-  day,
-  type EscalationRow,
-  hour,
-  iso,
-  type LinkRow,
-  placeholder,
-  type Tables,
-  type TaskRow
-} from "./internal/tables.js"
+import * as TasksContext from "./internal/context.js"
+import { decode } from "./internal/decode.js"
+import * as Sla from "./internal/sla.js"
+import { isOpen, load, snapshot, stepRow, toTask, withLinks } from "./internal/store.js"
+import { day, type EscalationRow, hour, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
 import * as Ladder from "./Ladder.js"
 import * as Task from "./Task.js"
 
@@ -108,92 +102,12 @@ export class Tasks extends Context.Tag("@airworthy/tasks/Tasks")<Tasks, Service>
 
 const q = Query.make<Tables>()
 
-const issues = (error: ParseResult.ParseError): Errors.ValidationFailed => Errors.fromParseError(error)
-
-const decode =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (input: unknown): Effect.Effect<A, Errors.ValidationFailed> =>
-    Schema.decodeUnknown(schema, { onExcessProperty: "error", errors: "all" })(input).pipe(Effect.mapError(issues))
-
-const toTask = (row: TaskRow, links: ReadonlyArray<LinkRow>): Task.Task =>
-  new Task.Task({
-    id: row.id,
-    tenantId: row.tenant_id,
-    kind: row.kind,
-    title: row.title,
-    status: row.status as Task.Status,
-    priority: row.priority as Task.Priority,
-    ownerId: row.owner_id,
-    assigneeId: row.assignee_id,
-    dueAt: row.due_at,
-    escalationLevel: Number(row.escalation_level),
-    records: links.map((l) => ({ type: l.record_type, id: l.record_id })),
-    rule: row.rule,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    closedBy: row.closed_by,
-    closedAt: row.closed_at
-  })
-
-const withLinks = (tenantId: string, rows: ReadonlyArray<TaskRow>) =>
-  Effect.gen(function* () {
-    if (rows.length === 0) return []
-    const links: Array<LinkRow> = []
-    for (const part of chunk(rows, 500)) {
-      links.push(
-        ...(yield* q.rows((db) =>
-          db
-            .selectFrom("aw_task_links")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where(
-              "task_id",
-              "in",
-              part.map((r) => r.id)
-            )
-            .orderBy("record_type")
-            .orderBy("record_id")
-        ))
-      )
-    }
-    return rows.map((r) =>
-      toTask(
-        r,
-        links.filter((l) => l.task_id === r.id)
-      )
-    )
-  })
-
-const snapshot = (t: Task.Task) => ({
-  kind: t.kind,
-  title: t.title,
-  status: t.status,
-  priority: t.priority,
-  ownerId: t.ownerId,
-  assigneeId: t.assigneeId,
-  dueAt: t.dueAt,
-  escalationLevel: t.escalationLevel,
-  records: t.records.map((r) => ({ type: r.type, id: r.id }))
-})
-
 /**
  * The bucket labels for upper bounds `[7, 30, 90]`: `0-7`, `8-30`, `31-90`, `>90`.
  * @since 0.1.0
  * @category utils
  */
-export const bucketsFor = (bounds: ReadonlyArray<number>): ReadonlyArray<Omit<Task.Bucket, "count">> => {
-  const out: Array<Omit<Task.Bucket, "count">> = []
-  let from = 0
-  for (const b of bounds) {
-    if (!Number.isInteger(b) || b < from)
-      throw new Error(`SLA bucket bounds must be increasing whole days: ${bounds.join(", ")}`)
-    out.push({ label: `${from}-${b}`, fromDays: from, toDays: b })
-    from = b + 1
-  }
-  out.push({ label: `>${from - 1}`, fromDays: from, toDays: null })
-  return out
-}
+export const bucketsFor: (bounds: ReadonlyArray<number>) => ReadonlyArray<Omit<Task.Bucket, "count">> = Sla.bucketsFor
 
 /**
  * Builds the service over the services in context.
@@ -204,50 +118,8 @@ export const make = (
   config: Config = {}
 ): Effect.Effect<Service, never, Storage.Storage | SqlClient.SqlClient | Ids.Ids | AuditLog.AuditLog | Policy.Policy> =>
   Effect.gen(function* () {
-    const ladderDefault = Ladder.make(config.ladder ?? Ladder.defaults)
-    const ladders = Object.fromEntries(Object.entries(config.ladders ?? {}).map(([k, l]) => [k, Ladder.make(l)]))
-    const dueDefaults = DuePolicy.withDefaults(config.duePolicies)
-    const defaultBounds = config.slaBuckets ?? [7, 30, 90]
-    bucketsFor(defaultBounds)
-    const context = Context.make(Storage.Storage, yield* Storage.Storage).pipe(
-      Context.add(SqlClient.SqlClient, yield* SqlClient.SqlClient),
-      Context.add(Ids.Ids, yield* Ids.Ids),
-      Context.add(AuditLog.AuditLog, yield* AuditLog.AuditLog),
-      Context.add(Policy.Policy, yield* Policy.Policy)
-    )
-    type Provided = Storage.Storage | SqlClient.SqlClient | Ids.Ids | AuditLog.AuditLog | Policy.Policy
-    // The caller's context stays on top, so its open transaction is the one we write in.
-    const provided = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      Effect.provide(self, context) as Effect.Effect<A, E, Exclude<R, Provided>>
-
-    const load = (tenantId: string, id: string, lock: boolean) =>
-      Effect.gen(function* () {
-        const row = yield* q.maybe((db) => {
-          const base = db.selectFrom("aw_tasks").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id)
-          return lock && context.unsafeMap.get(Storage.Storage.key)?.dialect === "pg" ? base.forUpdate() : base
-        })
-        if (Option.isNone(row)) return yield* Effect.fail(new Errors.NotFound({ entity: "task", id }))
-        const [task] = yield* withLinks(tenantId, [row.value])
-        return task!
-      })
-
-    const ladderOf = (kind: string) => ladders[kind] ?? ladderDefault
-
-    // A planned step as its `aw_task_escalations` row (create and update write steps the same way).
-    const stepRow = (tenantId: string, taskId: string, s: Ladder.Planned): EscalationRow => ({
-      tenant_id: tenantId,
-      task_id: taskId,
-      step_index: s.index,
-      name: s.step.name,
-      kind: s.step.kind,
-      recipients: JSON.stringify(s.step.to),
-      level: s.step.level,
-      due_at: iso(s.dueAtMillis),
-      state: "pending",
-      claimed_by: null,
-      lease_until: null,
-      done_at: null
-    })
+    const tasks = yield* TasksContext.make(config)
+    const { provided } = tasks
 
     const insert = (input: Task.CreateInput, rule: string | null) =>
       Effect.gen(function* () {
@@ -258,7 +130,7 @@ export const make = (
         let dueMs: number | undefined
         if (value.dueAt !== undefined) dueMs = Date.parse(value.dueAt)
         else {
-          const policy = yield* DuePolicy.resolve(actor.tenantId, value.kind, dueDefaults)
+          const policy = yield* DuePolicy.resolve(actor.tenantId, value.kind, tasks.dueDefaults)
           if (Option.isSome(policy)) dueMs = nowMs + policy.value.hours * hour
         }
         const id = yield* Ids.next
@@ -284,7 +156,7 @@ export const make = (
           closed_by: null,
           closed_at: null
         }
-        const steps = dueMs === undefined ? [] : Ladder.plan(ladderOf(value.kind), nowMs, dueMs)
+        const steps = dueMs === undefined ? [] : Ladder.plan(tasks.ladderOf(value.kind), nowMs, dueMs)
         return yield* Query.transaction(
           Effect.gen(function* () {
             yield* q.exec((db) => db.insertInto("aw_tasks").values(row))
@@ -334,7 +206,7 @@ export const make = (
         const now = iso(yield* Clock.currentTimeMillis)
         return yield* Query.transaction(
           Effect.gen(function* () {
-            const before = yield* load(actor.tenantId, value.id, true)
+            const before = yield* load(tasks, actor.tenantId, value.id, true)
             const patch = apply(before, actor, now, value)
             if (patch === undefined)
               return yield* Effect.fail(new Errors.InvalidTransition({ transition: operation, state: before.status }))
@@ -354,7 +226,7 @@ export const make = (
                   .where("task_id", "=", value.id)
                   .where("state", "in", ["pending", "claimed"])
               )
-            const after = yield* load(actor.tenantId, value.id, false)
+            const after = yield* load(tasks, actor.tenantId, value.id, false)
             const action = { assign: "assigned", start: "started", complete: "completed", cancel: "cancelled" }[
               operation
             ]
@@ -370,8 +242,6 @@ export const make = (
           })
         )
       })
-
-    const isOpen = (t: Task.Task) => t.status === "open" || t.status === "in_progress"
 
     const ladderView = (rows: ReadonlyArray<Pick<EscalationRow, "name" | "due_at" | "state">>) =>
       rows.map((r) => ({ name: r.name, dueAt: r.due_at, state: r.state }))
@@ -392,7 +262,7 @@ export const make = (
             .where("task_id", "=", task.id)
             .orderBy("step_index")
         )
-        const ladder = ladderOf(task.kind)
+        const ladder = tasks.ladderOf(task.kind)
         const planned = new Map(Ladder.plan(ladder, nowMs, dueMs).map((s) => [s.index, s] as const))
         const sameLadder = rows.every((r) => ladder[Number(r.step_index)]?.name === r.name)
         const shift = task.dueAt === null ? 0 : dueMs - Date.parse(task.dueAt)
@@ -441,7 +311,7 @@ export const make = (
         return yield* Query.transaction(
           Effect.gen(function* () {
             // Lock order: the task row, then its ladder rows, then the audit head.
-            const before = yield* load(actor.tenantId, value.id, true)
+            const before = yield* load(tasks, actor.tenantId, value.id, true)
             if (!isOpen(before))
               return yield* Effect.fail(new Errors.InvalidTransition({ transition: "update", state: before.status }))
             const dueAt = value.dueAt === undefined ? before.dueAt : iso(Date.parse(value.dueAt))
@@ -463,7 +333,7 @@ export const make = (
             )
             const ladder =
               moved && dueAt !== null ? yield* replan(actor.tenantId, before, Date.parse(dueAt), nowMs) : undefined
-            const after = yield* load(actor.tenantId, value.id, false)
+            const after = yield* load(tasks, actor.tenantId, value.id, false)
             yield* AuditLog.append({
               action: "task.updated",
               recordType: "task",
@@ -515,7 +385,7 @@ export const make = (
           Effect.gen(function* () {
             yield* Policy.authorize("task.read")
             const actor = yield* Actor.CurrentActor
-            return yield* load(actor.tenantId, id, false)
+            return yield* load(tasks, actor.tenantId, id, false)
           })
         ),
       mine: (options = {}) =>
@@ -568,7 +438,7 @@ export const make = (
             const actor = yield* Actor.CurrentActor
             const { dialect } = yield* Storage.Storage
             const buckets = yield* Effect.try({
-              try: () => bucketsFor(options.buckets ?? defaultBounds),
+              try: () => bucketsFor(options.buckets ?? tasks.slaBounds),
               catch: (e) =>
                 new Errors.ValidationFailed({ issues: [{ path: "buckets", message: String((e as Error).message) }] })
             })
