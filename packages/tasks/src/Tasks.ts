@@ -13,16 +13,17 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@airworthy/audit"
-import { Actor, Errors, Ids, Policy } from "@airworthy/core"
+import { Actor, Errors, type Ids, Policy } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import * as DuePolicy from "./DuePolicy.js"
 import * as TasksContext from "./internal/context.js"
+import * as Create from "./internal/create.js"
 import { decode } from "./internal/decode.js"
 import * as Sla from "./internal/sla.js"
-import { isOpen, load, snapshot, stepRow, toTask, withLinks } from "./internal/store.js"
-import { day, type EscalationRow, hour, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
+import { isOpen, load, snapshot, stepRow, withLinks } from "./internal/store.js"
+import { day, type EscalationRow, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
 import * as Ladder from "./Ladder.js"
 import * as Task from "./Task.js"
 
@@ -120,76 +121,6 @@ export const make = (
   Effect.gen(function* () {
     const tasks = yield* TasksContext.make(config)
     const { provided } = tasks
-
-    const insert = (input: Task.CreateInput, rule: string | null) =>
-      Effect.gen(function* () {
-        const actor = yield* Actor.CurrentActor
-        const value = yield* decode(Task.CreateInput)(input)
-        const nowMs = yield* Clock.currentTimeMillis
-        const now = iso(nowMs)
-        let dueMs: number | undefined
-        if (value.dueAt !== undefined) dueMs = Date.parse(value.dueAt)
-        else {
-          const policy = yield* DuePolicy.resolve(actor.tenantId, value.kind, tasks.dueDefaults)
-          if (Option.isSome(policy)) dueMs = nowMs + policy.value.hours * hour
-        }
-        const id = yield* Ids.next
-        const ownerId = value.ownerId ?? actor.actorId
-        const records = Array.from(
-          new Map((value.records ?? []).map((r) => [`${r.type}\u0000${r.id}`, r] as const)).values()
-        )
-        const row: TaskRow = {
-          tenant_id: actor.tenantId,
-          id,
-          kind: value.kind,
-          title: value.title,
-          status: "open",
-          priority: value.priority ?? "normal",
-          owner_id: ownerId,
-          assignee_id: value.assigneeId ?? ownerId,
-          due_at: dueMs === undefined ? null : iso(dueMs),
-          escalation_level: 0,
-          rule,
-          created_by: actor.actorId,
-          created_at: now,
-          updated_at: now,
-          closed_by: null,
-          closed_at: null
-        }
-        const steps = dueMs === undefined ? [] : Ladder.plan(tasks.ladderOf(value.kind), nowMs, dueMs)
-        return yield* Query.transaction(
-          Effect.gen(function* () {
-            yield* q.exec((db) => db.insertInto("aw_tasks").values(row))
-            if (records.length > 0)
-              yield* q.exec((db) =>
-                db.insertInto("aw_task_links").values(
-                  records.map((r) => ({
-                    tenant_id: actor.tenantId,
-                    task_id: id,
-                    record_type: r.type,
-                    record_id: r.id
-                  }))
-                )
-              )
-            if (steps.length > 0)
-              yield* q.exec((db) =>
-                db.insertInto("aw_task_escalations").values(steps.map((s) => stepRow(actor.tenantId, id, s)))
-              )
-            const task = toTask(
-              row,
-              records.map((r) => ({ tenant_id: actor.tenantId, task_id: id, record_type: r.type, record_id: r.id }))
-            )
-            yield* AuditLog.append({
-              action: "task.created",
-              recordType: "task",
-              recordId: id,
-              after: snapshot(task),
-              ...(rule === null ? {} : { reason: `Created by rule ${rule}` })
-            })
-            return task
-          })
-        )
-      })
 
     const change = (
       operation: "assign" | "start" | "complete" | "cancel",
@@ -355,8 +286,8 @@ export const make = (
       })
 
     const service: Service = {
-      create: (input) => provided(Effect.zipRight(Policy.authorize("task.create"), insert(input, null))),
-      createByRule: (input, rule) => provided(insert(input, rule)),
+      create: (input) => provided(Create.create(tasks, input)),
+      createByRule: (input, rule) => provided(Create.createByRule(tasks, input, rule)),
       assign: (input) =>
         provided(
           change("assign", "task.assign", input, (t, _actor, _now, v) =>

@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { Context, Effect } from "effect"
 import * as DuePolicy from "../DuePolicy.js"
 import * as Ladder from "../Ladder.js"
-import type { Config } from "../Tasks.js"
+import type { Config, Service } from "../Tasks.js"
 import { bucketsFor } from "./sla.js"
 
 /** What statements compiled by Kysely (`Query`) run with. */
@@ -27,6 +27,14 @@ export interface TasksContext {
   /** Runs with the layer's services, keeping the caller's context (and open transaction) on top. */
   readonly provided: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, LayerServices>>
 }
+
+/** A method of the service as a function of the context, before `provided` gives it the layer's services. */
+export type Method<K extends keyof Service> = (
+  tasks: TasksContext,
+  ...args: Parameters<Service[K]>
+) => ReturnType<Service[K]> extends Effect.Effect<infer A, infer E, infer R>
+  ? Effect.Effect<A, E, R | LayerServices>
+  : never
 
 /** Builds the context over the services in context; throws on an invalid ladder or SLA bounds (a defect). */
 export const make = (config: Config): Effect.Effect<TasksContext, never, LayerServices> =>
