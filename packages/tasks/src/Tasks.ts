@@ -22,6 +22,7 @@ import * as TasksContext from "./internal/context.js"
 import * as Create from "./internal/create.js"
 import { decode } from "./internal/decode.js"
 import * as Sla from "./internal/sla.js"
+import * as Status from "./internal/status.js"
 import { isOpen, load, snapshot, stepRow, withLinks } from "./internal/store.js"
 import { day, type EscalationRow, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
 import * as Ladder from "./Ladder.js"
@@ -121,58 +122,6 @@ export const make = (
   Effect.gen(function* () {
     const tasks = yield* TasksContext.make(config)
     const { provided } = tasks
-
-    const change = (
-      operation: "assign" | "start" | "complete" | "cancel",
-      permission: string,
-      input: unknown,
-      apply: (task: Task.Task, actor: Actor.Actor, now: string, value: Task.AssignInput) => Partial<TaskRow> | undefined
-    ) =>
-      Effect.gen(function* () {
-        yield* Policy.authorize(permission)
-        const actor = yield* Actor.CurrentActor
-        const value = (
-          operation === "assign" ? yield* decode(Task.AssignInput)(input) : yield* decode(Task.ChangeInput)(input)
-        ) as Task.AssignInput
-        const now = iso(yield* Clock.currentTimeMillis)
-        return yield* Query.transaction(
-          Effect.gen(function* () {
-            const before = yield* load(tasks, actor.tenantId, value.id, true)
-            const patch = apply(before, actor, now, value)
-            if (patch === undefined)
-              return yield* Effect.fail(new Errors.InvalidTransition({ transition: operation, state: before.status }))
-            yield* q.exec((db) =>
-              db
-                .updateTable("aw_tasks")
-                .set({ ...patch, updated_at: now })
-                .where("tenant_id", "=", actor.tenantId)
-                .where("id", "=", value.id)
-            )
-            if (patch.status === "done" || patch.status === "cancelled")
-              yield* q.exec((db) =>
-                db
-                  .updateTable("aw_task_escalations")
-                  .set({ state: "skipped", claimed_by: null, lease_until: null })
-                  .where("tenant_id", "=", actor.tenantId)
-                  .where("task_id", "=", value.id)
-                  .where("state", "in", ["pending", "claimed"])
-              )
-            const after = yield* load(tasks, actor.tenantId, value.id, false)
-            const action = { assign: "assigned", start: "started", complete: "completed", cancel: "cancelled" }[
-              operation
-            ]
-            yield* AuditLog.append({
-              action: `task.${action}`,
-              recordType: "task",
-              recordId: value.id,
-              before: snapshot(before),
-              after: snapshot(after),
-              ...(value.reason === undefined ? {} : { reason: value.reason })
-            })
-            return after
-          })
-        )
-      })
 
     const ladderView = (rows: ReadonlyArray<Pick<EscalationRow, "name" | "due_at" | "state">>) =>
       rows.map((r) => ({ name: r.name, dueAt: r.due_at, state: r.state }))
@@ -288,28 +237,10 @@ export const make = (
     const service: Service = {
       create: (input) => provided(Create.create(tasks, input)),
       createByRule: (input, rule) => provided(Create.createByRule(tasks, input, rule)),
-      assign: (input) =>
-        provided(
-          change("assign", "task.assign", input, (t, _actor, _now, v) =>
-            isOpen(t) ? { assignee_id: v.assigneeId } : undefined
-          )
-        ),
-      start: (input) =>
-        provided(
-          change("start", "task.complete", input, (t) => (t.status === "open" ? { status: "in_progress" } : undefined))
-        ),
-      complete: (input) =>
-        provided(
-          change("complete", "task.complete", input, (t, actor, now) =>
-            isOpen(t) ? { status: "done", closed_by: actor.actorId, closed_at: now } : undefined
-          )
-        ),
-      cancel: (input) =>
-        provided(
-          change("cancel", "task.update", input, (t, actor, now) =>
-            isOpen(t) ? { status: "cancelled", closed_by: actor.actorId, closed_at: now } : undefined
-          )
-        ),
+      assign: (input) => provided(Status.assign(tasks, input)),
+      start: (input) => provided(Status.start(tasks, input)),
+      complete: (input) => provided(Status.complete(tasks, input)),
+      cancel: (input) => provided(Status.cancel(tasks, input)),
       update: (input) => provided(update(input)),
       get: (id) =>
         provided(
