@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { AuditLog } from "@airworthy/audit"
+import type { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, type Ids, Policy } from "@airworthy/core"
 import { Query, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
@@ -23,9 +23,10 @@ import * as Create from "./internal/create.js"
 import { decode } from "./internal/decode.js"
 import * as Sla from "./internal/sla.js"
 import * as Status from "./internal/status.js"
-import { isOpen, load, snapshot, stepRow, withLinks } from "./internal/store.js"
-import { day, type EscalationRow, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
-import * as Ladder from "./Ladder.js"
+import { load, withLinks } from "./internal/store.js"
+import { day, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
+import * as Update from "./internal/update.js"
+import type * as Ladder from "./Ladder.js"
 import * as Task from "./Task.js"
 
 /**
@@ -123,110 +124,6 @@ export const make = (
     const tasks = yield* TasksContext.make(config)
     const { provided } = tasks
 
-    const ladderView = (rows: ReadonlyArray<Pick<EscalationRow, "name" | "due_at" | "state">>) =>
-      rows.map((r) => ({ name: r.name, dueAt: r.due_at, state: r.state }))
-
-    // Re-plans a task's ladder for a new due date, after its task row was locked. Steps performed
-    // (`done`) or under a live claim stay as they are; the others get `Ladder.plan`'s instant for the
-    // new date, and a reminder that now falls before `now` is skipped (as at creation). If the kind's
-    // ladder changed since the task was created (a step's name differs), its steps keep their offset
-    // from the old due date instead, and no step is added.
-    const replan = (tenantId: string, task: Task.Task, dueMs: number, nowMs: number) =>
-      Effect.gen(function* () {
-        const now = iso(nowMs)
-        const rows = yield* q.rows((db) =>
-          db
-            .selectFrom("aw_task_escalations")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where("task_id", "=", task.id)
-            .orderBy("step_index")
-        )
-        const ladder = tasks.ladderOf(task.kind)
-        const planned = new Map(Ladder.plan(ladder, nowMs, dueMs).map((s) => [s.index, s] as const))
-        const sameLadder = rows.every((r) => ladder[Number(r.step_index)]?.name === r.name)
-        const shift = task.dueAt === null ? 0 : dueMs - Date.parse(task.dueAt)
-        const after = new Map(rows.map((r) => [Number(r.step_index), r] as const))
-        for (const r of rows) {
-          const unclaimed = r.claimed_by === null || r.lease_until === null || r.lease_until <= now
-          if (!(r.state === "pending" || r.state === "skipped") || !unclaimed) continue
-          const index = Number(r.step_index)
-          const atMs = sameLadder ? planned.get(index)?.dueAtMillis : Date.parse(r.due_at) + shift
-          const skip = atMs === undefined || (r.kind === "reminder" && atMs < nowMs)
-          const target = { due_at: skip ? r.due_at : iso(atMs), state: skip ? "skipped" : "pending" }
-          if (target.due_at === r.due_at && target.state === r.state && r.claimed_by === null) continue
-          // The guard repeats the check: a sweeper may have claimed the row since it was read.
-          const changed = yield* q.rows((db) =>
-            db
-              .updateTable("aw_task_escalations")
-              .set({ ...target, claimed_by: null, lease_until: null })
-              .where("tenant_id", "=", tenantId)
-              .where("task_id", "=", task.id)
-              .where("step_index", "=", index)
-              .where("state", "=", r.state)
-              .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", now)]))
-              .returning(["step_index"])
-          )
-          if (changed.length > 0) after.set(index, { ...r, ...target })
-        }
-        const missing = sameLadder ? [...planned.values()].filter((s) => !after.has(s.index)) : []
-        if (missing.length > 0) {
-          const added = missing.map((s) => stepRow(tenantId, task.id, s))
-          yield* q.exec((db) => db.insertInto("aw_task_escalations").values(added))
-          for (const row of added) after.set(row.step_index, row)
-        }
-        return {
-          before: ladderView(rows),
-          after: ladderView([...after.entries()].sort(([a], [b]) => a - b).map(([, r]) => r))
-        }
-      })
-
-    const update = (input: unknown) =>
-      Effect.gen(function* () {
-        yield* Policy.authorize("task.update")
-        const actor = yield* Actor.CurrentActor
-        const value = yield* decode(Task.UpdateInput)(input)
-        const nowMs = yield* Clock.currentTimeMillis
-        const now = iso(nowMs)
-        return yield* Query.transaction(
-          Effect.gen(function* () {
-            // Lock order: the task row, then its ladder rows, then the audit head.
-            const before = yield* load(tasks, actor.tenantId, value.id, true)
-            if (!isOpen(before))
-              return yield* Effect.fail(new Errors.InvalidTransition({ transition: "update", state: before.status }))
-            const dueAt = value.dueAt === undefined ? before.dueAt : iso(Date.parse(value.dueAt))
-            const moved = dueAt !== before.dueAt
-            if (moved && value.reason === undefined)
-              return yield* Effect.fail(
-                new Errors.ValidationFailed({
-                  issues: [{ path: "reason", message: "a reason is required when the due date moves" }]
-                })
-              )
-            const patch = { title: value.title ?? before.title, priority: value.priority ?? before.priority }
-            if (!moved && patch.title === before.title && patch.priority === before.priority) return before
-            yield* q.exec((db) =>
-              db
-                .updateTable("aw_tasks")
-                .set({ ...patch, due_at: dueAt, updated_at: now })
-                .where("tenant_id", "=", actor.tenantId)
-                .where("id", "=", value.id)
-            )
-            const ladder =
-              moved && dueAt !== null ? yield* replan(actor.tenantId, before, Date.parse(dueAt), nowMs) : undefined
-            const after = yield* load(tasks, actor.tenantId, value.id, false)
-            yield* AuditLog.append({
-              action: "task.updated",
-              recordType: "task",
-              recordId: value.id,
-              before: { ...snapshot(before), ...(ladder === undefined ? {} : { ladder: ladder.before }) },
-              after: { ...snapshot(after), ...(ladder === undefined ? {} : { ladder: ladder.after }) },
-              ...(value.reason === undefined ? {} : { reason: value.reason })
-            })
-            return after
-          })
-        )
-      })
-
     const list = (build: Parameters<typeof q.rows<TaskRow>>[0]) =>
       Effect.gen(function* () {
         yield* Policy.authorize("task.read")
@@ -241,7 +138,7 @@ export const make = (
       start: (input) => provided(Status.start(tasks, input)),
       complete: (input) => provided(Status.complete(tasks, input)),
       cancel: (input) => provided(Status.cancel(tasks, input)),
-      update: (input) => provided(update(input)),
+      update: (input) => provided(Update.update(tasks, input)),
       get: (id) =>
         provided(
           Effect.gen(function* () {
