@@ -13,21 +13,19 @@
  * @since 0.1.0
  */
 import type { AuditLog } from "@airworthy/audit"
-import { Actor, Errors, type Ids, Policy } from "@airworthy/core"
-import { Query, Storage, type StorageError } from "@airworthy/storage"
+import type { Actor, Errors, Ids, Policy } from "@airworthy/core"
+import type { Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as DuePolicy from "./DuePolicy.js"
 import * as TasksContext from "./internal/context.js"
 import * as Create from "./internal/create.js"
-import { decode } from "./internal/decode.js"
+import * as Reads from "./internal/reads.js"
 import * as Sla from "./internal/sla.js"
 import * as Status from "./internal/status.js"
-import { load, withLinks } from "./internal/store.js"
-import { day, iso, placeholder, type Tables, type TaskRow } from "./internal/tables.js"
 import * as Update from "./internal/update.js"
 import type * as Ladder from "./Ladder.js"
-import * as Task from "./Task.js"
+import type * as Task from "./Task.js"
 
 /**
  * Settings of `Tasks.layer`.
@@ -103,8 +101,6 @@ export interface Service {
  */
 export class Tasks extends Context.Tag("@airworthy/tasks/Tasks")<Tasks, Service>() {}
 
-const q = Query.make<Tables>()
-
 /**
  * The bucket labels for upper bounds `[7, 30, 90]`: `0-7`, `8-30`, `31-90`, `>90`.
  * @since 0.1.0
@@ -124,13 +120,6 @@ export const make = (
     const tasks = yield* TasksContext.make(config)
     const { provided } = tasks
 
-    const list = (build: Parameters<typeof q.rows<TaskRow>>[0]) =>
-      Effect.gen(function* () {
-        yield* Policy.authorize("task.read")
-        const actor = yield* Actor.CurrentActor
-        return yield* withLinks(actor.tenantId, yield* q.rows(build))
-      })
-
     const service: Service = {
       create: (input) => provided(Create.create(tasks, input)),
       createByRule: (input, rule) => provided(Create.createByRule(tasks, input, rule)),
@@ -139,94 +128,10 @@ export const make = (
       complete: (input) => provided(Status.complete(tasks, input)),
       cancel: (input) => provided(Status.cancel(tasks, input)),
       update: (input) => provided(Update.update(tasks, input)),
-      get: (id) =>
-        provided(
-          Effect.gen(function* () {
-            yield* Policy.authorize("task.read")
-            const actor = yield* Actor.CurrentActor
-            return yield* load(tasks, actor.tenantId, id, false)
-          })
-        ),
-      mine: (options = {}) =>
-        provided(
-          Effect.flatMap(Actor.CurrentActor, (actor) =>
-            list((db) => {
-              const base = db
-                .selectFrom("aw_tasks")
-                .selectAll()
-                .where("tenant_id", "=", actor.tenantId)
-                .where("assignee_id", "=", actor.actorId)
-              return (options.includeClosed === true ? base : base.where("status", "in", ["open", "in_progress"]))
-                .orderBy("due_at")
-                .orderBy("id")
-                .limit(1000)
-            })
-          )
-        ),
-      byRecord: (record) =>
-        provided(
-          Effect.gen(function* () {
-            const ref = yield* decode(Task.RecordRef)(record)
-            const actor = yield* Actor.CurrentActor
-            return yield* list((db) =>
-              db
-                .selectFrom("aw_tasks")
-                .selectAll()
-                .where("tenant_id", "=", actor.tenantId)
-                .where((eb) =>
-                  eb.exists(
-                    eb
-                      .selectFrom("aw_task_links")
-                      .select("task_id")
-                      .whereRef("aw_task_links.tenant_id", "=", "aw_tasks.tenant_id")
-                      .whereRef("aw_task_links.task_id", "=", "aw_tasks.id")
-                      .where("record_type", "=", ref.type)
-                      .where("record_id", "=", ref.id)
-                  )
-                )
-                .orderBy("created_at")
-                .orderBy("id")
-                .limit(1000)
-            )
-          })
-        ),
-      slaBuckets: (options) =>
-        provided(
-          Effect.gen(function* () {
-            yield* Policy.authorize("task.read")
-            const actor = yield* Actor.CurrentActor
-            const { dialect } = yield* Storage.Storage
-            const buckets = yield* Effect.try({
-              try: () => bucketsFor(options.buckets ?? tasks.slaBounds),
-              catch: (e) =>
-                new Errors.ValidationFailed({ issues: [{ path: "buckets", message: String((e as Error).message) }] })
-            })
-            const nowMs = yield* Clock.currentTimeMillis
-            const params: Array<unknown> = []
-            const p = (v: unknown) => {
-              params.push(v)
-              return placeholder(dialect, params.length)
-            }
-            // Age in whole days <= b  ⇔  created_at > now - (b + 1) days.
-            const cases = buckets
-              .filter((b) => b.toDays !== null)
-              .map((b, i) => `WHEN t.created_at > ${p(iso(nowMs - (b.toDays! + 1) * day))} THEN ${i}`)
-              .join(" ")
-            const caseSql = `CASE ${cases} ELSE ${buckets.length - 1} END`
-            let where = `t.tenant_id = ${p(actor.tenantId)} AND t.status IN ('open', 'in_progress')`
-            const queue = options.queue
-            if ("kind" in queue) where += ` AND t.kind = ${p(queue.kind)}`
-            else if ("assigneeId" in queue) where += ` AND t.assignee_id = ${p(queue.assigneeId)}`
-            else
-              where += ` AND EXISTS (SELECT 1 FROM aw_task_links l WHERE l.tenant_id = t.tenant_id AND l.task_id = t.id AND l.record_type = ${p(queue.recordType)})`
-            const rows = yield* Query.unsafe<{ bucket: number | string; n: number | string }>(
-              `SELECT ${caseSql} AS bucket, count(*) AS n FROM aw_tasks t WHERE ${where} GROUP BY 1`,
-              params
-            )
-            const counts = new Map(rows.map((r) => [Number(r.bucket), Number(r.n)]))
-            return buckets.map((b, i) => ({ ...b, count: counts.get(i) ?? 0 }))
-          })
-        )
+      get: (id) => provided(Reads.get(tasks, id)),
+      mine: (options) => provided(Reads.mine(tasks, options)),
+      byRecord: (record) => provided(Reads.byRecord(tasks, record)),
+      slaBuckets: (options) => provided(Sla.slaBuckets(tasks, options))
     }
     return service
   })
