@@ -74,6 +74,7 @@ export interface Service {
    * Edits an open or in-progress task's title, priority and due date (`task.update`); audited
    * `task.updated`. Moving the due date needs a `reason` and re-plans the ladder steps not performed
    * or claimed yet; a closed task is `InvalidTransition`.
+   * @since 0.2.0
    */
   readonly update: (input: Task.UpdateInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** One task of the actor's tenant (`task.read`); another tenant's task is `NotFound`. */
@@ -120,7 +121,7 @@ export const make = (
     const tasks = yield* TasksContext.make(config)
     const { provided } = tasks
 
-    const service: Service = {
+    return {
       create: (input) => provided(Create.create(tasks, input)),
       createByRule: (input, rule) => provided(Create.createByRule(tasks, input, rule)),
       assign: (input) => provided(Status.assign(tasks, input)),
@@ -132,8 +133,7 @@ export const make = (
       mine: (options) => provided(Reads.mine(tasks, options)),
       byRecord: (record) => provided(Reads.byRecord(tasks, record)),
       slaBuckets: (options) => provided(Sla.slaBuckets(tasks, options))
-    }
-    return service
+    } satisfies Service
   })
 
 /**
@@ -156,64 +156,11 @@ export const layer = (
   )
 
 /**
- * Creates a task (`task.create`).
+ * The service's methods as effects that require `Tasks`: `create`, `assign`, `start`, `complete`,
+ * `cancel`, `update` (since 0.2.0), `get`, `mine`, `byRecord` and `slaBuckets`; see `Service` for each
+ * (its permission, audit action and failures). `createByRule` is for rules and has no accessor.
  * @since 0.1.0
  * @category accessors
  */
-export const create = (input: Task.CreateInput) => Effect.flatMap(Tasks, (s) => s.create(input))
-/**
- * Assigns a task (`task.assign`).
- * @since 0.1.0
- * @category accessors
- */
-export const assign = (input: Task.AssignInput) => Effect.flatMap(Tasks, (s) => s.assign(input))
-/**
- * Starts a task (`task.complete`).
- * @since 0.1.0
- * @category accessors
- */
-export const start = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.start(input))
-/**
- * Completes a task (`task.complete`).
- * @since 0.1.0
- * @category accessors
- */
-export const complete = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.complete(input))
-/**
- * Cancels a task (`task.update`).
- * @since 0.1.0
- * @category accessors
- */
-export const cancel = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.cancel(input))
-/**
- * Edits a task's title, priority or due date (`task.update`); a moved due date needs a `reason` and
- * re-plans the ladder steps not performed yet.
- * @since 0.2.0
- * @category accessors
- */
-export const update = (input: Task.UpdateInput) => Effect.flatMap(Tasks, (s) => s.update(input))
-/**
- * One task (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const get = (id: string) => Effect.flatMap(Tasks, (s) => s.get(id))
-/**
- * The actor's open tasks (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const mine = (options?: { readonly includeClosed?: boolean }) => Effect.flatMap(Tasks, (s) => s.mine(options))
-/**
- * The tasks of a record (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const byRecord = (record: Task.RecordRef) => Effect.flatMap(Tasks, (s) => s.byRecord(record))
-/**
- * Open tasks of a queue per age bucket (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const slaBuckets = (options: { readonly queue: Task.Queue; readonly buckets?: ReadonlyArray<number> }) =>
-  Effect.flatMap(Tasks, (s) => s.slaBuckets(options))
+export const { assign, byRecord, cancel, complete, create, get, mine, slaBuckets, start, update } =
+  Effect.serviceFunctions(Tasks)
