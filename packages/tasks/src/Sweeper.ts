@@ -26,7 +26,7 @@ import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { type Errors, Ids } from "@airworthy/core"
 import { Directory, Query, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Clock, Duration, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
+import { Clock, type Context, Duration, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import { chunk, iso, pgArray, type Tables, type TaskRow } from "./internal/tables.js"
 import type * as Ladder from "./Ladder.js"
 import { type Notice, type PreparedNotices, TaskNotifier } from "./TaskNotifier.js"
@@ -274,7 +274,7 @@ const recipientsOf = (json: string): ReadonlyArray<Ladder.Recipient> => {
  * Recipients of every step through the directory. Each distinct look-up (a supervisor, a role, a
  * contact) is made once per batch; the per-step work is a plain loop.
  */
-const resolveAll = (directory: Directory.Service, steps: ReadonlyArray<{ step: Claimed; task: TaskFields }>) =>
+const resolveAll = (directory: Directory.Service, steps: ReadonlyArray<OpenStep>) =>
   Effect.gen(function* () {
     const supervisors = new Map<string, Option.Option<string>>()
     const roles = new Map<string, ReadonlyArray<string>>()
@@ -346,6 +346,261 @@ const resolveAll = (directory: Directory.Service, steps: ReadonlyArray<{ step: C
     return plans
   })
 
+/** What one sweep works with, read once when it starts. */
+interface Sweep {
+  readonly sweeperId: string
+  readonly batchSize: number
+  readonly leaseMillis: number
+  readonly dialect: Storage.Dialect
+  readonly directory: Directory.Service
+  readonly notifier: Context.Tag.Service<TaskNotifier>
+}
+
+/** A claimed step and its task, still open. */
+interface OpenStep {
+  readonly step: Claimed
+  readonly task: TaskFields
+}
+
+/** A step the perform statement marked done. */
+interface Marked {
+  readonly tenant_id: string
+  readonly task_id: string
+  readonly step_index: number | string
+}
+
+// Claim (own short transaction), read the open tasks, resolve recipients: no transaction open.
+const prepare = (
+  sweep: Sweep
+): Effect.Effect<Batch | undefined, StorageError.StorageError | Errors.ValidationFailed, Requirements> =>
+  Effect.gen(function* () {
+    const nowMs = yield* Clock.currentTimeMillis
+    const token = `${sweep.sweeperId}/${yield* Ids.next}`
+    const claimed = yield* claim(token, nowMs, sweep.leaseMillis, sweep.batchSize)
+    if (claimed.length === 0) return undefined
+    const tasks = taskIdsByTenant(claimed)
+    const renewing = yield* Effect.forkDaemon(
+      renew(token, sweep.leaseMillis, tasks).pipe(
+        Effect.ignoreLogged,
+        Effect.repeat(Schedule.spaced(Duration.millis(Math.floor(sweep.leaseMillis / 3)))),
+        Effect.delay(Duration.millis(Math.floor(sweep.leaseMillis / 3)))
+      )
+    )
+    const open =
+      sweep.dialect === "pg" ? openJoined(claimed as ReadonlyArray<ClaimedWithTask>) : yield* openRead(claimed, tasks)
+    return yield* Effect.gen(function* () {
+      const plans = yield* resolveAll(sweep.directory, open)
+      const notices = plans.map((p) => noticeOf(p, Number(p.task.escalation_level)))
+      const prepared = sweep.notifier.prepare === undefined ? undefined : yield* sweep.notifier.prepare(notices)
+      return { token, claimed, tasks, plans, notices, prepared, renewing }
+    }).pipe(Effect.onError(() => Fiber.interrupt(renewing)))
+  })
+
+/** PostgreSQL: the open tasks came with the claim (`t_`-prefixed columns, null for a closed task). */
+const openJoined = (claimed: ReadonlyArray<ClaimedWithTask>): Array<OpenStep> => {
+  const open: Array<OpenStep> = []
+  for (const c of claimed)
+    if (c.t_id !== null)
+      open.push({
+        step: c,
+        task: {
+          id: c.t_id,
+          kind: c.t_kind,
+          title: c.t_title,
+          status: c.t_status,
+          owner_id: c.t_owner_id,
+          assignee_id: c.t_assignee_id,
+          due_at: c.t_due_at,
+          escalation_level: Number(c.t_escalation_level)
+        }
+      })
+  return open
+}
+
+/** SQLite: the tasks of the claimed steps (still open ones only), read after the claim. */
+const openRead = (claimed: ReadonlyArray<Claimed>, tasks: Map<string, Array<string>>) =>
+  Effect.gen(function* () {
+    const rows = new Map<string, TaskRow>()
+    for (const [tenantId, part] of claimParts(tasks))
+      for (const r of yield* q.rows((db) =>
+        db
+          .selectFrom("aw_tasks")
+          .selectAll()
+          .where("tenant_id", "=", tenantId)
+          .where("id", "in", part)
+          .where("status", "in", ["open", "in_progress"])
+      ))
+        rows.set(`${tenantId}\u0000${r.id}`, r)
+    const open: Array<OpenStep> = []
+    for (const step of claimed) {
+      const task = rows.get(`${step.tenant_id}\u0000${step.task_id}`)
+      if (task !== undefined) open.push({ step, task })
+    }
+    return open
+  })
+
+/** Performs a prepared batch in one transaction: only the steps its claim still holds. */
+const perform = (sweep: Sweep, batch: Batch) =>
+  Query.transaction(
+    Effect.gen(function* () {
+      const now = iso(yield* Clock.currentTimeMillis)
+      const tenantOrder = Array.from(batch.tasks.keys()).sort()
+      // Lock order everywhere: task rows, then ladder rows, then audit heads, tenants sorted. A
+      // command (complete, cancel) locks its task first too, so the two cannot deadlock.
+      const { marked, levels } = yield* markDone(sweep.dialect, batch, now)
+      const mineByTenant = markedPlans(batch.plans, marked)
+      for (const tenantId of tenantOrder) {
+        const list = mineByTenant.get(tenantId)
+        if (list === undefined) continue
+        yield* performTenant(sweep, batch, tenantId, list, levels, now)
+      }
+      return marked.length
+    })
+  ).pipe(Effect.ensuring(Fiber.interrupt(batch.renewing)))
+
+/**
+ * Marks the claim's steps done. PostgreSQL locks the batch's task rows first, reading each task's
+ * level as locked now (another batch may have raised it since the claim), and raises the levels in
+ * the mark-done statement; SQLite's `levels` stay empty.
+ */
+const markDone = (dialect: Storage.Dialect, batch: Batch, now: string) =>
+  Effect.gen(function* () {
+    const { token, claimed, tasks } = batch
+    const levels = new Map<string, number>()
+    if (dialect !== "pg") {
+      const marked: ReadonlyArray<Marked> = yield* markDoneSqlite(token, now, tasks)
+      return { marked, levels }
+    }
+    const lockTenants: Array<string> = []
+    const lockIds: Array<string> = []
+    for (const [tenantId, ids] of tasks)
+      for (const id of ids) {
+        lockTenants.push(tenantId)
+        lockIds.push(id)
+      }
+    const locked = yield* Query.unsafe<{ tenant_id: string; id: string; escalation_level: number | string }>(
+      lockTasksSqlPg,
+      [pgArray(lockTenants), pgArray(lockIds)]
+    )
+    for (const t of locked) levels.set(`${t.tenant_id}\u0000${t.id}`, Number(t.escalation_level))
+    const marked: ReadonlyArray<Marked> = yield* Query.unsafe<{
+      tenant_id: string
+      task_id: string
+      step_index: number
+    }>(performSqlPg, [
+      now,
+      token,
+      pgArray(claimed.map((c) => c.tenant_id)),
+      pgArray(claimed.map((c) => c.task_id)),
+      pgArray(claimed.map((c) => Number(c.step_index)))
+    ])
+    return { marked, levels }
+  })
+
+/** The plans of the steps marked done, per tenant (a step whose task was closed has no plan). */
+const markedPlans = (plans: ReadonlyArray<Plan>, marked: ReadonlyArray<Marked>): Map<string, Array<Plan>> => {
+  const planned = new Map<string, Plan>()
+  for (const p of plans) planned.set(key(p.step.tenant_id, p.step.task_id, Number(p.step.step_index)), p)
+  const mineByTenant = new Map<string, Array<Plan>>()
+  for (const m of marked) {
+    const p = planned.get(key(m.tenant_id, m.task_id, Number(m.step_index)))
+    if (p === undefined) continue
+    const list = mineByTenant.get(m.tenant_id)
+    if (list === undefined) mineByTenant.set(m.tenant_id, [p])
+    else list.push(p)
+  }
+  return mineByTenant
+}
+
+/** One tenant's performed steps: levels raised (SQLite), notifications queued, audit events appended. */
+const performTenant = (
+  sweep: Sweep,
+  batch: Batch,
+  tenantId: string,
+  list: ReadonlyArray<Plan>,
+  levels: Map<string, number>,
+  now: string
+) =>
+  Effect.gen(function* () {
+    // SQLite: raise levels lowest first, so a task that catches up on several steps ends at
+    // the highest (PostgreSQL raised them with the mark-done statement).
+    if (sweep.dialect !== "pg") yield* raiseLevelsSqlite(tenantId, list, now)
+    const { events, ready, redo } = eventsOf(batch, tenantId, list, levels)
+    const prepared = batch.prepared
+    yield* AuditLog.asSystem(
+      tenantId,
+      "task-sweeper",
+      "sweeper"
+    )(
+      // Notifications first: the audit append takes the tenant's chain head, held to commit,
+      // so a concurrent worker's batch waits for it as briefly as possible.
+      Effect.zipRight(
+        Effect.zipRight(
+          prepared === undefined || ready.length === 0 ? Effect.void : prepared.write(ready),
+          redo.length === 0 ? Effect.void : (sweep.notifier.notifyBatch ?? sweep.notifier.notify)(redo)
+        ),
+        AuditLog.appendMany(events)
+      )
+    )
+  })
+
+const raiseLevelsSqlite = (tenantId: string, list: ReadonlyArray<Plan>, now: string) =>
+  Effect.gen(function* () {
+    const byLevel = groupBy(list, (p) => String(Number(p.step.level)))
+    for (const level of Array.from(byLevel.keys())
+      .map(Number)
+      .sort((a, b) => a - b)) {
+      if (level <= 0) continue
+      const ids = Array.from(new Set(byLevel.get(String(level))!.map((p) => p.task.id)))
+      for (const part of chunk(ids, 500))
+        yield* q.exec((db) =>
+          db
+            .updateTable("aw_tasks")
+            .set({ escalation_level: level, updated_at: now })
+            .where("tenant_id", "=", tenantId)
+            .where("id", "in", part)
+            .where("escalation_level", "<", level)
+        )
+    }
+  })
+
+/**
+ * The audit events of a tenant's performed steps, and their notices: those prepared at the level
+ * the task still has (`ready`, by index), and the others rendered again (`redo`).
+ */
+const eventsOf = (batch: Batch, tenantId: string, list: ReadonlyArray<Plan>, levels: Map<string, number>) => {
+  const events: Array<AuditEvent.AppendInputEncoded> = new Array(list.length)
+  const ready: Array<number> = [] // prepared notices still right
+  const redo: Array<Notice> = [] // rendered at a level that has changed since
+  for (let i = 0; i < list.length; i++) {
+    const plan = list[i]!
+    const { step, task, actorIds, contacts } = plan
+    const escalation = step.kind === "escalation"
+    const claimedAt = Number(task.escalation_level)
+    const before = levels.get(`${tenantId}\u0000${task.id}`) ?? claimedAt
+    const level = Math.max(before, Number(step.level))
+    events[i] = {
+      action: escalation ? "task.escalated" : "task.reminded",
+      recordType: "task",
+      recordId: task.id,
+      before: { escalationLevel: before },
+      after: {
+        // Members in canonical order: the audit log seals it without sorting.
+        escalationLevel: level,
+        recipients: actorIds,
+        step: step.name,
+        stepDueAt: step.due_at,
+        stepIndex: Number(step.step_index)
+      },
+      ...(contacts.length === 0 ? { reason: "Nobody to notify was found in the directory" } : {}),
+      severity: escalation ? "warning" : "info"
+    }
+    if (batch.prepared !== undefined && before === claimedAt) ready.push(plan.index)
+    else redo.push(before === claimedAt ? batch.notices[plan.index]! : noticeOf(plan, before))
+  }
+  return { events, ready, redo }
+}
+
 /**
  * Performs every step that is due now, batch by batch, each exactly once across all sweepers. On
  * PostgreSQL the next batch is claimed and resolved while the current one is performed.
@@ -356,208 +611,38 @@ export const runOnce = (
   config: Config = {}
 ): Effect.Effect<Report, StorageError.StorageError | Errors.ValidationFailed, Requirements> =>
   Effect.gen(function* () {
-    const batchSize = Math.max(1, config.batchSize ?? 500)
-    const leaseMillis = Math.max(1000, config.leaseMillis ?? 30_000)
-    const sweeperId = config.sweeperId ?? `sweeper-${yield* Ids.next}`
-    const directory = yield* Directory.Directory
-    const notifier = yield* TaskNotifier
-    const { dialect } = yield* Storage.Storage
+    const sweep: Sweep = {
+      batchSize: Math.max(1, config.batchSize ?? 500),
+      leaseMillis: Math.max(1000, config.leaseMillis ?? 30_000),
+      sweeperId: config.sweeperId ?? `sweeper-${yield* Ids.next}`,
+      directory: yield* Directory.Directory,
+      notifier: yield* TaskNotifier,
+      dialect: (yield* Storage.Storage).dialect
+    }
+    const { batchSize, dialect } = sweep
     let performed = 0
     let lost = 0
     let batches = 0
 
-    // Claim (own short transaction), read the open tasks, resolve recipients: no transaction open.
-    const prepare: Effect.Effect<Batch | undefined, StorageError.StorageError | Errors.ValidationFailed, Requirements> =
-      Effect.gen(function* () {
-        const nowMs = yield* Clock.currentTimeMillis
-        const token = `${sweeperId}/${yield* Ids.next}`
-        const claimed = yield* claim(token, nowMs, leaseMillis, batchSize)
-        if (claimed.length === 0) return undefined
-        const tasks = taskIdsByTenant(claimed)
-        const renewing = yield* Effect.forkDaemon(
-          renew(token, leaseMillis, tasks).pipe(
-            Effect.ignoreLogged,
-            Effect.repeat(Schedule.spaced(Duration.millis(Math.floor(leaseMillis / 3)))),
-            Effect.delay(Duration.millis(Math.floor(leaseMillis / 3)))
-          )
-        )
-        const open: Array<{ step: Claimed; task: TaskFields }> = []
-        if (dialect === "pg") {
-          for (const c of claimed as ReadonlyArray<ClaimedWithTask>)
-            if (c.t_id !== null)
-              open.push({
-                step: c,
-                task: {
-                  id: c.t_id,
-                  kind: c.t_kind,
-                  title: c.t_title,
-                  status: c.t_status,
-                  owner_id: c.t_owner_id,
-                  assignee_id: c.t_assignee_id,
-                  due_at: c.t_due_at,
-                  escalation_level: Number(c.t_escalation_level)
-                }
-              })
-        } else {
-          // Tasks of the claimed steps (still open ones only).
-          const rows = new Map<string, TaskRow>()
-          for (const [tenantId, part] of claimParts(tasks))
-            for (const r of yield* q.rows((db) =>
-              db
-                .selectFrom("aw_tasks")
-                .selectAll()
-                .where("tenant_id", "=", tenantId)
-                .where("id", "in", part)
-                .where("status", "in", ["open", "in_progress"])
-            ))
-              rows.set(`${tenantId}\u0000${r.id}`, r)
-          for (const step of claimed) {
-            const task = rows.get(`${step.tenant_id}\u0000${step.task_id}`)
-            if (task !== undefined) open.push({ step, task })
-          }
-        }
-        return yield* Effect.gen(function* () {
-          const plans = yield* resolveAll(directory, open)
-          const notices = plans.map((p) => noticeOf(p, Number(p.task.escalation_level)))
-          const prepared = notifier.prepare === undefined ? undefined : yield* notifier.prepare(notices)
-          return { token, claimed, tasks, plans, notices, prepared, renewing }
-        }).pipe(Effect.onError(() => Fiber.interrupt(renewing)))
-      })
-
-    const perform = (batch: Batch) =>
-      Query.transaction(
-        Effect.gen(function* () {
-          const now = iso(yield* Clock.currentTimeMillis)
-          const { token, claimed, tasks, plans } = batch
-          const tenantOrder = Array.from(tasks.keys()).sort()
-          // Lock order everywhere: task rows, then ladder rows, then audit heads, tenants sorted. A
-          // command (complete, cancel) locks its task first too, so the two cannot deadlock.
-          let marked: ReadonlyArray<{ tenant_id: string; task_id: string; step_index: number | string }>
-          // PostgreSQL: each task's level as locked now (another batch may have raised it since the claim).
-          const levels = new Map<string, number>()
-          if (dialect === "pg") {
-            const lockTenants: Array<string> = []
-            const lockIds: Array<string> = []
-            for (const [tenantId, ids] of tasks)
-              for (const id of ids) {
-                lockTenants.push(tenantId)
-                lockIds.push(id)
-              }
-            const locked = yield* Query.unsafe<{ tenant_id: string; id: string; escalation_level: number | string }>(
-              lockTasksSqlPg,
-              [pgArray(lockTenants), pgArray(lockIds)]
-            )
-            for (const t of locked) levels.set(`${t.tenant_id}\u0000${t.id}`, Number(t.escalation_level))
-            marked = yield* Query.unsafe<{ tenant_id: string; task_id: string; step_index: number }>(performSqlPg, [
-              now,
-              token,
-              pgArray(claimed.map((c) => c.tenant_id)),
-              pgArray(claimed.map((c) => c.task_id)),
-              pgArray(claimed.map((c) => Number(c.step_index)))
-            ])
-          } else marked = yield* markDoneSqlite(token, now, tasks)
-          const planned = new Map<string, Plan>()
-          for (const p of plans) planned.set(key(p.step.tenant_id, p.step.task_id, Number(p.step.step_index)), p)
-          const mineByTenant = new Map<string, Array<Plan>>()
-          for (const m of marked) {
-            const p = planned.get(key(m.tenant_id, m.task_id, Number(m.step_index)))
-            if (p === undefined) continue
-            const list = mineByTenant.get(m.tenant_id)
-            if (list === undefined) mineByTenant.set(m.tenant_id, [p])
-            else list.push(p)
-          }
-          for (const tenantId of tenantOrder) {
-            const list = mineByTenant.get(tenantId)
-            if (list === undefined) continue
-            // SQLite: raise levels lowest first, so a task that catches up on several steps ends at
-            // the highest (PostgreSQL raised them with the mark-done statement).
-            if (dialect !== "pg") {
-              const byLevel = groupBy(list, (p) => String(Number(p.step.level)))
-              for (const level of Array.from(byLevel.keys())
-                .map(Number)
-                .sort((a, b) => a - b)) {
-                if (level <= 0) continue
-                const ids = Array.from(new Set(byLevel.get(String(level))!.map((p) => p.task.id)))
-                for (const part of chunk(ids, 500))
-                  yield* q.exec((db) =>
-                    db
-                      .updateTable("aw_tasks")
-                      .set({ escalation_level: level, updated_at: now })
-                      .where("tenant_id", "=", tenantId)
-                      .where("id", "in", part)
-                      .where("escalation_level", "<", level)
-                  )
-              }
-            }
-            const events: Array<AuditEvent.AppendInputEncoded> = new Array(list.length)
-            const ready: Array<number> = [] // prepared notices still right
-            const redo: Array<Notice> = [] // rendered at a level that has changed since
-            for (let i = 0; i < list.length; i++) {
-              const plan = list[i]!
-              const { step, task, actorIds, contacts } = plan
-              const escalation = step.kind === "escalation"
-              const claimedAt = Number(task.escalation_level)
-              const before = levels.get(`${tenantId}\u0000${task.id}`) ?? claimedAt
-              const level = Math.max(before, Number(step.level))
-              events[i] = {
-                action: escalation ? "task.escalated" : "task.reminded",
-                recordType: "task",
-                recordId: task.id,
-                before: { escalationLevel: before },
-                after: {
-                  // Members in canonical order: the audit log seals it without sorting.
-                  escalationLevel: level,
-                  recipients: actorIds,
-                  step: step.name,
-                  stepDueAt: step.due_at,
-                  stepIndex: Number(step.step_index)
-                },
-                ...(contacts.length === 0 ? { reason: "Nobody to notify was found in the directory" } : {}),
-                severity: escalation ? "warning" : "info"
-              }
-              if (batch.prepared !== undefined && before === claimedAt) ready.push(plan.index)
-              else redo.push(before === claimedAt ? batch.notices[plan.index]! : noticeOf(plan, before))
-            }
-            const prepared = batch.prepared
-            yield* AuditLog.asSystem(
-              tenantId,
-              "task-sweeper",
-              "sweeper"
-            )(
-              // Notifications first: the audit append takes the tenant's chain head, held to commit,
-              // so a concurrent worker's batch waits for it as briefly as possible.
-              Effect.zipRight(
-                Effect.zipRight(
-                  prepared === undefined || ready.length === 0 ? Effect.void : prepared.write(ready),
-                  redo.length === 0 ? Effect.void : (notifier.notifyBatch ?? notifier.notify)(redo)
-                ),
-                AuditLog.appendMany(events)
-              )
-            )
-          }
-          return marked.length
-        })
-      ).pipe(Effect.ensuring(Fiber.interrupt(batch.renewing)))
-
     // One worker: claim, perform, repeat until a claim comes back short.
     const worker = Effect.gen(function* () {
       yield* Effect.yieldNow()
-      let next = yield* prepare
+      let next = yield* prepare(sweep)
       while (next !== undefined) {
         const batch: Batch = next
         batches++
         const full = batch.claimed.length >= batchSize
         // PostgreSQL: claim and resolve the next batch on another connection meanwhile (it takes
         // only ladder rows, SKIP LOCKED, so it cannot wait on this batch's locks).
-        const ahead = full && dialect === "pg" ? yield* Effect.fork(prepare) : undefined
-        const done = yield* perform(batch).pipe(
+        const ahead = full && dialect === "pg" ? yield* Effect.fork(prepare(sweep)) : undefined
+        const done = yield* perform(sweep, batch).pipe(
           Effect.onError(() => (ahead === undefined ? Effect.void : Effect.ignore(discard(ahead))))
         )
         performed += done
         lost += batch.claimed.length - done
         if (!full) break
         yield* Effect.yieldNow() // let other fibers (another sweeper on the same client) take turns
-        next = ahead === undefined ? yield* prepare : yield* Fiber.join(ahead)
+        next = ahead === undefined ? yield* prepare(sweep) : yield* Fiber.join(ahead)
       }
     })
     // Workers take disjoint claims (SKIP LOCKED) and lock in the same order, exactly like several

@@ -12,25 +12,20 @@
  *
  * @since 0.1.0
  */
-import { AuditLog } from "@airworthy/audit"
-import { Actor, Errors, Ids, Policy } from "@airworthy/core"
-import { Query, Storage, type StorageError } from "@airworthy/storage"
-import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Option, type ParseResult, Schema } from "effect"
+import type { AuditLog } from "@airworthy/audit"
+import type { Actor, Errors, Ids, Policy } from "@airworthy/core"
+import type { Storage, StorageError } from "@airworthy/storage"
+import type { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
 import * as DuePolicy from "./DuePolicy.js"
-import {
-  chunk,
-  day,
-  type EscalationRow,
-  hour,
-  iso,
-  type LinkRow,
-  placeholder,
-  type Tables,
-  type TaskRow
-} from "./internal/tables.js"
-import * as Ladder from "./Ladder.js"
-import * as Task from "./Task.js"
+import * as TasksContext from "./internal/context.js"
+import * as Create from "./internal/create.js"
+import * as Reads from "./internal/reads.js"
+import * as Sla from "./internal/sla.js"
+import * as Status from "./internal/status.js"
+import * as Update from "./internal/update.js"
+import type * as Ladder from "./Ladder.js"
+import type * as Task from "./Task.js"
 
 /**
  * Settings of `Tasks.layer`.
@@ -79,6 +74,7 @@ export interface Service {
    * Edits an open or in-progress task's title, priority and due date (`task.update`); audited
    * `task.updated`. Moving the due date needs a `reason` and re-plans the ladder steps not performed
    * or claimed yet; a closed task is `InvalidTransition`.
+   * @since 0.2.0
    */
   readonly update: (input: Task.UpdateInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** One task of the actor's tenant (`task.read`); another tenant's task is `NotFound`. */
@@ -106,94 +102,12 @@ export interface Service {
  */
 export class Tasks extends Context.Tag("@airworthy/tasks/Tasks")<Tasks, Service>() {}
 
-const q = Query.make<Tables>()
-
-const issues = (error: ParseResult.ParseError): Errors.ValidationFailed => Errors.fromParseError(error)
-
-const decode =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (input: unknown): Effect.Effect<A, Errors.ValidationFailed> =>
-    Schema.decodeUnknown(schema, { onExcessProperty: "error", errors: "all" })(input).pipe(Effect.mapError(issues))
-
-const toTask = (row: TaskRow, links: ReadonlyArray<LinkRow>): Task.Task =>
-  new Task.Task({
-    id: row.id,
-    tenantId: row.tenant_id,
-    kind: row.kind,
-    title: row.title,
-    status: row.status as Task.Status,
-    priority: row.priority as Task.Priority,
-    ownerId: row.owner_id,
-    assigneeId: row.assignee_id,
-    dueAt: row.due_at,
-    escalationLevel: Number(row.escalation_level),
-    records: links.map((l) => ({ type: l.record_type, id: l.record_id })),
-    rule: row.rule,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    closedBy: row.closed_by,
-    closedAt: row.closed_at
-  })
-
-const withLinks = (tenantId: string, rows: ReadonlyArray<TaskRow>) =>
-  Effect.gen(function* () {
-    if (rows.length === 0) return []
-    const links: Array<LinkRow> = []
-    for (const part of chunk(rows, 500)) {
-      links.push(
-        ...(yield* q.rows((db) =>
-          db
-            .selectFrom("aw_task_links")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where(
-              "task_id",
-              "in",
-              part.map((r) => r.id)
-            )
-            .orderBy("record_type")
-            .orderBy("record_id")
-        ))
-      )
-    }
-    return rows.map((r) =>
-      toTask(
-        r,
-        links.filter((l) => l.task_id === r.id)
-      )
-    )
-  })
-
-const snapshot = (t: Task.Task) => ({
-  kind: t.kind,
-  title: t.title,
-  status: t.status,
-  priority: t.priority,
-  ownerId: t.ownerId,
-  assigneeId: t.assigneeId,
-  dueAt: t.dueAt,
-  escalationLevel: t.escalationLevel,
-  records: t.records.map((r) => ({ type: r.type, id: r.id }))
-})
-
 /**
  * The bucket labels for upper bounds `[7, 30, 90]`: `0-7`, `8-30`, `31-90`, `>90`.
  * @since 0.1.0
  * @category utils
  */
-export const bucketsFor = (bounds: ReadonlyArray<number>): ReadonlyArray<Omit<Task.Bucket, "count">> => {
-  const out: Array<Omit<Task.Bucket, "count">> = []
-  let from = 0
-  for (const b of bounds) {
-    if (!Number.isInteger(b) || b < from)
-      throw new Error(`SLA bucket bounds must be increasing whole days: ${bounds.join(", ")}`)
-    out.push({ label: `${from}-${b}`, fromDays: from, toDays: b })
-    from = b + 1
-  }
-  out.push({ label: `>${from - 1}`, fromDays: from, toDays: null })
-  return out
-}
+export const bucketsFor: (bounds: ReadonlyArray<number>) => ReadonlyArray<Omit<Task.Bucket, "count">> = Sla.bucketsFor
 
 /**
  * Builds the service over the services in context.
@@ -204,402 +118,22 @@ export const make = (
   config: Config = {}
 ): Effect.Effect<Service, never, Storage.Storage | SqlClient.SqlClient | Ids.Ids | AuditLog.AuditLog | Policy.Policy> =>
   Effect.gen(function* () {
-    const ladderDefault = Ladder.make(config.ladder ?? Ladder.defaults)
-    const ladders = Object.fromEntries(Object.entries(config.ladders ?? {}).map(([k, l]) => [k, Ladder.make(l)]))
-    const dueDefaults = DuePolicy.withDefaults(config.duePolicies)
-    const defaultBounds = config.slaBuckets ?? [7, 30, 90]
-    bucketsFor(defaultBounds)
-    const context = Context.make(Storage.Storage, yield* Storage.Storage).pipe(
-      Context.add(SqlClient.SqlClient, yield* SqlClient.SqlClient),
-      Context.add(Ids.Ids, yield* Ids.Ids),
-      Context.add(AuditLog.AuditLog, yield* AuditLog.AuditLog),
-      Context.add(Policy.Policy, yield* Policy.Policy)
-    )
-    type Provided = Storage.Storage | SqlClient.SqlClient | Ids.Ids | AuditLog.AuditLog | Policy.Policy
-    // The caller's context stays on top, so its open transaction is the one we write in.
-    const provided = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      Effect.provide(self, context) as Effect.Effect<A, E, Exclude<R, Provided>>
+    const tasks = yield* TasksContext.make(config)
+    const { provided } = tasks
 
-    const load = (tenantId: string, id: string, lock: boolean) =>
-      Effect.gen(function* () {
-        const row = yield* q.maybe((db) => {
-          const base = db.selectFrom("aw_tasks").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id)
-          return lock && context.unsafeMap.get(Storage.Storage.key)?.dialect === "pg" ? base.forUpdate() : base
-        })
-        if (Option.isNone(row)) return yield* Effect.fail(new Errors.NotFound({ entity: "task", id }))
-        const [task] = yield* withLinks(tenantId, [row.value])
-        return task!
-      })
-
-    const ladderOf = (kind: string) => ladders[kind] ?? ladderDefault
-
-    // A planned step as its `aw_task_escalations` row (create and update write steps the same way).
-    const stepRow = (tenantId: string, taskId: string, s: Ladder.Planned): EscalationRow => ({
-      tenant_id: tenantId,
-      task_id: taskId,
-      step_index: s.index,
-      name: s.step.name,
-      kind: s.step.kind,
-      recipients: JSON.stringify(s.step.to),
-      level: s.step.level,
-      due_at: iso(s.dueAtMillis),
-      state: "pending",
-      claimed_by: null,
-      lease_until: null,
-      done_at: null
-    })
-
-    const insert = (input: Task.CreateInput, rule: string | null) =>
-      Effect.gen(function* () {
-        const actor = yield* Actor.CurrentActor
-        const value = yield* decode(Task.CreateInput)(input)
-        const nowMs = yield* Clock.currentTimeMillis
-        const now = iso(nowMs)
-        let dueMs: number | undefined
-        if (value.dueAt !== undefined) dueMs = Date.parse(value.dueAt)
-        else {
-          const policy = yield* DuePolicy.resolve(actor.tenantId, value.kind, dueDefaults)
-          if (Option.isSome(policy)) dueMs = nowMs + policy.value.hours * hour
-        }
-        const id = yield* Ids.next
-        const ownerId = value.ownerId ?? actor.actorId
-        const records = Array.from(
-          new Map((value.records ?? []).map((r) => [`${r.type}\u0000${r.id}`, r] as const)).values()
-        )
-        const row: TaskRow = {
-          tenant_id: actor.tenantId,
-          id,
-          kind: value.kind,
-          title: value.title,
-          status: "open",
-          priority: value.priority ?? "normal",
-          owner_id: ownerId,
-          assignee_id: value.assigneeId ?? ownerId,
-          due_at: dueMs === undefined ? null : iso(dueMs),
-          escalation_level: 0,
-          rule,
-          created_by: actor.actorId,
-          created_at: now,
-          updated_at: now,
-          closed_by: null,
-          closed_at: null
-        }
-        const steps = dueMs === undefined ? [] : Ladder.plan(ladderOf(value.kind), nowMs, dueMs)
-        return yield* Query.transaction(
-          Effect.gen(function* () {
-            yield* q.exec((db) => db.insertInto("aw_tasks").values(row))
-            if (records.length > 0)
-              yield* q.exec((db) =>
-                db.insertInto("aw_task_links").values(
-                  records.map((r) => ({
-                    tenant_id: actor.tenantId,
-                    task_id: id,
-                    record_type: r.type,
-                    record_id: r.id
-                  }))
-                )
-              )
-            if (steps.length > 0)
-              yield* q.exec((db) =>
-                db.insertInto("aw_task_escalations").values(steps.map((s) => stepRow(actor.tenantId, id, s)))
-              )
-            const task = toTask(
-              row,
-              records.map((r) => ({ tenant_id: actor.tenantId, task_id: id, record_type: r.type, record_id: r.id }))
-            )
-            yield* AuditLog.append({
-              action: "task.created",
-              recordType: "task",
-              recordId: id,
-              after: snapshot(task),
-              ...(rule === null ? {} : { reason: `Created by rule ${rule}` })
-            })
-            return task
-          })
-        )
-      })
-
-    const change = (
-      operation: "assign" | "start" | "complete" | "cancel",
-      permission: string,
-      input: unknown,
-      apply: (task: Task.Task, actor: Actor.Actor, now: string, value: Task.AssignInput) => Partial<TaskRow> | undefined
-    ) =>
-      Effect.gen(function* () {
-        yield* Policy.authorize(permission)
-        const actor = yield* Actor.CurrentActor
-        const value = (
-          operation === "assign" ? yield* decode(Task.AssignInput)(input) : yield* decode(Task.ChangeInput)(input)
-        ) as Task.AssignInput
-        const now = iso(yield* Clock.currentTimeMillis)
-        return yield* Query.transaction(
-          Effect.gen(function* () {
-            const before = yield* load(actor.tenantId, value.id, true)
-            const patch = apply(before, actor, now, value)
-            if (patch === undefined)
-              return yield* Effect.fail(new Errors.InvalidTransition({ transition: operation, state: before.status }))
-            yield* q.exec((db) =>
-              db
-                .updateTable("aw_tasks")
-                .set({ ...patch, updated_at: now })
-                .where("tenant_id", "=", actor.tenantId)
-                .where("id", "=", value.id)
-            )
-            if (patch.status === "done" || patch.status === "cancelled")
-              yield* q.exec((db) =>
-                db
-                  .updateTable("aw_task_escalations")
-                  .set({ state: "skipped", claimed_by: null, lease_until: null })
-                  .where("tenant_id", "=", actor.tenantId)
-                  .where("task_id", "=", value.id)
-                  .where("state", "in", ["pending", "claimed"])
-              )
-            const after = yield* load(actor.tenantId, value.id, false)
-            const action = { assign: "assigned", start: "started", complete: "completed", cancel: "cancelled" }[
-              operation
-            ]
-            yield* AuditLog.append({
-              action: `task.${action}`,
-              recordType: "task",
-              recordId: value.id,
-              before: snapshot(before),
-              after: snapshot(after),
-              ...(value.reason === undefined ? {} : { reason: value.reason })
-            })
-            return after
-          })
-        )
-      })
-
-    const isOpen = (t: Task.Task) => t.status === "open" || t.status === "in_progress"
-
-    const ladderView = (rows: ReadonlyArray<Pick<EscalationRow, "name" | "due_at" | "state">>) =>
-      rows.map((r) => ({ name: r.name, dueAt: r.due_at, state: r.state }))
-
-    // Re-plans a task's ladder for a new due date, after its task row was locked. Steps performed
-    // (`done`) or under a live claim stay as they are; the others get `Ladder.plan`'s instant for the
-    // new date, and a reminder that now falls before `now` is skipped (as at creation). If the kind's
-    // ladder changed since the task was created (a step's name differs), its steps keep their offset
-    // from the old due date instead, and no step is added.
-    const replan = (tenantId: string, task: Task.Task, dueMs: number, nowMs: number) =>
-      Effect.gen(function* () {
-        const now = iso(nowMs)
-        const rows = yield* q.rows((db) =>
-          db
-            .selectFrom("aw_task_escalations")
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where("task_id", "=", task.id)
-            .orderBy("step_index")
-        )
-        const ladder = ladderOf(task.kind)
-        const planned = new Map(Ladder.plan(ladder, nowMs, dueMs).map((s) => [s.index, s] as const))
-        const sameLadder = rows.every((r) => ladder[Number(r.step_index)]?.name === r.name)
-        const shift = task.dueAt === null ? 0 : dueMs - Date.parse(task.dueAt)
-        const after = new Map(rows.map((r) => [Number(r.step_index), r] as const))
-        for (const r of rows) {
-          const unclaimed = r.claimed_by === null || r.lease_until === null || r.lease_until <= now
-          if (!(r.state === "pending" || r.state === "skipped") || !unclaimed) continue
-          const index = Number(r.step_index)
-          const atMs = sameLadder ? planned.get(index)?.dueAtMillis : Date.parse(r.due_at) + shift
-          const skip = atMs === undefined || (r.kind === "reminder" && atMs < nowMs)
-          const target = { due_at: skip ? r.due_at : iso(atMs), state: skip ? "skipped" : "pending" }
-          if (target.due_at === r.due_at && target.state === r.state && r.claimed_by === null) continue
-          // The guard repeats the check: a sweeper may have claimed the row since it was read.
-          const changed = yield* q.rows((db) =>
-            db
-              .updateTable("aw_task_escalations")
-              .set({ ...target, claimed_by: null, lease_until: null })
-              .where("tenant_id", "=", tenantId)
-              .where("task_id", "=", task.id)
-              .where("step_index", "=", index)
-              .where("state", "=", r.state)
-              .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", now)]))
-              .returning(["step_index"])
-          )
-          if (changed.length > 0) after.set(index, { ...r, ...target })
-        }
-        const missing = sameLadder ? [...planned.values()].filter((s) => !after.has(s.index)) : []
-        if (missing.length > 0) {
-          const added = missing.map((s) => stepRow(tenantId, task.id, s))
-          yield* q.exec((db) => db.insertInto("aw_task_escalations").values(added))
-          for (const row of added) after.set(row.step_index, row)
-        }
-        return {
-          before: ladderView(rows),
-          after: ladderView([...after.entries()].sort(([a], [b]) => a - b).map(([, r]) => r))
-        }
-      })
-
-    const update = (input: unknown) =>
-      Effect.gen(function* () {
-        yield* Policy.authorize("task.update")
-        const actor = yield* Actor.CurrentActor
-        const value = yield* decode(Task.UpdateInput)(input)
-        const nowMs = yield* Clock.currentTimeMillis
-        const now = iso(nowMs)
-        return yield* Query.transaction(
-          Effect.gen(function* () {
-            // Lock order: the task row, then its ladder rows, then the audit head.
-            const before = yield* load(actor.tenantId, value.id, true)
-            if (!isOpen(before))
-              return yield* Effect.fail(new Errors.InvalidTransition({ transition: "update", state: before.status }))
-            const dueAt = value.dueAt === undefined ? before.dueAt : iso(Date.parse(value.dueAt))
-            const moved = dueAt !== before.dueAt
-            if (moved && value.reason === undefined)
-              return yield* Effect.fail(
-                new Errors.ValidationFailed({
-                  issues: [{ path: "reason", message: "a reason is required when the due date moves" }]
-                })
-              )
-            const patch = { title: value.title ?? before.title, priority: value.priority ?? before.priority }
-            if (!moved && patch.title === before.title && patch.priority === before.priority) return before
-            yield* q.exec((db) =>
-              db
-                .updateTable("aw_tasks")
-                .set({ ...patch, due_at: dueAt, updated_at: now })
-                .where("tenant_id", "=", actor.tenantId)
-                .where("id", "=", value.id)
-            )
-            const ladder =
-              moved && dueAt !== null ? yield* replan(actor.tenantId, before, Date.parse(dueAt), nowMs) : undefined
-            const after = yield* load(actor.tenantId, value.id, false)
-            yield* AuditLog.append({
-              action: "task.updated",
-              recordType: "task",
-              recordId: value.id,
-              before: { ...snapshot(before), ...(ladder === undefined ? {} : { ladder: ladder.before }) },
-              after: { ...snapshot(after), ...(ladder === undefined ? {} : { ladder: ladder.after }) },
-              ...(value.reason === undefined ? {} : { reason: value.reason })
-            })
-            return after
-          })
-        )
-      })
-
-    const list = (build: Parameters<typeof q.rows<TaskRow>>[0]) =>
-      Effect.gen(function* () {
-        yield* Policy.authorize("task.read")
-        const actor = yield* Actor.CurrentActor
-        return yield* withLinks(actor.tenantId, yield* q.rows(build))
-      })
-
-    const service: Service = {
-      create: (input) => provided(Effect.zipRight(Policy.authorize("task.create"), insert(input, null))),
-      createByRule: (input, rule) => provided(insert(input, rule)),
-      assign: (input) =>
-        provided(
-          change("assign", "task.assign", input, (t, _actor, _now, v) =>
-            isOpen(t) ? { assignee_id: v.assigneeId } : undefined
-          )
-        ),
-      start: (input) =>
-        provided(
-          change("start", "task.complete", input, (t) => (t.status === "open" ? { status: "in_progress" } : undefined))
-        ),
-      complete: (input) =>
-        provided(
-          change("complete", "task.complete", input, (t, actor, now) =>
-            isOpen(t) ? { status: "done", closed_by: actor.actorId, closed_at: now } : undefined
-          )
-        ),
-      cancel: (input) =>
-        provided(
-          change("cancel", "task.update", input, (t, actor, now) =>
-            isOpen(t) ? { status: "cancelled", closed_by: actor.actorId, closed_at: now } : undefined
-          )
-        ),
-      update: (input) => provided(update(input)),
-      get: (id) =>
-        provided(
-          Effect.gen(function* () {
-            yield* Policy.authorize("task.read")
-            const actor = yield* Actor.CurrentActor
-            return yield* load(actor.tenantId, id, false)
-          })
-        ),
-      mine: (options = {}) =>
-        provided(
-          Effect.flatMap(Actor.CurrentActor, (actor) =>
-            list((db) => {
-              const base = db
-                .selectFrom("aw_tasks")
-                .selectAll()
-                .where("tenant_id", "=", actor.tenantId)
-                .where("assignee_id", "=", actor.actorId)
-              return (options.includeClosed === true ? base : base.where("status", "in", ["open", "in_progress"]))
-                .orderBy("due_at")
-                .orderBy("id")
-                .limit(1000)
-            })
-          )
-        ),
-      byRecord: (record) =>
-        provided(
-          Effect.gen(function* () {
-            const ref = yield* decode(Task.RecordRef)(record)
-            const actor = yield* Actor.CurrentActor
-            return yield* list((db) =>
-              db
-                .selectFrom("aw_tasks")
-                .selectAll()
-                .where("tenant_id", "=", actor.tenantId)
-                .where((eb) =>
-                  eb.exists(
-                    eb
-                      .selectFrom("aw_task_links")
-                      .select("task_id")
-                      .whereRef("aw_task_links.tenant_id", "=", "aw_tasks.tenant_id")
-                      .whereRef("aw_task_links.task_id", "=", "aw_tasks.id")
-                      .where("record_type", "=", ref.type)
-                      .where("record_id", "=", ref.id)
-                  )
-                )
-                .orderBy("created_at")
-                .orderBy("id")
-                .limit(1000)
-            )
-          })
-        ),
-      slaBuckets: (options) =>
-        provided(
-          Effect.gen(function* () {
-            yield* Policy.authorize("task.read")
-            const actor = yield* Actor.CurrentActor
-            const { dialect } = yield* Storage.Storage
-            const buckets = yield* Effect.try({
-              try: () => bucketsFor(options.buckets ?? defaultBounds),
-              catch: (e) =>
-                new Errors.ValidationFailed({ issues: [{ path: "buckets", message: String((e as Error).message) }] })
-            })
-            const nowMs = yield* Clock.currentTimeMillis
-            const params: Array<unknown> = []
-            const p = (v: unknown) => {
-              params.push(v)
-              return placeholder(dialect, params.length)
-            }
-            // Age in whole days <= b  ⇔  created_at > now - (b + 1) days.
-            const cases = buckets
-              .filter((b) => b.toDays !== null)
-              .map((b, i) => `WHEN t.created_at > ${p(iso(nowMs - (b.toDays! + 1) * day))} THEN ${i}`)
-              .join(" ")
-            const caseSql = `CASE ${cases} ELSE ${buckets.length - 1} END`
-            let where = `t.tenant_id = ${p(actor.tenantId)} AND t.status IN ('open', 'in_progress')`
-            const queue = options.queue
-            if ("kind" in queue) where += ` AND t.kind = ${p(queue.kind)}`
-            else if ("assigneeId" in queue) where += ` AND t.assignee_id = ${p(queue.assigneeId)}`
-            else
-              where += ` AND EXISTS (SELECT 1 FROM aw_task_links l WHERE l.tenant_id = t.tenant_id AND l.task_id = t.id AND l.record_type = ${p(queue.recordType)})`
-            const rows = yield* Query.unsafe<{ bucket: number | string; n: number | string }>(
-              `SELECT ${caseSql} AS bucket, count(*) AS n FROM aw_tasks t WHERE ${where} GROUP BY 1`,
-              params
-            )
-            const counts = new Map(rows.map((r) => [Number(r.bucket), Number(r.n)]))
-            return buckets.map((b, i) => ({ ...b, count: counts.get(i) ?? 0 }))
-          })
-        )
-    }
-    return service
+    return {
+      create: (input) => provided(Create.create(tasks, input)),
+      createByRule: (input, rule) => provided(Create.createByRule(tasks, input, rule)),
+      assign: (input) => provided(Status.assign(tasks, input)),
+      start: (input) => provided(Status.start(tasks, input)),
+      complete: (input) => provided(Status.complete(tasks, input)),
+      cancel: (input) => provided(Status.cancel(tasks, input)),
+      update: (input) => provided(Update.update(tasks, input)),
+      get: (id) => provided(Reads.get(tasks, id)),
+      mine: (options) => provided(Reads.mine(tasks, options)),
+      byRecord: (record) => provided(Reads.byRecord(tasks, record)),
+      slaBuckets: (options) => provided(Sla.slaBuckets(tasks, options))
+    } satisfies Service
   })
 
 /**
@@ -622,64 +156,11 @@ export const layer = (
   )
 
 /**
- * Creates a task (`task.create`).
+ * The service's methods as effects that require `Tasks`: `create`, `assign`, `start`, `complete`,
+ * `cancel`, `update` (since 0.2.0), `get`, `mine`, `byRecord` and `slaBuckets`; see `Service` for each
+ * (its permission, audit action and failures). `createByRule` is for rules and has no accessor.
  * @since 0.1.0
  * @category accessors
  */
-export const create = (input: Task.CreateInput) => Effect.flatMap(Tasks, (s) => s.create(input))
-/**
- * Assigns a task (`task.assign`).
- * @since 0.1.0
- * @category accessors
- */
-export const assign = (input: Task.AssignInput) => Effect.flatMap(Tasks, (s) => s.assign(input))
-/**
- * Starts a task (`task.complete`).
- * @since 0.1.0
- * @category accessors
- */
-export const start = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.start(input))
-/**
- * Completes a task (`task.complete`).
- * @since 0.1.0
- * @category accessors
- */
-export const complete = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.complete(input))
-/**
- * Cancels a task (`task.update`).
- * @since 0.1.0
- * @category accessors
- */
-export const cancel = (input: Task.ChangeInput) => Effect.flatMap(Tasks, (s) => s.cancel(input))
-/**
- * Edits a task's title, priority or due date (`task.update`); a moved due date needs a `reason` and
- * re-plans the ladder steps not performed yet.
- * @since 0.2.0
- * @category accessors
- */
-export const update = (input: Task.UpdateInput) => Effect.flatMap(Tasks, (s) => s.update(input))
-/**
- * One task (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const get = (id: string) => Effect.flatMap(Tasks, (s) => s.get(id))
-/**
- * The actor's open tasks (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const mine = (options?: { readonly includeClosed?: boolean }) => Effect.flatMap(Tasks, (s) => s.mine(options))
-/**
- * The tasks of a record (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const byRecord = (record: Task.RecordRef) => Effect.flatMap(Tasks, (s) => s.byRecord(record))
-/**
- * Open tasks of a queue per age bucket (`task.read`).
- * @since 0.1.0
- * @category accessors
- */
-export const slaBuckets = (options: { readonly queue: Task.Queue; readonly buckets?: ReadonlyArray<number> }) =>
-  Effect.flatMap(Tasks, (s) => s.slaBuckets(options))
+export const { assign, byRecord, cancel, complete, create, get, mine, slaBuckets, start, update } =
+  Effect.serviceFunctions(Tasks)
