@@ -192,6 +192,7 @@ export const layer = (
   config: Config = {}
 ): Layer.Layer<Notify, never, Storage.Storage | SqlClient.SqlClient | Ids.Ids> => Layer.effect(Notify, make(config))
 
+// Effect's accessors would erase `enqueue`'s type parameters, and with them the check of `params` against the template.
 /**
  * Puts a notification in the outbox, in the current transaction (or its own), as the current actor.
  * @since 0.1.0
@@ -202,19 +203,15 @@ export const enqueue = <K extends string, P, I>(
 ): Effect.Effect<Enqueued, Errors.ValidationFailed | StorageError.StorageError, Notify | Actor.CurrentActor> =>
   Effect.flatMap(Notify, (s) => s.enqueue(input))
 
+const accessors = Effect.serviceFunctions(Notify)
+
 /**
  * Puts several notifications in the outbox at once (see the service's `enqueueMany`), in the
  * current transaction (or its own), as the current actor.
  * @since 0.2.0
  * @category accessors
  */
-export const enqueueMany = (
-  requests: ReadonlyArray<AnyEnqueueInput>
-): Effect.Effect<
-  ReadonlyArray<Enqueued>,
-  Errors.ValidationFailed | StorageError.StorageError,
-  Notify | Actor.CurrentActor
-> => Effect.flatMap(Notify, (s) => s.enqueueMany(requests))
+export const enqueueMany = accessors.enqueueMany
 
 /**
  * A typed request for `enqueueMany`: checks the parameters against the template at compile time.
@@ -228,17 +225,11 @@ export const request = <K extends string, P, I>(input: EnqueueInput<K, P, I>): A
  * @since 0.1.0
  * @category accessors
  */
-export const emailLog = (
-  filter: EmailLog.Filter = {}
-): Effect.Effect<ReadonlyArray<EmailLog.Entry>, StorageError.StorageError, Notify | Actor.CurrentActor> =>
-  Effect.flatMap(Notify, (s) => s.emailLog(filter))
+export const emailLog = accessors.emailLog
 
 /**
  * One message of the actor's tenant with its rendered bodies (see the service's `message`).
  * @since 0.3.0
  * @category accessors
  */
-export const message = (
-  id: string
-): Effect.Effect<EmailLog.Message, Errors.NotFound | StorageError.StorageError, Notify | Actor.CurrentActor> =>
-  Effect.flatMap(Notify, (s) => s.message(id))
+export const message = accessors.message
