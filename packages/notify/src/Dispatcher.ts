@@ -253,29 +253,25 @@ export const layer = (
     })
   )
 
+const accessors = Effect.serviceConstants(Dispatcher)
+
 /**
  * One round of the dispatcher in context.
  * @since 0.1.0
  * @category accessors
  */
-export const runOnce: Effect.Effect<Summary, StorageError.StorageError, Dispatcher> = Effect.flatMap(
-  Dispatcher,
-  (d) => d.runOnce
-)
+export const runOnce: Effect.Effect<Summary, StorageError.StorageError, Dispatcher> = accessors.runOnce
 
 /**
  * Rounds until one claims nothing.
  * @since 0.1.0
  * @category accessors
  */
-export const drain: Effect.Effect<Summary, StorageError.StorageError, Dispatcher> = Effect.flatMap(
-  Dispatcher,
-  (d) => d.drain
-)
+export const drain: Effect.Effect<Summary, StorageError.StorageError, Dispatcher> = accessors.drain
 
 /**
  * The breaker of the dispatcher in context.
  * @since 0.1.0
  * @category accessors
  */
-export const breaker: Effect.Effect<BreakerState, never, Dispatcher> = Effect.flatMap(Dispatcher, (d) => d.breaker)
+export const breaker: Effect.Effect<BreakerState, never, Dispatcher> = accessors.breaker
