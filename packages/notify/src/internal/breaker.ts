@@ -17,7 +17,7 @@ export interface CircuitBreaker {
    * the trial is out, other rounds claim nothing.
    */
   readonly admit: (now: number, batchSize: number) => Effect.Effect<readonly [number, boolean]>
-  /** After a trial round: a trial that sent nothing (no row due, handed back, interrupted) lets the next round try again. */
+  /** Ends a trial round: one that sent nothing (no row due, handed back, interrupted) lets the next round try again. */
   readonly endTrial: (now: number) => Effect.Effect<void>
   /** The provider answered (a permanent rejection too: it is up). */
   readonly succeeded: Effect.Effect<void>
