@@ -4,7 +4,7 @@ import { Actor, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
 import { Migrations, type Storage, type StorageError } from "@airworthy/storage"
 import { Fixtures, type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted, Ref, Schema } from "effect"
+import { Effect, Layer, Redacted, Ref } from "effect"
 import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "../src/index.js"
 
 // ------------------------------------------------------------------ record types
