@@ -65,7 +65,9 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   readonly status = NotFound.problem.status
   readonly code = NotFound.problem.code
   override get message() {
-    return `${this.entity} ${this.id} was not found`
+    // The id may be anything a client sent: echo only its start.
+    const id = this.id.length > 80 ? `${this.id.slice(0, 79)}…` : this.id
+    return `${this.entity} ${id} was not found`
   }
 }
 
@@ -124,13 +126,22 @@ export type FieldIssue = typeof FieldIssue.Type
 export const fieldIssues = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<FieldIssue> => {
   const byPath = new Map<string, Array<string>>()
   for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
-    const path = [prefix, ...issue.path.map(String)].filter((s) => s !== "").join(".")
+    const path = shorten([prefix, ...issue.path.map(String)].filter((s) => s !== "").join("."), 200)
     const messages = byPath.get(path) ?? []
     if (!messages.includes(issue.message)) messages.push(issue.message)
     byPath.set(path, messages)
   }
-  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(" | ") }))
+  const issues = [...byPath].map(([path, messages]) => ({ path, message: shorten(messages.join(" | "), 300) }))
+  // Input may hold thousands of bad fields; the first ones say enough.
+  return issues.length <= maxIssues
+    ? issues
+    : [...issues.slice(0, maxIssues), { path: "", message: `and ${issues.length - maxIssues} more invalid fields` }]
 }
+
+const maxIssues = 50
+
+// Messages quote what the client sent ("actual ..."): never echo more than a screenful of it.
+const shorten = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 
 /**
  * Input failed its Schema; every invalid field is listed with its path.

@@ -14,11 +14,13 @@ import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
 import { Qms, type QmsModule } from "@airworthy/qms"
 import { SqlClient } from "@effect/sql"
-import { Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, Scope, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, Scope, Stream } from "effect"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
 import { stream } from "hono/streaming"
+import * as Body from "./internal/body.js"
+import { methodsByPath, shorten } from "./internal/fallback.js"
 import { type Route, routesOf } from "./internal/routes.js"
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
 import { secureHeaders } from "./middleware/secure-headers/index.js"
@@ -74,6 +76,8 @@ export interface QmsRoutesOptions {
   }
   /** The OpenAPI document's title, version and server path. */
   readonly openApi?: OpenApi.Options
+  /** Limits on JSON bodies, checked before parsing: nesting depth (default 64), longest string (default 100 000). */
+  readonly limits?: { readonly maxDepth?: number; readonly maxStringLength?: number }
   /** The modules whose operations become routes: the list given to `QmsRuntime.make` (default `Qms.modules`). */
   readonly modules?: ReadonlyArray<QmsModule.Any>
 }
@@ -104,8 +108,6 @@ const actorFrom = (input: ActorInput, trace: string): Actor.Actor =>
 
 const issuesOf = (e: ParseResult.ParseError): ReadonlyArray<Errors.FieldIssue> =>
   ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
-
-const invalid = (message: string, path = "") => new Errors.ValidationFailed({ issues: [{ path, message }] })
 
 /** Weak ETag over the response body: equal bodies, equal tags. */
 const weakEtag = (body: string): string => `W/"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`
@@ -145,11 +147,28 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   const routes = routesOf(options.modules ?? Qms.modules)
   let document: unknown
 
+  const limits: Body.Limits = {
+    maxDepth: options.limits?.maxDepth ?? 64,
+    maxStringLength: options.limits?.maxStringLength ?? 100_000
+  }
+
+  // Every 5xx is logged with its whole cause (pretty-printed, with stack) and the trace id; the
+  // client gets a problem that says neither.
+  const logFailure = (c: Context, cause: Cause.Cause<unknown>) =>
+    runtime.runFork(
+      Effect.logError("qms route failed").pipe(
+        Effect.annotateLogs({
+          trace_id: c.get("traceId") ?? "unknown",
+          method: c.req.method,
+          path: shorten(c.req.path, 200),
+          cause: Cause.pretty(cause, { renderErrorCause: true })
+        })
+      )
+    )
+
   const fail = (c: Context, error: unknown): Response => {
-    const trace = c.get("traceId") ?? "unknown"
-    const problem = Problem.fromUnknown(error, trace)
-    if (problem.status >= 500)
-      runtime.runFork(Effect.logError("qms route failed", error).pipe(Effect.annotateLogs("trace_id", trace)))
+    const problem = Problem.fromUnknown(error, c.get("traceId") ?? "unknown")
+    if (problem.status >= 500) logFailure(c, Cause.die(error))
     return Problem.respond(c, problem)
   }
 
@@ -158,25 +177,44 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
     const exit = await runtime.runPromiseExit(Actor.withActor(effect, c.get("actor")))
     if (Exit.isSuccess(exit)) return { ok: true as const, value: exit.value }
     const problem = Problem.fromCause(exit.cause, trace)
-    if (problem.status >= 500) {
-      runtime.runFork(Effect.logError("qms route failed", exit.cause).pipe(Effect.annotateLogs("trace_id", trace)))
-    }
+    if (problem.status >= 500) logFailure(c, exit.cause)
     return { ok: false as const, response: Problem.respond(c, problem) }
   }
 
+  const allowedMethods = methodsByPath([
+    ...routes,
+    { method: "get", path: "/health" },
+    { method: "get", path: "/ready" },
+    { method: "get", path: "/openapi.json" },
+    { method: "get", path: "/events" }
+  ])
+
+  // Unknown path: 404; known path, other method: 405 with Allow. Paths are matched relative to
+  // where the host mounted the sub-app.
+  const unrouted = (c: Context, relativePath: string): Response => {
+    const allow = allowedMethods(relativePath)
+    const traceId = c.get("traceId") ?? "unknown"
+    const what = `${c.req.method} ${shorten(relativePath)}`
+    return allow.length === 0
+      ? Problem.respond(
+          c,
+          Problem.make({ status: 404, code: "not_found", title: "Not found", detail: `No route ${what}`, traceId })
+        )
+      : Problem.respond(
+          c,
+          Problem.make({
+            status: 405,
+            code: "method_not_allowed",
+            title: "Method not allowed",
+            detail: `${what} is not served; allowed: ${allow.join(", ")}`,
+            traceId
+          }),
+          { allow: allow.join(", ") }
+        )
+  }
+
   app.onError((error, c) => fail(c, error))
-  app.notFound((c) =>
-    Problem.respond(
-      c,
-      Problem.make({
-        status: 404,
-        code: "not_found",
-        title: "Not found",
-        detail: `No route ${c.req.method} ${c.req.path}`,
-        traceId: c.get("traceId") ?? "unknown"
-      })
-    )
-  )
+  app.notFound((c) => unrouted(c, c.req.path))
 
   app.use(secureHeaders())
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
@@ -255,23 +293,17 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   app.get("/events", (c) => events(c))
 
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
+  // Last: whatever no route took, also when mounted inside a host's app.
+  app.all("*", (c) => {
+    const mount = c.req.routePath.replace(/\/?\*$/, "")
+    return unrouted(c, c.req.path.startsWith(mount) ? c.req.path.slice(mount.length) || "/" : c.req.path)
+  })
 
-  const readBody = async (c: Context, r: Route): Promise<Record<string, unknown>> => {
-    const text = await c.req.text()
-    let body: unknown = {}
-    if (text.trim() !== "") {
-      try {
-        body = JSON.parse(text)
-      } catch {
-        throw invalid("The body is not valid JSON")
-      }
-    }
-    if (typeof body !== "object" || body === null || Array.isArray(body))
-      throw invalid("The body must be a JSON object")
+  const readBody = async (c: Context, r: Route): Promise<Record<string, unknown> | Body.Refused> => {
+    const body = Body.parse(await c.req.text(), c.req.header("content-type"), limits)
+    if (body instanceof Body.Refused) return body
     const key = c.req.header("idempotency-key")
-    return key !== undefined && r.idempotent && !("idempotencyKey" in body)
-      ? { ...body, idempotencyKey: key }
-      : (body as Record<string, unknown>)
+    return key !== undefined && r.idempotent && !("idempotencyKey" in body) ? { ...body, idempotencyKey: key } : body
   }
 
   const handle = async (c: Context, r: Route): Promise<Response> => {
@@ -285,8 +317,12 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
         if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
         input = { ...(decoded.right as Record<string, unknown>), ...params }
       } else {
+        const body = await readBody(c, r)
+        if (body instanceof Body.Refused) {
+          return Problem.respond(c, Problem.make({ ...body.problem, traceId: c.get("traceId") ?? "unknown" }))
+        }
         // Path parameters name the record; they win over the same fields in the body.
-        input = { ...(await readBody(c, r)), ...params }
+        input = { ...body, ...params }
       }
       const result = await run(c, r.run(input))
       if (!result.ok) return result.response
@@ -296,8 +332,9 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
         const tag = weakEtag(json)
         headers.etag = tag
         headers["cache-control"] = "private, no-cache"
+        // A 304 has no body, so no content type either.
         if (etagMatches(c.req.header("if-none-match"), tag))
-          return c.body(null, 304, { etag: tag, "cache-control": "private, no-cache" })
+          return new Response(null, { status: 304, headers: { etag: tag, "cache-control": "private, no-cache" } })
       }
       return c.body(json, r.status, headers)
     } catch (error) {
