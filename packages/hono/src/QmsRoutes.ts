@@ -14,7 +14,7 @@ import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
 import { Qms, type QmsModule } from "@airworthy/qms"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Fiber, Option, ParseResult, Queue, Schema, Scope, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, ParseResult, Queue, Scope, Stream } from "effect"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
@@ -311,9 +311,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
       const params = c.req.param() as Record<string, string>
       let input: Record<string, unknown>
       if (r.method === "get") {
-        const decoded = Schema.decodeUnknownEither(r.query, { errors: "all", onExcessProperty: "ignore" })(
-          c.req.query()
-        )
+        const decoded = r.decodeQuery(c.req.query())
         if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
         input = { ...(decoded.right as Record<string, unknown>), ...params }
       } else {

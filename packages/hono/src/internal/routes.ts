@@ -3,7 +3,7 @@
 // drift apart, and neither holds a Schema of its own.
 import type { Actor } from "@airworthy/core"
 import { QmsModule } from "@airworthy/qms"
-import { type Effect, Schema } from "effect"
+import { type Effect, type Either, type ParseResult, Schema } from "effect"
 import type * as QmsRuntime from "../QmsRuntime.js"
 
 // biome-ignore lint/suspicious/noExplicitAny: the encoded side of a route's Schema varies per route.
@@ -17,6 +17,8 @@ export interface Route {
   readonly tag: string
   /** Decodes the query string into (part of) the input's wire form. */
   readonly query: AnySchema
+  /** `query`'s decoder, made once. */
+  readonly decodeQuery: (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
   /** The operation's whole input (path parameters, query or body). */
   readonly input: AnySchema
   readonly response: AnySchema
@@ -43,6 +45,10 @@ export const routesOf = (modules: ReadonlyArray<QmsModule.Any>): ReadonlyArray<R
         summary: op.summary,
         tag: m.name,
         query: op.http.query ?? noQuery,
+        decodeQuery: Schema.decodeUnknownEither(op.http.query ?? noQuery, {
+          errors: "all",
+          onExcessProperty: "ignore"
+        }),
         input: op.input,
         response: op.output,
         status: op.http.status ?? 200,
