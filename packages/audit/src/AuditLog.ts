@@ -91,6 +91,20 @@ export const defaultCanAdminister = (actor: Actor.Actor): boolean =>
   defaultCanReadSensitive(actor) || actor.source === "system" || actor.source === "sweeper"
 
 /**
+ * A UTC instant as the log stores it, or a day: `2026-05-01T08:00:00.000Z`, `2026-05-01T08:00Z`,
+ * `2026-05-01`. Offsets other than `Z` are refused: the log compares instants as UTC text.
+ * @since 0.2.0
+ * @category schemas
+ */
+export const Instant = Schema.String.pipe(
+  Schema.maxLength(40),
+  Schema.filter(
+    (s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z)?$/.test(s) && !Number.isNaN(Date.parse(s)),
+    { message: () => "must be a UTC date-time such as 2026-05-01T08:00:00Z, or a date such as 2026-05-01" }
+  )
+)
+
+/**
  * Filters for `query`. `action` is exact (`finding.closed`) or a prefix pattern (`finding.*`);
  * `from` is inclusive and `to` exclusive (ISO-8601 UTC).
  * @since 0.1.0
@@ -101,9 +115,9 @@ export const QueryFilter = Schema.Struct({
   actorId: Schema.optional(Schema.String),
   action: Schema.optional(Schema.String),
   severity: Schema.optional(Schema.Union(Severity, Schema.Array(Severity))),
-  from: Schema.optional(Schema.String),
-  to: Schema.optional(Schema.String),
-  cursor: Schema.optional(Schema.String),
+  from: Schema.optional(Instant),
+  to: Schema.optional(Instant),
+  cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
   order: Schema.optional(Schema.Literal("asc", "desc")),
   limit: Schema.optional(Schema.Int.pipe(Schema.between(1, 1000)))
 })

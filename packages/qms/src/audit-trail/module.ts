@@ -10,17 +10,19 @@ import { Effect, Schema } from "effect"
 import { CommaList } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 
+const Word = Schema.String.pipe(Schema.maxLength(200))
+
 const QueryInput = Schema.Struct({
-  recordType: Schema.optionalWith(Schema.String, { exact: true }),
-  recordId: Schema.optionalWith(Schema.String, { exact: true }),
-  actorId: Schema.optionalWith(Schema.String, { exact: true }),
-  action: Schema.optionalWith(Schema.String, { exact: true }),
+  recordType: Schema.optionalWith(Word, { exact: true }),
+  recordId: Schema.optionalWith(Word, { exact: true }),
+  actorId: Schema.optionalWith(Word, { exact: true }),
+  action: Schema.optionalWith(Word, { exact: true }),
   severity: Schema.optionalWith(Schema.Array(AuditEvent.Severity), { exact: true }),
-  from: Schema.optionalWith(Schema.String, { exact: true }),
-  to: Schema.optionalWith(Schema.String, { exact: true }),
-  cursor: Schema.optionalWith(Schema.String, { exact: true }),
+  from: Schema.optionalWith(AuditLog.Instant, { exact: true }),
+  to: Schema.optionalWith(AuditLog.Instant, { exact: true }),
+  cursor: Schema.optionalWith(Schema.String.pipe(Schema.maxLength(200)), { exact: true }),
   order: Schema.optionalWith(Schema.Literal("asc", "desc"), { exact: true }),
-  limit: Schema.optionalWith(Schema.Int, { exact: true })
+  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1000)), { exact: true })
 })
 
 const Page = Schema.Struct({
