@@ -251,6 +251,29 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
 }
 
 /**
+ * An input names something that does not exist in the actor's organisation: a person who is not in
+ * its directory, a record that is not in its tenant. The field is named so the form can show it.
+ * @since 0.2.0
+ * @category errors
+ */
+export class UnknownReference extends Schema.TaggedError<UnknownReference>()("UnknownReference", {
+  field: Schema.String,
+  id: Schema.String,
+  /** What the field should name: `person`, `audit programme area`, `audit`, ... */
+  expected: Schema.String
+}) {
+  static readonly problem = problem("unknown_reference", "Unknown reference", 422)
+  readonly problemType = UnknownReference.problem.problemType
+  readonly title = UnknownReference.problem.title
+  readonly status = UnknownReference.problem.status
+  readonly code = UnknownReference.problem.code
+  override get message() {
+    const id = this.id.length > 80 ? `${this.id.slice(0, 79)}…` : this.id
+    return `${this.field}: ${id} is not a known ${this.expected} of this organisation`
+  }
+}
+
+/**
  * The `ValidationFailed` for a Schema decoding failure.
  * @since 0.1.0
  * @category constructors

@@ -12,6 +12,7 @@ import { Actor } from "@airworthy/core"
 import { Programme } from "@airworthy/qms"
 import { Records } from "@airworthy/records"
 import { Storage } from "@airworthy/storage"
+import { StaffDirectory } from "@airworthy/tasks"
 import { SqlClient } from "@effect/sql"
 import { type ServerType, serve } from "@hono/node-server"
 import { Effect } from "effect"
@@ -60,6 +61,10 @@ const runtime = QmsRuntime.make({
 })
 const as = <A, E>(e: Effect.Effect<A, E, QmsRuntime.Services | Actor.CurrentActor>) =>
   runtime.runPromise(Actor.withActor(e, actor))
+// The responsible person of the seeded areas is a person of the tenant (references are checked).
+await runtime.runPromise(
+  StaffDirectory.upsert({ tenantId, actorId: "u-resp", displayName: "Resp", email: "resp@mro.example", roles: [] })
+)
 const areas = (n: number) =>
   as(
     Effect.forEach(

@@ -84,6 +84,8 @@ const fromProblemError = (e: Errors.Problem & { readonly message: string }, trac
   if (typeof fields.missing_permission === "string") extra.missing_permission = fields.missing_permission
   if (Array.isArray(fields.unmet)) extra.unmet = fields.unmet
   if (Array.isArray(fields.issues)) extra.issues = fields.issues
+  // An error about one field of the input names it the way a 400 does.
+  if (typeof fields.field === "string") extra.issues = [{ path: fields.field, message: e.message }]
   return {
     type: e.problemType,
     title: e.title,

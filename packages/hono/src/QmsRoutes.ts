@@ -14,7 +14,7 @@ import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
 import { Qms, type QmsModule } from "@airworthy/qms"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Fiber, Option, ParseResult, Queue, Scope, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Queue, Scope, Stream } from "effect"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
@@ -105,9 +105,6 @@ const actorFrom = (input: ActorInput, trace: string): Actor.Actor =>
         traceId: trace,
         source: input.source ?? "api"
       })
-
-const issuesOf = (e: ParseResult.ParseError): ReadonlyArray<Errors.FieldIssue> =>
-  ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
 
 /** Weak ETag over the response body: equal bodies, equal tags. */
 const weakEtag = (body: string): string => `W/"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`
@@ -311,9 +308,12 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
       const params = c.req.param() as Record<string, string>
       let input: Record<string, unknown>
       if (r.method === "get") {
-        const decoded = r.decodeQuery(c.req.query())
-        if (decoded._tag === "Left") throw new Errors.ValidationFailed({ issues: issuesOf(decoded.left) })
-        input = { ...(decoded.right as Record<string, unknown>), ...params }
+        if (!r.hasQuery) input = params
+        else {
+          const decoded = r.decodeQuery(c.req.query())
+          if (decoded._tag === "Left") throw Errors.fromParseError(decoded.left)
+          input = { ...(decoded.right as Record<string, unknown>), ...params }
+        }
       } else {
         const body = await readBody(c, r)
         if (body instanceof Body.Refused) {

@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import { EventSource } from "eventsource"
 import type { Hono } from "hono"
 import { type QmsRuntime, Sse } from "../src/index.js"
-import { client, finding, freshTenant, mount, runtimeFor } from "./helpers.js"
+import { client, finding, freshTenant, mount, runtimeFor, staff } from "./helpers.js"
 
 const dropAll = (server: ServerType) => (server as Server).closeAllConnections()
 
@@ -94,6 +94,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("replays after a cursor, resumes after a disconnect with Last-Event-ID: every event once, in order", async () => {
       const tenant = freshTenant("sse")
+      await staff(runtime, tenant)
       const api = client(app, tenant)
       const f = await api.post("/findings", finding)
       const before = await allSequences(tenant)
@@ -118,6 +119,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("the client reconnects by itself after the server drops it and misses nothing", async () => {
       const tenant = freshTenant("drop")
+      await staff(runtime, tenant)
       const api = client(app, tenant)
       await api.post("/findings", finding)
       const start = (await allSequences(tenant)).length
@@ -142,6 +144,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("an unknown, malformed or expired cursor gets event: reset, then live events", async () => {
       const tenant = freshTenant("reset")
+      await staff(runtime, tenant)
       const api = client(app, tenant)
       for (const cursor of ["garbage", AuditLog.cursorAfter(10_000)]) {
         const sub = subscribe(`${base}/events?lastEventId=${cursor}`, tenant)
@@ -156,6 +159,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("a subscriber sees only its own tenant's events", async () => {
       const mine = freshTenant("mine")
+      await staff(runtime, mine)
       const theirs = freshTenant("theirs")
       const sub = subscribe(`${base}/events?lastEventId=${AuditLog.cursorAfter(0)}`, mine)
       await new Promise<void>((resolve) => sub.es.addEventListener("open", () => resolve(), { once: true }))
@@ -171,6 +175,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("sends a comment heartbeat while idle", async () => {
       const tenant = freshTenant("beat")
+      await staff(runtime, tenant)
       const controller = new AbortController()
       const res = await fetch(`${base}/events`, {
         headers: { "x-tenant": tenant, "x-actor": "u-quinn" },
@@ -199,6 +204,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
         try {
           const otherApp = mount({ runtime: other, rateLimit: false })
           const tenant = freshTenant("cross")
+          await staff(runtime, tenant)
           const sub = subscribe(`${base}/events`, tenant)
           await new Promise<void>((resolve) => sub.es.addEventListener("open", () => resolve(), { once: true }))
           const written = await client(otherApp, tenant).post("/findings", finding)

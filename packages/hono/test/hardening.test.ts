@@ -5,6 +5,7 @@ import { Actor, Ids } from "@airworthy/core"
 import { Qms, type QmsModule } from "@airworthy/qms"
 import { RecordHooks } from "@airworthy/records"
 import { Storage } from "@airworthy/storage"
+import { StaffDirectory } from "@airworthy/tasks"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, Logger, ManagedRuntime } from "effect"
 import { Hono } from "hono"
@@ -61,6 +62,18 @@ beforeAll(async () => {
       database: Storage.sqlite({ filename: ":memory:" }),
       qms: { signingKey, ids: Ids.layerTest(71), hooks: [boom] }
     }).pipe(Layer.provideMerge(capture))
+  )
+  await runtime.runPromise(
+    StaffDirectory.upsert(
+      { tenantId: tenant, actorId: "u-olive", displayName: "Olive", email: "olive@mro.example", roles: ["capa_owner"] },
+      {
+        tenantId: "amo-elsewhere",
+        actorId: "u-zed",
+        displayName: "Zed",
+        email: "zed@other.example",
+        roles: ["auditor"]
+      }
+    )
   )
   // The QMS mounted inside a host's app, which has its own routes and not-found handler.
   app = new Hono()
@@ -149,6 +162,55 @@ describe("bodies", () => {
     const verified = await call("GET", "/audit-trail/verify")
     assert.strictEqual(verified.status, 200)
     assert.isTrue(verified.json.ok, verified.text)
+  })
+})
+
+describe("references", () => {
+  it("owners, auditors, responsible people and linked records must exist in the actor's organisation: 422 naming the field, nothing written", async () => {
+    const before = await auditEvents()
+    const raise = (extra: object) =>
+      call(
+        "POST",
+        "/findings",
+        JSON.stringify({ title: "Ref", level: "2", requirement: "145.A.40", ownerId: "u-olive", ...extra }),
+        json
+      )
+    const cases: ReadonlyArray<readonly [Promise<{ status: number; json: any }>, string]> = [
+      [raise({ ownerId: "u-nobody" }), "ownerId"],
+      [raise({ ownerId: "u-zed" }), "ownerId"], // a person of another organisation
+      [raise({ areaId: "0190a000-0000-7000-8000-00000000dead" }), "areaId"],
+      [raise({ auditId: "0190a000-0000-7000-8000-00000000beef" }), "auditId"],
+      [
+        call(
+          "POST",
+          "/programme/areas",
+          JSON.stringify({ name: "Stores", responsibleIds: ["u-olive", "u-ghost"] }),
+          json
+        ),
+        "responsibleIds.1"
+      ]
+    ]
+    for (const [pending, field] of cases) {
+      const res = await pending
+      assert.strictEqual(res.status, 422, JSON.stringify(res.json))
+      assert.strictEqual(res.json.code, "unknown_reference")
+      assert.deepStrictEqual(
+        res.json.issues.map((i: { path: string }) => i.path),
+        [field]
+      )
+    }
+    assert.strictEqual(await auditEvents(), before)
+    // A finding raised against an audit of another record type is refused the same way.
+    const area = await call(
+      "POST",
+      "/programme/areas",
+      JSON.stringify({ name: "Hangar", responsibleIds: ["u-olive"] }),
+      json
+    )
+    assert.strictEqual(area.status, 201)
+    const wrongType = await raise({ auditId: area.json.id })
+    assert.strictEqual(wrongType.status, 422)
+    assert.strictEqual(wrongType.json.issues[0].path, "auditId")
   })
 })
 

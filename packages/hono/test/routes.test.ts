@@ -225,6 +225,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("history has a weak ETag and answers 304 on If-None-Match until the record changes", async () => {
       const tenant = freshTenant("etag")
+      await staff(runtime, tenant)
       const api = client(app, tenant)
       const f = await api.post("/findings", finding)
       const first = await api.get(`/records/${f.json.id}/history`)
@@ -243,6 +244,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
 
     it("audit trail pages with a cursor and verifies", async () => {
       const tenant = freshTenant("trail")
+      await staff(runtime, tenant)
       const api = client(app, tenant)
       for (let i = 0; i < 3; i++) await api.post("/findings", { ...finding, title: `Finding ${i}` })
       const all = await api.get("/audit-trail?order=asc&limit=1000")
@@ -266,7 +268,9 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
     })
 
     it("an unknown defect is a generic 500: no message, SQL or stack leaks", async () => {
-      const api = client(app, freshTenant("defect"))
+      const tenant = freshTenant("defect")
+      await staff(runtime, tenant)
+      const api = client(app, tenant)
       const f = await api.post("/findings", finding)
       const res = await api.post(`/records/${f.json.id}/comments`, { body: "boom" })
       isProblem(res, 500, "internal")
@@ -306,6 +310,7 @@ describe("limits without a database round trip", () => {
     let now = 0
     const app = mount({ runtime, rateLimit: { capacity: 2, refillPerSecond: 0.5, now: () => now } })
     const tenant = freshTenant("rate")
+    await staff(runtime, tenant)
     const api = client(app, tenant)
     assert.strictEqual((await api.post("/findings", finding)).status, 201)
     assert.strictEqual((await api.post("/findings", finding)).status, 201)

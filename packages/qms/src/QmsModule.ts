@@ -48,7 +48,7 @@ export type Needs =
  * @since 0.2.0
  * @category models
  */
-export type Failure = RecordHooks.Failure | AuditError.CursorExpired
+export type Failure = RecordHooks.Failure | AuditError.CursorExpired | Errors.UnknownReference
 
 /**
  * A QMS command or query as an Effect.
@@ -253,13 +253,13 @@ export const invoke = <Name extends string, I, IE, O, OE>(
   const decodeInput = decode(op.input)
   const access = op.access
   const encoded = op.takes === "encoded"
-  return (input) =>
-    Effect.suspend(() => {
-      const decoded = decodeInput(input)
-      if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
-      const body = op.run(encoded ? (input as unknown as I) : decoded.right)
-      return access._tag === "permission" ? Effect.zipRight(Policy.authorize(access.permission), body) : body
-    })
+  // Decoding is pure: it happens when the Effect is made, so a valid input adds no Effect step.
+  return (input) => {
+    const decoded = decodeInput(input)
+    if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+    const body = op.run(encoded ? (input as unknown as I) : decoded.right)
+    return access._tag === "permission" ? Effect.zipRight(Policy.authorize(access.permission), body) : body
+  }
 }
 
 /**

@@ -2,6 +2,14 @@ import { createQms } from "@airworthy/qms"
 
 const qms = await createQms({ database: { sqlite: ":memory:" } }) // or { postgres: "postgres://..." }; migrates on start
 const quinn = { tenantId: "amo-1", actorId: "u-quinn", roles: ["quality_manager"] }
+// The people the QMS may name (owners, auditors); a host with its own user store passes `directory` instead.
+await qms.staff.upsert({
+  tenantId: "amo-1",
+  actorId: "u-olive",
+  displayName: "Olive",
+  email: "olive@mro.example",
+  roles: ["capa_owner"]
+})
 
 const finding = await qms.findings.raise(
   {

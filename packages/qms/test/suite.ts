@@ -264,6 +264,7 @@ export const suite = (it: It, capture: Transport.Capture) => {
     Effect.gen(function* () {
       yield* TestClock.setTime(start)
       const tenant = freshTenant("overdue")
+      yield* staff(tenant)
       const p = people(tenant)
       const late = yield* Findings.raiseFinding({
         title: "Late one",
@@ -316,6 +317,7 @@ export const suite = (it: It, capture: Transport.Capture) => {
     Effect.gen(function* () {
       yield* TestClock.setTime(start)
       const tenant = freshTenant("forbidden")
+      yield* staff(tenant)
       const p = people(tenant)
       const f = yield* Findings.raiseFinding({
         title: "No permit",

@@ -17,6 +17,8 @@ export interface Route {
   readonly tag: string
   /** Decodes the query string into (part of) the input's wire form. */
   readonly query: AnySchema
+  /** Whether the route reads the query string at all. */
+  readonly hasQuery: boolean
   /** `query`'s decoder, made once. */
   readonly decodeQuery: (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
   /** The operation's whole input (path parameters, query or body). */
@@ -45,6 +47,7 @@ export const routesOf = (modules: ReadonlyArray<QmsModule.Any>): ReadonlyArray<R
         summary: op.summary,
         tag: m.name,
         query: op.http.query ?? noQuery,
+        hasQuery: op.http.query !== undefined,
         decodeQuery: Schema.decodeUnknownEither(op.http.query ?? noQuery, {
           errors: "all",
           onExcessProperty: "ignore"

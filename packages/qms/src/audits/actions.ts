@@ -7,6 +7,7 @@
 import { Errors, Guard } from "@airworthy/core"
 import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { Effect, Schema } from "effect"
+import * as References from "../internal/references.js"
 import { Id } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 import * as Audit from "./Audit.js"
@@ -44,13 +45,14 @@ export const plan = QmsModule.operation({
   input: PlanAuditInput,
   output: QmsRecord.QmsRecord,
   access: QmsModule.permission("audit.plan"),
-  errors: [Errors.NotFound, Errors.GuardsFailed, RecordHooks.HookFailed],
+  errors: [Errors.UnknownReference, Errors.GuardsFailed, RecordHooks.HookFailed],
   http: { method: "post", path: "/audits", status: 201 },
   run: (value) =>
     Records.transaction(
       Effect.gen(function* () {
-        const area = yield* Records.get(value.areaId)
-        if (area.type !== "audit_area") return yield* new Errors.NotFound({ entity: "audit_area", id: value.areaId })
+        const area = yield* References.record("areaId", value.areaId, "audit_area", "audit programme area")
+        yield* References.people("leadAuditorId", [value.leadAuditorId])
+        yield* References.people("teamIds", value.teamIds ?? [])
         if (area.state !== "active") {
           return yield* new Errors.ValidationFailed({
             issues: [{ path: "areaId", message: `${area.ref} is retired from the programme` }]

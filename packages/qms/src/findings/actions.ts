@@ -10,6 +10,7 @@ import { Actor, Errors, Guard } from "@airworthy/core"
 import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { DuePolicy } from "@airworthy/tasks"
 import { Effect, Option, Schema } from "effect"
+import * as References from "../internal/references.js"
 import { addHours, Id, nowIso } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 import * as Finding from "./Finding.js"
@@ -52,19 +53,18 @@ export const raise = QmsModule.operation({
   input: RaiseFindingInput,
   output: QmsRecord.QmsRecord,
   access: QmsModule.permission("finding.create"),
-  errors: [Errors.NotFound, Errors.IdempotencyConflict, RecordHooks.HookFailed],
+  errors: [Errors.UnknownReference, Errors.IdempotencyConflict, RecordHooks.HookFailed],
   http: { method: "post", path: "/findings", status: 201 },
   run: (value) =>
     Effect.gen(function* () {
       const actor = yield* Actor.CurrentActor
       return yield* Records.transaction(
         Effect.gen(function* () {
+          yield* References.people("ownerId", [value.ownerId])
           let areaId = value.areaId
+          if (areaId !== undefined) yield* References.record("areaId", areaId, "audit_area", "audit programme area")
           if (value.auditId !== undefined) {
-            const audit = yield* Records.get(value.auditId)
-            if (audit.type !== "internal_audit") {
-              return yield* new Errors.ValidationFailed({ issues: [{ path: "auditId", message: "is not an audit" }] })
-            }
+            const audit = yield* References.record("auditId", value.auditId, "internal_audit", "audit")
             const fromAudit = Guard.valueAt(audit.data, "areaId")
             if (areaId === undefined && typeof fromAudit === "string") areaId = fromAudit
           }

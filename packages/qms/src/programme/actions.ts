@@ -3,8 +3,10 @@
  *
  * @since 0.1.0
  */
+import { Errors } from "@airworthy/core"
 import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+import * as References from "../internal/references.js"
 import * as QmsModule from "../QmsModule.js"
 import * as Programme from "./Programme.js"
 
@@ -36,20 +38,23 @@ export const define = QmsModule.operation({
   input: DefineAreaInput,
   output: QmsRecord.QmsRecord,
   access: QmsModule.permission("audit.plan"),
-  errors: [RecordHooks.HookFailed],
+  errors: [Errors.UnknownReference, RecordHooks.HookFailed],
   http: { method: "post", path: "/programme/areas", status: 201 },
   run: (value) =>
-    Records.create({
-      type: "audit_area",
-      data: {
-        name: value.name,
-        kind: value.kind ?? "approval",
-        ...(value.scope === undefined ? {} : { scope: value.scope }),
-        ...(value.subcontractor === undefined ? {} : { subcontractor: value.subcontractor }),
-        responsibleIds: value.responsibleIds,
-        cycleMonths: value.cycleMonths ?? Programme.defaultCycleMonths
-      }
-    })
+    Effect.zipRight(
+      References.people("responsibleIds", value.responsibleIds),
+      Records.create({
+        type: "audit_area",
+        data: {
+          name: value.name,
+          kind: value.kind ?? "approval",
+          ...(value.scope === undefined ? {} : { scope: value.scope }),
+          ...(value.subcontractor === undefined ? {} : { subcontractor: value.subcontractor }),
+          responsibleIds: value.responsibleIds,
+          cycleMonths: value.cycleMonths ?? Programme.defaultCycleMonths
+        }
+      })
+    )
 })
 
 /**
