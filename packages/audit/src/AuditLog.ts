@@ -102,7 +102,13 @@ export const Instant = Schema.String.pipe(
     (s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z)?$/.test(s) && !Number.isNaN(Date.parse(s)),
     { message: () => "must be a UTC date-time such as 2026-05-01T08:00:00Z, or a date such as 2026-05-01" }
   )
-)
+).annotations({
+  // Generated values are instants (a random string would almost never pass the filter).
+  arbitrary: () => (fc) =>
+    fc
+      .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z"), noInvalidDate: true })
+      .map((d) => d.toISOString())
+})
 
 /**
  * Filters for `query`. `action` is exact (`finding.closed`) or a prefix pattern (`finding.*`);

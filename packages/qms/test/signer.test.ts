@@ -13,6 +13,13 @@ describe("createQms verifySigner", () => {
     })
     try {
       const quinn = { tenantId: "amo-1", actorId: "u-quinn", roles: ["quality_manager"] }
+      await qms.staff.upsert({
+        tenantId: "amo-1",
+        actorId: "u-olive",
+        displayName: "Olive",
+        email: "olive@mro.example",
+        roles: ["capa_owner"]
+      })
       const finding = await qms.findings.raise(
         { title: "Expired sealant in bay 2", level: "2", requirement: "145.A.42", ownerId: "u-olive" },
         { actor: quinn }
