@@ -167,11 +167,12 @@ export interface Operation<Name extends string = string, I = any, IE = any, O = 
 export type AnyOperation = Operation<string, any, any, any, any>
 
 /**
- * Declares an operation (the OpenAPI operation id defaults to the name).
+ * What an operation declares besides its body (the OpenAPI operation id defaults to the name, the
+ * kind to `query` for GET and `command` otherwise).
  * @since 0.2.0
- * @category constructors
+ * @category models
  */
-export const operation = <const Name extends string, I, IE, O, OE>(spec: {
+export interface Declaration<Name extends string, I, IE, O, OE> {
   readonly name: Name
   readonly operationId?: string
   readonly kind?: "command" | "query"
@@ -181,8 +182,16 @@ export const operation = <const Name extends string, I, IE, O, OE>(spec: {
   readonly access: Access
   readonly errors?: ReadonlyArray<DeclaredError>
   readonly http: Http
-  readonly run: (input: I) => Effect.Effect<O, Failure, Needs>
-}): Operation<Name, I, IE, O, OE> => declare(spec, spec.run, "decoded")
+}
+
+/**
+ * Declares an operation whose body takes the decoded input.
+ * @since 0.2.0
+ * @category constructors
+ */
+export const operation = <const Name extends string, I, IE, O, OE>(
+  spec: Declaration<Name, I, IE, O, OE> & { readonly run: (input: I) => Effect.Effect<O, Failure, Needs> }
+): Operation<Name, I, IE, O, OE> => declare(spec, spec.run, "decoded")
 
 /**
  * Declares an operation whose body hands its input on, in wire form, to a service that decodes it
@@ -190,32 +199,13 @@ export const operation = <const Name extends string, I, IE, O, OE>(spec: {
  * @since 0.2.0
  * @category constructors
  */
-export const passThrough = <const Name extends string, I, IE, O, OE>(spec: {
-  readonly name: Name
-  readonly operationId?: string
-  readonly kind?: "command" | "query"
-  readonly summary: string
-  readonly input: Schema.Schema<I, IE, never>
-  readonly output: Schema.Schema<O, OE, never>
-  readonly access: Access
-  readonly errors?: ReadonlyArray<DeclaredError>
-  readonly http: Http
-  readonly run: (input: IE) => Effect.Effect<O, Failure, Needs>
-}): Operation<Name, I, IE, O, OE> =>
+export const passThrough = <const Name extends string, I, IE, O, OE>(
+  spec: Declaration<Name, I, IE, O, OE> & { readonly run: (input: IE) => Effect.Effect<O, Failure, Needs> }
+): Operation<Name, I, IE, O, OE> =>
   declare(spec, spec.run as unknown as (input: I) => Effect.Effect<O, Failure, Needs>, "encoded")
 
 const declare = <Name extends string, I, IE, O, OE>(
-  spec: {
-    readonly name: Name
-    readonly operationId?: string
-    readonly kind?: "command" | "query"
-    readonly summary: string
-    readonly input: Schema.Schema<I, IE, never>
-    readonly output: Schema.Schema<O, OE, never>
-    readonly access: Access
-    readonly errors?: ReadonlyArray<DeclaredError>
-    readonly http: Http
-  },
+  spec: Declaration<Name, I, IE, O, OE>,
   run: (input: I) => Effect.Effect<O, Failure, Needs>,
   takes: "decoded" | "encoded"
 ): Operation<Name, I, IE, O, OE> => ({
