@@ -10,16 +10,15 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { type AuditEvent, AuditLog } from "@airworthy/audit"
-import { Actor, Errors, Policy } from "@airworthy/core"
+import { Actor, Errors } from "@airworthy/core"
 import { Qms, type QmsModule } from "@airworthy/qms"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Fiber, Option, Queue, Scope, Stream } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
-import { stream } from "hono/streaming"
 import * as Body from "./internal/body.js"
+import { eventStream } from "./internal/events.js"
 import { methodsByPath, shorten } from "./internal/fallback.js"
 import { type Route, routesOf } from "./internal/routes.js"
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
@@ -28,8 +27,6 @@ import { traceId } from "./middleware/trace-id/index.js"
 import * as OpenApi from "./OpenApi.js"
 import * as Problem from "./Problem.js"
 import type * as QmsRuntime from "./QmsRuntime.js"
-import { Realtime } from "./Realtime.js"
-import * as Sse from "./Sse.js"
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -117,19 +114,6 @@ const etagMatches = (header: string | undefined, etag: string): boolean => {
     return tag === "*" || tag.replace(/^W\//, "") === bare
   })
 }
-
-/** The summary an SSE client receives: what changed and where; it fetches the record for details. */
-const eventData = (e: AuditEvent.AuditEvent): string =>
-  JSON.stringify({
-    sequence: e.sequence,
-    id: e.id,
-    occurredAt: e.occurredAt,
-    action: e.action,
-    record: e.record,
-    actor: { id: e.actor.id, displayName: e.actor.displayName },
-    correlationId: e.correlationId,
-    traceId: e.traceId
-  })
 
 /**
  * The QMS routes as a Hono sub-app.
@@ -287,6 +271,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   })
   if (options.rateLimit !== false) app.use(rateLimit(options.rateLimit ?? {}))
 
+  const events = eventStream({ runtime, run, heartbeatMillis: heartbeat, retryMillis: retry })
   app.get("/events", (c) => events(c))
 
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
@@ -338,101 +323,6 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
     } catch (error) {
       return fail(c, error)
     }
-  }
-
-  const events = async (c: Context): Promise<Response> => {
-    const actor = c.get("actor")
-    const allowed = await run(c, Policy.authorize("record.read"))
-    if (!allowed.ok) return allowed.response
-    const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId")
-    const tenant = actor.tenantId
-    c.header("content-type", "text/event-stream; charset=utf-8")
-    c.header("cache-control", "no-cache, no-transform")
-    c.header("x-accel-buffering", "no")
-    const headCursor = Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      const rows = yield* sql<{
-        last_sequence: number | string
-      }>`SELECT last_sequence FROM aw_audit_heads WHERE tenant_id = ${tenant}`
-      return AuditLog.cursorAfter(Number(rows[0]?.last_sequence ?? 0))
-    })
-    // Subscribe and fix the starting point before the response opens: whatever commits after the
-    // client sees the stream open is delivered.
-    const scope = await runtime.runPromise(Scope.make())
-    const setup = await runtime.runPromiseExit(
-      Effect.gen(function* () {
-        const wake = yield* Effect.flatMap(Realtime, (r) => r.subscribe).pipe(Scope.extend(scope))
-        const start = lastEventId !== undefined && lastEventId !== "" ? lastEventId : yield* headCursor
-        return { wake, start }
-      })
-    )
-    if (Exit.isFailure(setup)) {
-      await runtime.runPromise(Scope.close(scope, Exit.void))
-      return Problem.respond(c, Problem.fromCause(setup.cause, c.get("traceId")))
-    }
-    const { wake, start } = setup.value
-    return stream(c, async (s) => {
-      // A failed write means the client went away: stop quietly.
-      const write = (text: string) =>
-        Effect.tryPromise(() => s.write(text)).pipe(Effect.catchAll(() => Effect.interrupt))
-      const program = Effect.gen(function* () {
-        const audit = yield* AuditLog.AuditLog
-        yield* write(Sse.format({ retry, data: "" }).replace(/data: \n/, ""))
-        let cursor = start
-        // Suspended: each drain reads from the cursor as it is now.
-        const drain = Effect.suspend(() =>
-          audit.replayFrom(tenant, cursor).pipe(
-            Stream.runForEach((e) =>
-              Effect.gen(function* () {
-                yield* write(
-                  Sse.format({
-                    id: e.cursor,
-                    event: "audit",
-                    data: eventData(e)
-                  })
-                )
-                cursor = e.cursor
-              })
-            ),
-            Effect.catchTag("CursorExpired", (expired) =>
-              Effect.gen(function* () {
-                cursor = yield* headCursor
-                yield* write(
-                  Sse.format({
-                    id: cursor,
-                    event: "reset",
-                    data: JSON.stringify({ reason: expired.reason, detail: expired.message })
-                  })
-                )
-              })
-            )
-          )
-        )
-        const woken = Effect.gen(function* () {
-          for (;;) {
-            const t = yield* Queue.take(wake)
-            if (t === tenant) {
-              yield* Queue.takeAll(wake)
-              return
-            }
-          }
-        })
-        yield* drain
-        for (;;) {
-          const got = yield* woken.pipe(Effect.timeoutOption(heartbeat))
-          if (Option.isNone(got)) yield* write(Sse.comment("heartbeat"))
-          else yield* drain
-        }
-      }).pipe(Effect.ensuring(Scope.close(scope, Exit.void)), Actor.withActor(actor))
-      const fiber = runtime.runFork(program)
-      s.onAbort(() => {
-        runtime.runFork(Fiber.interrupt(fiber))
-      })
-      const exit = await runtime.runPromise(Fiber.await(fiber))
-      if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) {
-        runtime.runFork(Effect.logError("qms event stream failed", exit.cause))
-      }
-    })
   }
 
   return app
