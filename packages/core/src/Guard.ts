@@ -130,10 +130,30 @@ export const GuardContext = Schema.Struct({
   signatures: Schema.Array(SignatureRef),
   links: Schema.Array(LinkRef),
   history: Schema.Array(HistoryEntry),
-  input: CommandInput
+  input: CommandInput,
+  /**
+   * The actor's relations to the record (`owner`, `creator`, and any its record type declares), for
+   * grants limited to them (`finding.update@owner`); when absent, worked out by `relationsOf`.
+   * @since 0.2.0
+   */
+  relations: Schema.optional(Schema.Array(Schema.String))
 })
 /** @since 0.1.0 @category models */
 export type GuardContext = typeof GuardContext.Type
+
+/**
+ * The actor's relations to the record: the context's own list, else `owner` (the record's owner)
+ * and `creator` (who created it) as they apply.
+ * @since 0.2.0
+ * @category utils
+ */
+export const relationsOf = (ctx: GuardContext): ReadonlyArray<string> => {
+  if (ctx.relations !== undefined) return ctx.relations
+  const relations: Array<string> = []
+  if (ctx.record.ownerId === ctx.actor.actorId) relations.push("owner")
+  if (ctx.record.createdBy === ctx.actor.actorId) relations.push("creator")
+  return relations
+}
 
 /**
  * Builds a context, with every list empty unless given.

@@ -14,11 +14,48 @@ import { Forbidden, problemBase } from "./Errors.js"
 import type { ActorId } from "./Ids.js"
 
 /**
- * A permission such as `record.comment`, or a pattern granting several (`record.*`, `*`).
+ * A permission such as `record.comment`, or a pattern granting several (`record.*`, `*`). In a
+ * role's grants, a pattern may be limited to the records the actor has a relation to:
+ * `finding.update@owner` grants `finding.update` only on findings the actor owns (see `onlyAs`).
  * @since 0.1.0
  * @category models
  */
 export type Permission = string
+
+/**
+ * A relation an actor may have to a record: `owner` (the record's owner), `creator` (who created
+ * it), or one a record type declares (`lead`, `team`, ...). Lower-case words.
+ * @since 0.2.0
+ * @category models
+ */
+export type Relation = string
+
+const relationPattern = /^[a-z][a-z0-9_]*$/
+
+/**
+ * A grant limited to the records the actor has `relation` to: `onlyAs("owner", "finding.update")`
+ * is `"finding.update@owner"`. Such a grant counts only where the record is at hand (the records
+ * runtime checks it on the record); a check without a record (`authorize`) does not count it.
+ * @since 0.2.0
+ * @category constructors
+ */
+export const onlyAs = (relation: Relation, permission: Permission): Permission => {
+  if (!relationPattern.test(relation)) throw new Error(`Relation "${relation}" must be lower-case words`)
+  return `${permission}@${relation}`
+}
+
+interface Parsed {
+  readonly pattern: Permission
+  /** `undefined`: on every record. */
+  readonly relation: Relation | undefined
+}
+
+const parse = (grant: Permission): Parsed => {
+  const at = grant.lastIndexOf("@")
+  return at < 0
+    ? { pattern: grant, relation: undefined }
+    : { pattern: grant.slice(0, at), relation: grant.slice(at + 1) }
+}
 
 /**
  * The generic permissions the kernel's packages check, with what each lets a person do. Domain
@@ -111,7 +148,9 @@ export interface Config {
  * @category models
  */
 export interface Role {
+  /** Patterns, each possibly limited to a relation (`finding.update@owner`). */
   readonly grants: ReadonlyArray<Permission>
+  /** A deny without a relation removes the permission under every relation. */
   readonly denies: ReadonlyArray<Permission>
 }
 
@@ -122,8 +161,20 @@ export interface Role {
  */
 export interface Rules {
   readonly roles: { readonly [role: string]: Role }
-  /** Does any of the actor's roles grant the permission? */
+  /** Does any of the actor's roles grant the permission on every record (no relation needed)? */
   readonly can: (actor: Actor, permission: Permission) => boolean
+  /**
+   * Does any of the actor's roles grant the permission on a record the actor has these relations
+   * to (`["owner"]`)? True whenever `can` is.
+   * @since 0.2.0
+   */
+  readonly canOn: (actor: Actor, permission: Permission, relations: ReadonlyArray<Relation>) => boolean
+  /**
+   * The relations under which the actor's roles grant the permission, when they grant it only on
+   * some records (empty when they grant it everywhere or nowhere).
+   * @since 0.2.0
+   */
+  readonly onlyOn: (actor: Actor, permission: Permission) => ReadonlyArray<Relation>
   /** What a permission lets a person do, when known. */
   readonly describe: (permission: Permission) => string | undefined
 }
@@ -146,8 +197,23 @@ export const matches = (pattern: Permission, permission: Permission): boolean =>
   return false
 }
 
-const roleAllows = (role: Role, permission: Permission): boolean =>
-  role.grants.some((g) => matches(g, permission)) && !role.denies.some((d) => matches(d, permission))
+const denied = (role: Role, permission: Permission, relation: Relation | undefined): boolean =>
+  role.denies.some((d) => {
+    const deny = parse(d)
+    return matches(deny.pattern, permission) && (deny.relation === undefined || deny.relation === relation)
+  })
+
+/** The relations under which a role grants the permission; `true`: on every record. */
+const roleGrants = (role: Role, permission: Permission): true | ReadonlyArray<Relation> => {
+  const relations: Array<Relation> = []
+  for (const g of role.grants) {
+    const grant = parse(g)
+    if (!matches(grant.pattern, permission) || denied(role, permission, grant.relation)) continue
+    if (grant.relation === undefined) return true
+    relations.push(grant.relation)
+  }
+  return relations
+}
 
 const unique = (xs: ReadonlyArray<Permission>): ReadonlyArray<Permission> => Array.from(new Set(xs))
 
@@ -181,11 +247,27 @@ export const make = (config: Config = {}): Rules => {
   return {
     roles: resolved,
     describe: (permission) => (Object.hasOwn(described, permission) ? described[permission] : undefined),
-    can: (actor, permission) =>
-      actor.roles.some((name) => {
-        const role = roles.get(name)
-        return role !== undefined && roleAllows(role, permission)
-      })
+    can: (actor, permission) => scope(actor, permission) === true,
+    canOn: (actor, permission, relations) => {
+      const granted = scope(actor, permission)
+      return granted === true || granted.some((r) => relations.includes(r))
+    },
+    onlyOn: (actor, permission) => {
+      const granted = scope(actor, permission)
+      return granted === true ? [] : granted
+    }
+  }
+
+  function scope(actor: Actor, permission: Permission): true | ReadonlyArray<Relation> {
+    const relations = new Set<Relation>()
+    for (const name of actor.roles) {
+      const role = roles.get(name)
+      if (role === undefined) continue
+      const granted = roleGrants(role, permission)
+      if (granted === true) return true
+      for (const r of granted) relations.add(r)
+    }
+    return [...relations]
   }
 }
 
@@ -206,9 +288,14 @@ export const layer = (config: Config = {}): Layer.Layer<Policy> => Layer.succeed
 const forbidden = (rules: Rules, actor: Actor, permission: Permission): Forbidden => {
   const what = rules.describe(permission)
   const roles = actor.roles.length === 0 ? "no roles" : `roles ${actor.roles.join(", ")}`
+  const only = rules.onlyOn(actor, permission)
+  const grant =
+    only.length === 0
+      ? "do not grant it"
+      : `grant it only on records where you are its ${only.join(" or ")}, and this one is not`
   return new Forbidden({
     missing_permission: permission,
-    detail: `You need the permission ${permission}${what === undefined ? "" : ` (${what})`}; your ${roles} do not grant it`
+    detail: `You need the permission ${permission}${what === undefined ? "" : ` (${what})`}; your ${roles} ${grant}`
   })
 }
 
@@ -220,6 +307,21 @@ const forbidden = (rules: Rules, actor: Actor, permission: Permission): Forbidde
 export const authorizeActor = (actor: Actor, permission: Permission): Effect.Effect<void, Forbidden, Policy> =>
   Effect.flatMap(Policy, (rules) =>
     rules.can(actor, permission) ? Effect.void : Effect.fail(forbidden(rules, actor, permission))
+  )
+
+/**
+ * Fails with `Forbidden` unless the actor holds the permission on a record they have these
+ * relations to (`["owner"]`); the records runtime works the relations out from the record.
+ * @since 0.2.0
+ * @category combinators
+ */
+export const authorizeOn = (
+  actor: Actor,
+  permission: Permission,
+  relations: ReadonlyArray<Relation>
+): Effect.Effect<void, Forbidden, Policy> =>
+  Effect.flatMap(Policy, (rules) =>
+    rules.canOn(actor, permission, relations) ? Effect.void : Effect.fail(forbidden(rules, actor, permission))
   )
 
 /**

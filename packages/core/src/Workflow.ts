@@ -778,7 +778,7 @@ export const step = <R>(
     const from = ctx.record.state
     const t = findTransition(workflow, from, transition)
     if (t === undefined) return yield* new InvalidTransition({ transition, state: from })
-    yield* Policy.authorizeActor(ctx.actor, t.permission)
+    yield* Policy.authorizeOn(ctx.actor, t.permission, Guard.relationsOf(ctx))
     const issues = inputIssues(t, ctx.input)
     if (issues.length > 0) return yield* new ValidationFailed({ issues })
     const unmet = yield* Guard.evaluateAll(t.guards, ctx)
@@ -819,7 +819,7 @@ export const available = <R>(
   Effect.flatMap(Policy.Policy, (rules) =>
     Effect.forEach(transitionsFrom(workflow, ctx.record.state), (t) =>
       Effect.map(Guard.evaluateAll(t.guards, ctx), (unmet): Availability => {
-        const permitted = rules.can(ctx.actor, t.permission)
+        const permitted = rules.canOn(ctx.actor, t.permission, Guard.relationsOf(ctx))
         return {
           transition: t.name,
           label: t.label,

@@ -208,4 +208,70 @@ describe("Policy", () => {
       })
     )
   })
+
+  describe("grants limited to a relation", () => {
+    const rules = Policy.make({
+      defaults: false,
+      roles: {
+        owner_role: [Policy.onlyAs("owner", "finding.update"), "finding.read", Policy.onlyAs("creator", "capa.*")],
+        editor: ["finding.update"]
+      },
+      revoke: { owner_role: [Policy.onlyAs("creator", "capa.cancel")] },
+      catalogue: { "finding.update": "Edit a finding" }
+    })
+    const olive = person("u-olive", ["owner_role"])
+
+    it("count on a record the actor has the relation to, never without a record", () => {
+      assert.strictEqual(Policy.onlyAs("owner", "finding.update"), "finding.update@owner")
+      assert.isFalse(rules.can(olive, "finding.update"))
+      assert.isTrue(rules.canOn(olive, "finding.update", ["owner"]))
+      assert.isFalse(rules.canOn(olive, "finding.update", ["creator"]))
+      assert.isFalse(rules.canOn(olive, "finding.update", []))
+      assert.deepStrictEqual(rules.onlyOn(olive, "finding.update"), ["owner"])
+      // An unlimited grant counts everywhere and is not "only on" anything.
+      assert.isTrue(rules.canOn(olive, "finding.read", []))
+      assert.deepStrictEqual(rules.onlyOn(olive, "finding.read"), [])
+      assert.isTrue(rules.canOn(person("u", ["editor"]), "finding.update", []))
+      // A pattern limited to a relation; a revocation limited to the same relation.
+      assert.isTrue(rules.canOn(olive, "capa.plan", ["creator"]))
+      assert.isFalse(rules.canOn(olive, "capa.cancel", ["creator"]))
+      assert.isFalse(rules.canOn(olive, "capa.plan", ["owner"]))
+    })
+
+    it("are removed under every relation by a revocation without one", () => {
+      const revoked = Policy.make({
+        defaults: false,
+        roles: { r: [Policy.onlyAs("owner", "finding.update")] },
+        revoke: { r: ["finding.*"] }
+      })
+      assert.isFalse(revoked.canOn(person("u", ["r"]), "finding.update", ["owner"]))
+    })
+
+    it.effect("refuse with a detail that names the relation", () =>
+      Effect.gen(function* () {
+        const layer = Policy.layer({
+          defaults: false,
+          roles: { owner_role: [Policy.onlyAs("owner", "finding.update")] },
+          catalogue: { "finding.update": "Edit a finding" }
+        })
+        const refused = yield* Effect.flip(Policy.authorizeOn(olive, "finding.update", ["creator"])).pipe(
+          Effect.provide(layer)
+        )
+        assert.strictEqual(refused.missing_permission, "finding.update")
+        assert.strictEqual(
+          refused.detail,
+          "You need the permission finding.update (Edit a finding); your roles owner_role grant it only on records where you are its owner, and this one is not"
+        )
+        yield* Policy.authorizeOn(olive, "finding.update", ["owner"]).pipe(Effect.provide(layer))
+        const withoutRecord = yield* Effect.flip(Policy.authorizeActor(olive, "finding.update")).pipe(
+          Effect.provide(layer)
+        )
+        assert.strictEqual(withoutRecord._tag, "Forbidden")
+      })
+    )
+
+    it("reject a malformed relation", () => {
+      assert.throws(() => Policy.onlyAs("Owner!", "finding.update"), /lower-case/)
+    })
+  })
 })

@@ -35,7 +35,7 @@ const withoutIds = (u: unknown): unknown => {
 const accessText = (access: QmsModule.Access): string => {
   switch (access._tag) {
     case "permission":
-      return access.permission
+      return access.on === undefined ? access.permission : `${access.permission} on the record`
     case "record":
       return `the record type's ${access.action} permission`
     case "transition":

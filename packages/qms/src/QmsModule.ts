@@ -18,9 +18,9 @@
  * @since 0.2.0
  */
 import type { AuditError, AuditLog } from "@airworthy/audit"
-import { type Actor, Errors, Policy } from "@airworthy/core"
+import { Actor, Errors, Policy } from "@airworthy/core"
 import type { Notify } from "@airworthy/notify"
-import type { RecordHooks, Records, RecordType } from "@airworthy/records"
+import { type RecordHooks, Records, RecordType } from "@airworthy/records"
 import type { Directory, Storage } from "@airworthy/storage"
 import type { Tasks } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
@@ -59,7 +59,9 @@ export type Command<A> = Effect.Effect<A, Failure, Needs>
 
 /**
  * Who may run an operation:
- * - `permission`: the actor must hold it; checked before anything else is read or evaluated;
+ * - `permission`: the actor must hold it; checked before anything else is read or evaluated. With
+ *   `on` (an input field naming a record), a grant limited to a relation (`capa.update@owner`)
+ *   counts when the actor has that relation to the record;
  * - `record`: the permission the record type declares for this action (`finding.read`, ...), checked
  *   by the records runtime on the record itself;
  * - `transition`: the permission of the workflow transition taken;
@@ -68,17 +70,36 @@ export type Command<A> = Effect.Effect<A, Failure, Needs>
  * @category models
  */
 export type Access =
-  | { readonly _tag: "permission"; readonly permission: Policy.Permission }
+  | { readonly _tag: "permission"; readonly permission: Policy.Permission; readonly on?: string }
   | { readonly _tag: "record"; readonly action: keyof RecordType.Permissions }
   | { readonly _tag: "transition" }
   | { readonly _tag: "actor" }
 
 /**
- * Access by one permission, checked first.
+ * Access by one permission, checked first. With `{ on: "id" }` it is checked on the record the input
+ * field names, so that a grant limited to the actor's relation to it counts (`capa.update@owner`).
  * @since 0.2.0
  * @category access
  */
-export const permission = (p: Policy.Permission): Access => ({ _tag: "permission", permission: p })
+export const permission = (p: Policy.Permission, options?: { readonly on: string }): Access =>
+  options === undefined ? { _tag: "permission", permission: p } : { _tag: "permission", permission: p, on: options.on }
+
+// The permission on the record the input names: an unlimited grant, or none at all, is decided
+// before anything is read; a grant limited to a relation reads the record (which needs its read
+// permission) and judges the actor's relations to it.
+const authorizeOnRecord = (permission: Policy.Permission, id: unknown) =>
+  Effect.gen(function* () {
+    const actor = yield* Actor.CurrentActor
+    const rules = yield* Policy.Policy
+    if (rules.can(actor, permission) || rules.onlyOn(actor, permission).length === 0 || typeof id !== "string") {
+      return yield* Policy.authorize(permission)
+    }
+    const record = yield* Records.get(id)
+    const service = yield* Records.Records
+    const type = service.types.find((t) => t.name === record.type)
+    const relations = type === undefined ? [] : RecordType.relationsOf(type, record, actor.actorId)
+    return yield* Policy.authorizeOn(actor, permission, relations)
+  })
 
 /**
  * Access by the record type's own permission for an action.
@@ -248,7 +269,12 @@ export const invoke = <Name extends string, I, IE, O, OE>(
     const decoded = decodeInput(input)
     if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
     const body = op.run(encoded ? (input as unknown as I) : decoded.right)
-    return access._tag === "permission" ? Effect.zipRight(Policy.authorize(access.permission), body) : body
+    if (access._tag !== "permission") return body
+    const check =
+      access.on === undefined
+        ? Policy.authorize(access.permission)
+        : authorizeOnRecord(access.permission, (input as Record<string, unknown>)[access.on])
+    return Effect.zipRight(check, body)
   }
 }
 
@@ -307,6 +333,11 @@ export const make = <const Name extends string, const Ops extends ReadonlyArray<
     if (!namePattern.test(op.name)) throw new Error(`Operation ${spec.name}.${op.name} must be a camelCase word`)
     if (names.has(op.name)) throw new Error(`Operation ${spec.name}.${op.name} is declared twice`)
     names.add(op.name)
+    if (op.access._tag === "permission" && op.access.on !== undefined && !fieldsOf(op.input).includes(op.access.on)) {
+      throw new Error(
+        `Operation ${spec.name}.${op.name}: its permission is checked on "${op.access.on}", not a field of its input`
+      )
+    }
     for (const [, param] of op.http.path.matchAll(/:([A-Za-z_]+)/g)) {
       if (!fieldsOf(op.input).includes(param ?? "")) {
         throw new Error(`Operation ${spec.name}.${op.name}: path parameter :${param} is not a field of its input`)

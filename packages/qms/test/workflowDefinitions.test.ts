@@ -248,15 +248,28 @@ describe("Capa.workflow", () => {
     }
   })
 
-  it("shows a CAPA owner what blocks each step", () => {
-    const ctx = capaIn("open", { title: "t" }, { actor: person("o", ["capa_owner"]) })
-    const steps = Either.getOrThrow(run(Workflow.available(capa, ctx)))
-    assert.deepStrictEqual(
-      steps.map((s) => ({ t: s.transition, allowed: s.allowed, missing: s.missingPermission, unmet: s.unmet.length })),
-      [
-        { t: "plan_actions", allowed: false, missing: undefined, unmet: 2 },
-        { t: "cancel", allowed: false, missing: "capa.cancel", unmet: 0 }
-      ]
-    )
+  it("shows a CAPA owner what blocks each step, on their own CAPA and on someone else's", () => {
+    const owner = person("o", ["capa_owner"])
+    const steps = (ownerId: string) =>
+      Either.getOrThrow(
+        run(
+          Workflow.available(
+            capa,
+            context({
+              actor: owner,
+              record: { type: "capa", state: "open", ownerId: ownerId as never, data: { title: "t" } }
+            })
+          )
+        )
+      ).map((s) => ({ t: s.transition, allowed: s.allowed, missing: s.missingPermission, unmet: s.unmet.length }))
+    assert.deepStrictEqual(steps("o"), [
+      { t: "plan_actions", allowed: false, missing: undefined, unmet: 2 },
+      { t: "cancel", allowed: false, missing: "capa.cancel", unmet: 0 }
+    ])
+    // `capa.plan@owner`: on another owner's CAPA the grant does not count.
+    assert.deepStrictEqual(steps("someone-else"), [
+      { t: "plan_actions", allowed: false, missing: "capa.plan", unmet: 2 },
+      { t: "cancel", allowed: false, missing: "capa.cancel", unmet: 0 }
+    ])
   })
 })

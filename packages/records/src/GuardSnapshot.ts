@@ -62,6 +62,8 @@ export interface Source {
     Pick<HistoryEntry, "kind" | "transition" | "actorId" | "at" | "fromState" | "toState">
   >
   readonly input?: Guard.CommandInput
+  /** The actor's relations to the record (`RecordType.relationsOf`); else owner and creator. */
+  readonly relations?: ReadonlyArray<string>
 }
 
 const at = (iso: string) => DateTime.unsafeMake(iso)
@@ -112,6 +114,7 @@ export const fromRecord = (source: Source): Guard.GuardContext => {
         from: h.fromState ?? "",
         to: h.toState ?? ""
       })),
-    input: source.input ?? {}
+    input: source.input ?? {},
+    ...(source.relations === undefined ? {} : { relations: source.relations })
   }
 }

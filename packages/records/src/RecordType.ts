@@ -60,6 +60,39 @@ export interface RecordType<A, I, R = never> {
   readonly title: (data: A) => string
   readonly dueAt?: ((data: A) => string | Date | null | undefined) | undefined
   readonly permissions: Permissions
+  /**
+   * Relations an actor may have to a record of this type besides `owner` and `creator`, for grants
+   * limited to them (`audit.update@lead`): each a test of the stored record and the actor's id.
+   */
+  readonly relations: { readonly [relation: string]: RelationTest }
+}
+
+/**
+ * Whether an actor has a relation to a record, judged on the stored record alone.
+ * @since 0.2.0
+ * @category models
+ */
+export type RelationTest = (
+  record: { readonly ownerId: string | null; readonly createdBy: string; readonly data: unknown },
+  actorId: string
+) => boolean
+
+/**
+ * The actor's relations to a record of this type: `owner` (the record's owner), `creator` (who
+ * created it), then each the type declares that holds.
+ * @since 0.2.0
+ * @category utils
+ */
+export const relationsOf = (
+  type: Pick<Any, "relations">,
+  record: Parameters<RelationTest>[0],
+  actorId: string
+): ReadonlyArray<string> => {
+  const relations: Array<string> = []
+  if (record.ownerId === actorId) relations.push("owner")
+  if (record.createdBy === actorId) relations.push("creator")
+  for (const [name, holds] of Object.entries(type.relations)) if (holds(record, actorId)) relations.push(name)
+  return relations
 }
 
 /**
@@ -87,12 +120,19 @@ export const make = <A, I, R = never>(options: {
   readonly title: (data: A) => string
   readonly dueAt?: (data: A) => string | Date | null | undefined
   readonly permissions?: Partial<Permissions>
+  /** Relations besides `owner` and `creator`, by name (lower-case words). */
+  readonly relations?: { readonly [relation: string]: RelationTest }
 }): RecordType<A, I, R> => {
   if (!namePattern.test(options.name)) {
     throw new Error(`Record type "${options.name}" must be lower-case letters, digits and _ (e.g. capa)`)
   }
   if (!prefixPattern.test(options.prefix)) {
     throw new Error(`Record type ${options.name}: prefix "${options.prefix}" must be upper-case (e.g. CAPA)`)
+  }
+  for (const relation of Object.keys(options.relations ?? {})) {
+    if (!/^[a-z][a-z0-9_]*$/.test(relation) || relation === "owner" || relation === "creator") {
+      throw new Error(`Record type ${options.name}: relation "${relation}" must be a new lower-case word`)
+    }
   }
   const n = options.name
   return {
@@ -115,7 +155,8 @@ export const make = <A, I, R = never>(options: {
       link: "record.link",
       sign: "record.sign",
       ...options.permissions
-    }
+    },
+    relations: options.relations ?? {}
   }
 }
 

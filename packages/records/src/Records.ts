@@ -366,6 +366,23 @@ export const list = functions.list
 export const update = functions.update
 
 /**
+ * Lets the updates inside `effect` change these data fields whatever the workflow's `editable` lists
+ * say. For domain commands that own a field (a finding's level, which re-derives its due date and
+ * needs a reason): the generic update refuses the field, the domain command unlocks it. No input
+ * can unlock a field; the record type's schema still validates it.
+ *
+ * ```ts
+ * Records.update({ id, data: { level: "2", dueAt }, reason }).pipe(Records.unlocking(["level", "dueAt"]))
+ * ```
+ * @since 0.2.0
+ * @category combinators
+ */
+export const unlocking =
+  (fields: ReadonlyArray<string>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.locally(effect, Commands.unlockedFields, fields)
+
+/**
  * Gives a record an owner.
  * @since 0.1.0
  * @category accessors

@@ -4,7 +4,7 @@ import { Actor, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
 import { Migrations, type Storage, type StorageError } from "@airworthy/storage"
 import { Fixtures, type TestDatabase, TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted, Ref } from "effect"
+import { Effect, Layer, Redacted, Ref, Schema } from "effect"
 import { RecordHooks, Records, RecordsMigrations, RecordType, SignerVerification } from "../src/index.js"
 
 // ------------------------------------------------------------------ record types
@@ -41,8 +41,38 @@ export const capa = RecordType.make({
   dueAt: (d) => d.dueAt
 })
 
+// A record type with a relation of its own: the permit's holder may edit and issue it (`@holder`).
+export const workPermit = RecordType.make({
+  name: "work_permit",
+  prefix: "WP",
+  schema: Schema.Struct({ title: Schema.String, holderId: Schema.optional(Schema.String) }),
+  workflow: Workflow.unsafeMake({
+    name: "work_permit",
+    label: "Work permit",
+    states: { draft: { label: "Draft", editable: ["title", "holderId"] }, issued: { label: "Issued" } },
+    initial: "draft",
+    terminal: ["issued"],
+    transitions: [{ name: "issue", from: "draft", to: "issued", permission: "work_permit.issue" }]
+  }),
+  title: (d) => d.title,
+  relations: { holder: (record, actorId) => Guard.valueAt(record.data, "holderId") === actorId }
+})
+
+export const policy: Policy.Config = {
+  ...Fixtures.policy,
+  grant: {
+    ...Fixtures.policy.grant,
+    quality_manager: [...(Fixtures.policy.grant?.quality_manager ?? []), "work_permit.*"],
+    technician: [
+      "work_permit.read",
+      Policy.onlyAs("holder", "work_permit.update"),
+      Policy.onlyAs("holder", "work_permit.issue")
+    ]
+  }
+}
+
 export const config: Records.Config = {
-  types: [finding, capa],
+  types: [finding, capa, workPermit],
   links: [
     RecordType.link({ kind: "corrective_action", from: "finding", to: "capa" }),
     RecordType.link({ kind: "related" })
@@ -108,7 +138,7 @@ export const recordsLayer = (
   StorageError.StorageError
 > =>
   Records.layer(config).pipe(
-    Layer.provideMerge(Layer.mergeAll(hooks, signer, Policy.layer(Fixtures.policy))),
+    Layer.provideMerge(Layer.mergeAll(hooks, signer, Policy.layer(policy))),
     Layer.provideMerge(AuditLog.layer({ signingKey })),
     Layer.provideMerge(migrate),
     Layer.provideMerge(Ids.layerTest(11)),

@@ -230,6 +230,51 @@ export const recordsSuite = (it: It, target: TestDatabase.Target) => {
     })
   )
 
+  it.effect("a grant limited to a relation the record type declares counts only for whom it holds", () =>
+    Effect.gen(function* () {
+      const tenant = freshTenant("relation")
+      const { quality, technician } = people(tenant)
+      const permit = yield* Records.create({
+        type: "work_permit",
+        data: { title: "Hot work, hangar 2", holderId: "u-someone-else" }
+      }).pipe(as(quality))
+      // Not the holder: no edit, no issue, and available() says which permission is missing.
+      const edit = yield* failure(Records.update({ id: permit.id, data: { title: "x" } }).pipe(as(technician)))
+      assert.strictEqual((edit as Errors.Forbidden).missing_permission, "work_permit.update")
+      assert.include((edit as Errors.Forbidden).detail, "only on records where you are its holder")
+      const issue = yield* failure(Records.transition({ id: permit.id, transition: "issue" }).pipe(as(technician)))
+      assert.strictEqual((issue as Errors.Forbidden).missing_permission, "work_permit.issue")
+      const before = yield* Records.available(permit.id).pipe(as(technician))
+      assert.deepStrictEqual(
+        before.map((a) => [a.transition, a.allowed, a.missingPermission]),
+        [["issue", false, "work_permit.issue"]]
+      )
+      // Made the holder, the same actor may do both.
+      yield* Records.update({ id: permit.id, data: { holderId: "u-tech" } }).pipe(as(quality))
+      const after = yield* Records.available(permit.id).pipe(as(technician))
+      assert.deepStrictEqual(
+        after.map((a) => [a.transition, a.allowed]),
+        [["issue", true]]
+      )
+      const edited = yield* Records.update({ id: permit.id, data: { title: "Hot work, hangar 3" } }).pipe(
+        as(technician)
+      )
+      assert.strictEqual(edited.version, 3)
+      const issued = yield* Records.transition({ id: permit.id, transition: "issue" }).pipe(as(technician))
+      assert.strictEqual(issued.state, "issued")
+      const actors = yield* Effect.map(
+        AuditLog.query({ record: { type: "work_permit", id: permit.id }, order: "asc" }).pipe(as(quality)),
+        (page) => page.events.map((e) => `${e.action} ${e.actor.id}`)
+      )
+      assert.deepStrictEqual(actors, [
+        "work_permit.created u-quality",
+        "work_permit.updated u-quality",
+        "work_permit.updated u-tech",
+        "work_permit.transition.issue u-tech"
+      ])
+    })
+  )
+
   // ------------------------------------------------------------------ list
 
   it.effect("lists with filters on type, state, owner, due date and text, in keyset pages", () =>

@@ -62,6 +62,16 @@ export interface Service {
     input: Task.CreateInput,
     rule: string
   ) => Effect.Effect<Task.Task, Failures, Actor.CurrentActor>
+  /**
+   * Completes or cancels an open task for a rule (the record it follows moved on): no permission
+   * check, as for `createByRule`; audited `task.completed` / `task.cancelled` with the rule named.
+   * @since 0.2.0
+   */
+  readonly closeByRule: (
+    input: Task.ChangeInput,
+    outcome: "complete" | "cancel",
+    rule: string
+  ) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** Assigns or reassigns (`task.assign`); audited `task.assigned`. */
   readonly assign: (input: Task.AssignInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** open → in_progress (`task.complete`: whoever may complete a task may start it); audited `task.started`. */
@@ -124,6 +134,7 @@ export const make = (
     return {
       create: (input) => provided(Create.create(tasks, input)),
       createByRule: (input, rule) => provided(Create.createByRule(tasks, input, rule)),
+      closeByRule: (input, outcome, rule) => provided(Status.closeByRule(tasks, input, outcome, rule)),
       assign: (input) => provided(Status.assign(tasks, input)),
       start: (input) => provided(Status.start(tasks, input)),
       complete: (input) => provided(Status.complete(tasks, input)),

@@ -120,7 +120,7 @@ export const effectiveness = QmsModule.operation({
   summary: "Record the effectiveness check of a CAPA",
   input: EffectivenessInput,
   output: QmsRecord.QmsRecord,
-  access: QmsModule.permission("capa.update"),
+  access: QmsModule.permission("capa.update", { on: "id" }),
   errors: [Errors.NotFound, Errors.StaleVersion, RecordHooks.HookFailed],
   http: { method: "post", path: "/capas/:id/actions/record-effectiveness" },
   run: (check) =>
@@ -162,7 +162,7 @@ export const skipEffectiveness = QmsModule.operation({
   summary: "Record why a CAPA closes without an effectiveness check",
   input: SkipInput,
   output: QmsRecord.QmsRecord,
-  access: QmsModule.permission("capa.update"),
+  access: QmsModule.permission("capa.update", { on: "id" }),
   errors: [Errors.NotFound, Errors.StaleVersion, RecordHooks.HookFailed],
   http: { method: "post", path: "/capas/:id/actions/skip-effectiveness-check" },
   run: ({ id, rationale }) => Records.update({ id, data: { effectivenessSkipRationale: rationale } })

@@ -6,12 +6,15 @@
  *
  * @since 0.2.0
  */
+import { Policy } from "@airworthy/core"
 import { RecordType } from "@airworthy/records"
 import * as QmsModule from "../QmsModule.js"
 import { effectiveness, skipEffectiveness } from "./actions.js"
 import * as Capa from "./Capa.js"
 import { overdue } from "./queries.js"
 import { rules } from "./rules.js"
+
+const owned = (...permissions: ReadonlyArray<string>) => permissions.map((p) => Policy.onlyAs("owner", p))
 
 const operations: readonly [typeof effectiveness, typeof skipEffectiveness, typeof overdue] = [
   effectiveness,
@@ -46,22 +49,18 @@ export const module: QmsModule.QmsModule<"capa", typeof operations> = QmsModule.
     viewer: ["capa.read"],
     quality_manager: ["capa.*"],
     auditor: ["capa.read", "capa.verify"],
-    // The people who own findings and CAPAs: they analyse, plan and carry out the actions.
+    // The people who own findings and CAPAs: they analyse, plan and carry out the actions, on the
+    // CAPAs they own (`@owner`); they read every record and comment on any.
     capa_owner: [
       "capa.read",
-      "capa.update",
-      "capa.open",
-      "capa.plan",
-      "capa.implement",
+      ...owned("capa.update", "capa.open", "capa.plan", "capa.implement"),
       "task.read",
       "task.create",
       "task.update",
       "task.complete",
       "record.read",
       "record.comment",
-      "record.link",
-      "record.attach",
-      "record.sign",
+      ...owned("record.link", "record.attach", "record.sign"),
       "audit_trail.read"
     ],
     technician: ["capa.read"],

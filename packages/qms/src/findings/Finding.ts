@@ -56,7 +56,8 @@ export const workflow: Workflow.Workflow = Workflow.unsafeMake({
     open: {
       label: "Open",
       description: "Raised; waiting for the organisation's response (root cause and corrective action)",
-      editable: ["title", "level", "requirement", "description", "evidence", "dueAt", "response"]
+      // The level changes only through `findings.reclassify`, which derives the due date again.
+      editable: ["title", "requirement", "description", "evidence", "dueAt", "response"]
     },
     response_submitted: {
       label: "Response submitted",

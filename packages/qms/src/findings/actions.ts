@@ -104,6 +104,64 @@ export const raise = QmsModule.operation({
  */
 export const raiseFinding: (input: RaiseFindingInput) => Command<QmsRecord.QmsRecord> = QmsModule.invoke(raise)
 
+const ReclassifyInput = Schema.Struct({
+  id: Id,
+  level: Finding.Level,
+  /** Why the level changes; kept in the audit event and the history. */
+  reason: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(2000)),
+  expectedVersion: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
+})
+
+/**
+ * Changes a finding's level (`finding.reclassify`) with a reason, before it closes. Its due date is
+ * derived again from the new level's policy, counted from when the finding was raised (an
+ * observation has none unless the tenant sets one); the response task follows (the finding rules).
+ * One `finding.updated` audit event carries the reason, the old and the new level and due date.
+ * The generic record update refuses the level: this is the one way to change it.
+ * @since 0.2.0
+ * @category operations
+ */
+export const reclassify = QmsModule.operation({
+  name: "reclassify",
+  operationId: "reclassifyFinding",
+  summary: "Change a finding's level with a reason; its due date is derived again",
+  input: ReclassifyInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("finding.reclassify"),
+  errors: [Errors.NotFound, Errors.InvalidTransition, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/findings/:id/actions/reclassify" },
+  run: ({ id, level, reason, expectedVersion }) =>
+    Records.transaction(
+      Effect.gen(function* () {
+        const actor = yield* Actor.CurrentActor
+        const finding = yield* Records.get(id)
+        if (finding.type !== "finding") return yield* new Errors.NotFound({ entity: "finding", id })
+        if (finding.closedAt !== null) {
+          return yield* new Errors.InvalidTransition({ transition: "reclassify", state: finding.state })
+        }
+        if (Guard.valueAt(finding.data, "level") === level) return finding
+        const policy = yield* DuePolicy.resolve(actor.tenantId, Finding.taskKind(level))
+        const dueAt = Option.isSome(policy) ? addHours(finding.createdAt, policy.value.hours) : null
+        return yield* Records.update({
+          id,
+          data: { level, dueAt },
+          reason,
+          ...(expectedVersion === undefined ? {} : { expectedVersion })
+        }).pipe(Records.unlocking(["level", "dueAt"]))
+      })
+    )
+})
+
+/**
+ * Changes a finding's level (the `reclassify` operation, for Effect callers).
+ * @since 0.2.0
+ * @category actions
+ */
+export const reclassifyFinding = (
+  findingId: string,
+  change: { readonly level: Finding.Level; readonly reason: string; readonly expectedVersion?: number }
+): Command<QmsRecord.QmsRecord> => QmsModule.invoke(reclassify)({ id: findingId, ...change })
+
 const EvidenceInput = Records.AttachInput.pipe(Schema.omit("kind", "idempotencyKey", "correlationId"))
 
 /**
@@ -117,7 +175,7 @@ export const attach = QmsModule.operation({
   summary: "Attach objective evidence to a finding",
   input: EvidenceInput,
   output: QmsRecord.Attachment,
-  access: QmsModule.permission("record.attach"),
+  access: QmsModule.permission("record.attach", { on: "id" }),
   errors: [Errors.NotFound, RecordHooks.HookFailed],
   http: { method: "post", path: "/findings/:id/actions/attach-evidence", status: 201 },
   run: ({ id, ...file }) => Records.attach({ id, kind: "evidence", ...file })

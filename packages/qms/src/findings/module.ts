@@ -5,23 +5,25 @@
  *
  * @since 0.2.0
  */
+import { Policy } from "@airworthy/core"
 import { RecordType } from "@airworthy/records"
 import { raiseCapa } from "../capa/actions.js"
 import * as QmsModule from "../QmsModule.js"
-import { attach, close, raise, verify } from "./actions.js"
+import { attach, close, raise, reclassify, verify } from "./actions.js"
 import * as Finding from "./Finding.js"
 import { open, timeline } from "./queries.js"
 import { rules } from "./rules.js"
 
 const operations: readonly [
   typeof raise,
+  typeof reclassify,
   typeof attach,
   typeof verify,
   typeof raiseCapa,
   typeof close,
   typeof open,
   typeof timeline
-] = [raise, attach, verify, raiseCapa, close, open, timeline]
+] = [raise, reclassify, attach, verify, raiseCapa, close, open, timeline]
 
 /**
  * The findings module.
@@ -37,6 +39,7 @@ export const module: QmsModule.QmsModule<"findings", typeof operations> = QmsMod
     "finding.read": "See findings",
     "finding.create": "Raise a finding",
     "finding.update": "Edit a finding's details while its state allows it",
+    "finding.reclassify": "Change a finding's level (its due date is derived again; needs a reason)",
     "finding.assign": "Assign a finding to an owner",
     "finding.respond": "Respond to a finding and report its corrective action as done",
     "finding.review": "Accept or reject the response to a finding",
@@ -46,10 +49,18 @@ export const module: QmsModule.QmsModule<"findings", typeof operations> = QmsMod
   grants: {
     viewer: ["finding.read"],
     quality_manager: ["finding.*"],
-    auditor: ["finding.read", "finding.create", "finding.update", "finding.review", "finding.verify", "finding.close"],
-    // The finding's owner writes the response into the finding; the workflow limits which fields
-    // change in which state.
-    capa_owner: ["finding.read", "finding.respond", "finding.update"],
+    auditor: [
+      "finding.read",
+      "finding.create",
+      "finding.update",
+      "finding.reclassify",
+      "finding.review",
+      "finding.verify",
+      "finding.close"
+    ],
+    // The finding's owner writes the response into the finding they own (`@owner`); the workflow
+    // limits which fields change in which state.
+    capa_owner: ["finding.read", Policy.onlyAs("owner", "finding.respond"), Policy.onlyAs("owner", "finding.update")],
     technician: ["finding.read"],
     accountable_manager: ["finding.read"]
   },

@@ -4,7 +4,7 @@ import type * as QmsModule from "../QmsModule.js"
 const access = (a: QmsModule.Access): string => {
   switch (a._tag) {
     case "permission":
-      return `\`${a.permission}\``
+      return `\`${a.permission}\`${a.on === undefined ? "" : " on the record"}`
     case "record":
       return `the record type's \`${a.action}\` permission`
     case "transition":

@@ -3,7 +3,7 @@
 import { AuditEvent } from "@airworthy/audit"
 import { Actor, Errors, type Guard, Policy, Workflow } from "@airworthy/core"
 import { Query } from "@airworthy/storage"
-import { DateTime, Effect, Option, Schema } from "effect"
+import { DateTime, Effect, FiberRef, Option, Schema } from "effect"
 import { QmsRecord } from "../QmsRecord.js"
 import type * as RecordType from "../RecordType.js"
 import { auditAction, checkExpected, commandOf, load, recordChange, writeRecord } from "./envelope.js"
@@ -150,6 +150,12 @@ export const create: Method<"create"> = (runtime, raw) =>
     })
   )
 
+/**
+ * Data fields the updates inside an effect may change whatever the workflow's editable lists say:
+ * a domain command that derives them (a finding's level and due date) sets it; no input can.
+ */
+export const unlockedFields: FiberRef.FiberRef<ReadonlyArray<string>> = FiberRef.unsafeMake<ReadonlyArray<string>>([])
+
 export const update: Method<"update"> = commandOf(
   "update",
   decodeWith(UpdateInput),
@@ -161,7 +167,9 @@ export const update: Method<"update"> = commandOf(
       const merged = mergePatch(before.data, input.data)
       const paths = AuditEvent.diff(before.data as AuditEvent.Json, merged as AuditEvent.Json).map((d) => d.path)
       if (paths.length === 0) return before
-      yield* Workflow.checkEditable(type.workflow, before.state, paths).pipe(
+      const unlocked = yield* FiberRef.get(unlockedFields)
+      const locked = paths.filter((p) => !unlocked.some((f) => p === f || p.startsWith(`${f}.`)))
+      yield* Workflow.checkEditable(type.workflow, before.state, locked).pipe(
         Effect.mapError(
           (e) => new Errors.ValidationFailed({ issues: e.issues.map((i) => ({ ...i, path: `data.${i.path}` })) })
         )
@@ -256,7 +264,7 @@ export const transition: Method<"transition"> = commandOf(
         ...(input.reason !== undefined ? { reason: input.reason } : {}),
         ...(input.signature !== undefined ? { signature: { meaning: input.signature.meaning } } : {})
       }
-      const ctx = yield* guardContext(actor, before, t?.guards ?? [], commandInput)
+      const ctx = yield* guardContext(actor, type, before, t?.guards ?? [], commandInput)
       const step = yield* Workflow.step(type.workflow, ctx, input.transition)
       const at = yield* now
       const after = new QmsRecord(
@@ -311,6 +319,7 @@ export const available: Method<"available"> = (runtime, id) =>
       const leaving = Workflow.transitionsFrom(type.workflow, record.state)
       const ctx = yield* guardContext(
         actor,
+        type,
         record,
         leaving.flatMap((t) => t.guards),
         {}

@@ -8,7 +8,7 @@ import type { HistoryKind, QmsRecord } from "../QmsRecord.js"
 import { Committed } from "../RecordEvent.js"
 import * as RecordHooks from "../RecordHooks.js"
 import type { Records } from "../Records.js"
-import type * as RecordType from "../RecordType.js"
+import * as RecordType from "../RecordType.js"
 import { type CommonInput, requestOf } from "./inputs.js"
 import { now, provided, type Runtime, type SqlServices } from "./runtime.js"
 import * as Store from "./store.js"
@@ -34,11 +34,22 @@ export const loadRow = (
 export const readable = (runtime: Runtime, actor: Actor.Actor, type: RecordType.Any) =>
   runtime.policy.can(actor, type.permissions.read) || runtime.policy.can(actor, "record.read")
 
-/** `Forbidden` unless the actor holds `permission`; the layer's own `Policy`, so nothing is provided. */
-const authorize = (runtime: Runtime, actor: Actor.Actor, permission: Policy.Permission) =>
-  runtime.policy.can(actor, permission)
-    ? Effect.void
-    : Effect.provideService(Policy.authorizeActor(actor, permission), Policy.Policy, runtime.policy)
+/**
+ * `Forbidden` unless the actor holds `permission` on this record (a grant limited to a relation,
+ * `finding.update@owner`, counts when the actor has it); the layer's own `Policy`, so nothing is
+ * provided.
+ */
+export const authorizeOn = (
+  runtime: Runtime,
+  actor: Actor.Actor,
+  type: RecordType.Any,
+  record: QmsRecord,
+  permission: Policy.Permission
+) => {
+  if (runtime.policy.can(actor, permission)) return Effect.void
+  const relations = RecordType.relationsOf(type, record, actor.actorId)
+  return Effect.provideService(Policy.authorizeOn(actor, permission, relations), Policy.Policy, runtime.policy)
+}
 
 export interface Loaded {
   readonly row: Store.RecordRow
@@ -59,9 +70,12 @@ export const load = (
     const loaded = { row, type, record: Store.toRecord(row) }
     const canRead = readable(runtime, actor, type)
     if (canRead && permission === undefined) return Effect.succeed(loaded)
-    const read = canRead ? Effect.void : authorize(runtime, actor, type.permissions.read)
+    const { record } = loaded
+    const read = canRead ? Effect.void : authorizeOn(runtime, actor, type, record, type.permissions.read)
     return Effect.as(
-      permission === undefined ? read : Effect.zipRight(read, authorize(runtime, actor, type.permissions[permission])),
+      permission === undefined
+        ? read
+        : Effect.zipRight(read, authorizeOn(runtime, actor, type, record, type.permissions[permission])),
       loaded
     )
   })

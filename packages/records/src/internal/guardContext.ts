@@ -5,6 +5,7 @@ import { Query, type StorageError } from "@airworthy/storage"
 import { Effect } from "effect"
 import * as GuardSnapshot from "../GuardSnapshot.js"
 import type { QmsRecord } from "../QmsRecord.js"
+import * as RecordType from "../RecordType.js"
 import type { SqlServices } from "./runtime.js"
 import type * as Store from "./store.js"
 
@@ -147,6 +148,7 @@ const readTransitions = (tenantId: string, id: string) =>
 /** The context `guards` are judged on, reading only the side entries they look at. */
 export const guardContext = (
   actor: Actor.Actor,
+  type: RecordType.Any,
   record: QmsRecord,
   guards: ReadonlyArray<Guard.Guard<unknown>>,
   input: Guard.CommandInput
@@ -164,6 +166,7 @@ export const guardContext = (
       signatures: n.signatures ? yield* readSignatures(t, id) : [],
       links: n.links ? yield* readLinks(t, id) : [],
       history: n.history ? yield* readTransitions(t, id) : [],
-      input
+      input,
+      relations: RecordType.relationsOf(type, record, actor.actorId)
     })
   })

@@ -36,9 +36,24 @@ export const cancel: Method<"cancel"> = (tasks, input) =>
     isOpen(t) ? { status: "cancelled", closed_by: actor.actorId, closed_at: now } : undefined
   )
 
-const change = (tasks: TasksContext, operation: Operation, permission: string, input: unknown, apply: Apply) =>
+/**
+ * Completes or cancels a task for a rule (the record it follows moved on): no permission check, as
+ * for `createByRule`; the audit event's reason names the rule.
+ */
+export const closeByRule: Method<"closeByRule"> = (tasks, input, outcome, rule) => {
+  const reason = `Closed by rule ${rule}`
+  return outcome === "complete"
+    ? change(tasks, "complete", null, { ...input, reason }, (t, actor, now) =>
+        isOpen(t) ? { status: "done", closed_by: actor.actorId, closed_at: now } : undefined
+      )
+    : change(tasks, "cancel", null, { ...input, reason }, (t, actor, now) =>
+        isOpen(t) ? { status: "cancelled", closed_by: actor.actorId, closed_at: now } : undefined
+      )
+}
+
+const change = (tasks: TasksContext, operation: Operation, permission: string | null, input: unknown, apply: Apply) =>
   Effect.gen(function* () {
-    yield* Policy.authorize(permission)
+    if (permission !== null) yield* Policy.authorize(permission)
     const actor = yield* Actor.CurrentActor
     const value = (
       operation === "assign" ? yield* decode(Task.AssignInput)(input) : yield* decode(Task.ChangeInput)(input)
