@@ -3,6 +3,7 @@ import { TestDatabase } from "@airworthy/testing"
 import { describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { qmsLayer } from "./layers.js"
+import { matrixSuite } from "./matrix.js"
 import { ownershipSuite } from "./ownership.js"
 import { suite } from "./suite.js"
 
@@ -12,6 +13,7 @@ for (const target of await TestDatabase.targets()) {
     layer(qmsLayer(target, capture), { timeout: 60_000 })("qms", (it) => {
       suite(it, capture)
       ownershipSuite(it)
+      matrixSuite(it)
     })
   })
 }

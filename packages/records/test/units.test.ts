@@ -94,3 +94,34 @@ describe("inputs", () => {
     assert.notInclude(JSON.stringify(input), "pin-1234")
   })
 })
+
+describe("record data is JSON, judged without recursion", () => {
+  const decode = Schema.decodeUnknownEither(Records.CreateInput)
+  const message = (data: unknown) => {
+    const result = decode({ type: "finding", data })
+    return result._tag === "Left" ? result.left.message : "accepted"
+  }
+
+  it("refuses what JSON cannot hold, naming where", () => {
+    assert.include(message({ a: [1, undefined] }), "undefined is not a JSON value at /a/1")
+    assert.include(message({ n: Number.NaN }), "NaN is not a JSON number at /n")
+    assert.include(message({ d: new Date(0) }), "Not a plain JSON object at /d")
+    assert.include(message({ f: () => 1 }), "function is not a JSON value at /f")
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    assert.include(message(cycle), "Nested deeper than 64 levels")
+    assert.strictEqual(message({ title: "t", nested: { list: [1, "two", null, true, { x: 1.5 }] } }), "accepted")
+    assert.strictEqual(message({ title: "t", note: undefined }), "accepted")
+  })
+
+  it("refuses nesting past 64 levels at any width, without overflowing the stack", () => {
+    let deep: unknown = "bottom"
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    assert.include(message({ deep }), "Nested deeper than 64 levels")
+    let ok: unknown = "bottom"
+    for (let i = 0; i < 63; i++) ok = { k: ok }
+    assert.strictEqual(message(ok), "accepted")
+    const patch = Schema.decodeUnknownEither(Records.UpdateInput)({ id: "r", data: { deep } })
+    assert.strictEqual(patch._tag, "Left")
+  })
+})

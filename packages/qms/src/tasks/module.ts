@@ -17,7 +17,7 @@ const mine = QmsModule.operation({
   summary: "The actor's tasks",
   input: Schema.Struct({ includeClosed: Schema.optionalWith(Schema.Boolean, { exact: true }) }),
   output: Schema.Array(Task.Task),
-  access: QmsModule.anyActor,
+  access: QmsModule.permission("task.read"),
   http: {
     method: "get",
     path: "/tasks/mine",
@@ -58,7 +58,10 @@ const SlaInput = Schema.Struct({
   kind: Schema.optionalWith(Schema.String, { exact: true }),
   assigneeId: Schema.optionalWith(Schema.String, { exact: true }),
   recordType: Schema.optionalWith(Schema.String, { exact: true }),
-  buckets: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.nonNegative())), { exact: true })
+  /** Increasing upper bounds in whole days (at most 20, each at most 36,500). */
+  buckets: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.between(0, 36_500))).pipe(Schema.maxItems(20)), {
+    exact: true
+  })
 })
 
 const sla = QmsModule.operation({

@@ -13,9 +13,55 @@ const Common = {
   correlationId: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)))
 }
 
+/** How deep record data may nest; deeper data is refused before anything recursive reads it. */
+export const maxDataDepth = 64
+
+/**
+ * Why a value is not JSON a record can hold (`undefined` in a list, a function, NaN, a class
+ * instance, a cycle, nesting deeper than `maxDataDepth`), with its path; `undefined` when it is. A
+ * property set to `undefined` counts as absent. Iterative, so any input
+ * is judged without recursion.
+ */
+export const jsonIssue = (value: unknown): string | undefined => {
+  const stack: Array<readonly [unknown, string, number]> = [[value, "", 0]]
+  while (stack.length > 0) {
+    const [v, path, depth] = stack.pop()!
+    const at = path === "" ? "" : ` at ${path.slice(0, 200)}`
+    if (v === null || typeof v === "string" || typeof v === "boolean") continue
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return `${v} is not a JSON number${at}`
+      continue
+    }
+    if (typeof v !== "object") return `${typeof v} is not a JSON value${at}`
+    if (depth >= maxDataDepth) return `Nested deeper than ${maxDataDepth} levels${at}`
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}/${i}`, depth + 1])
+      continue
+    }
+    const proto = Object.getPrototypeOf(v)
+    if (proto !== Object.prototype && proto !== null) return `Not a plain JSON object${at}`
+    // A property set to `undefined` is absent, as in JSON.stringify (`{ note: input.note }`).
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) stack.push([x, `${path}/${k}`, depth + 1])
+  }
+  return undefined
+}
+
+const jsonArbitrary = () => (fc: typeof import("effect").FastCheck) =>
+  fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }))
+
+/** Record data: JSON only, at most `maxDataDepth` deep. */
+const Data = Schema.Unknown.pipe(
+  Schema.filter((v) => jsonIssue(v), { arbitrary: jsonArbitrary, identifier: "JsonData" })
+)
+
+/** A merge patch of record data: a JSON object. */
+const Patch = Schema.Record({ key: Schema.String, value: Schema.Unknown }).pipe(
+  Schema.filter((v) => jsonIssue(v), { arbitrary: jsonArbitrary, identifier: "JsonPatch" })
+)
+
 export const CreateInput = Schema.Struct({
   type: Schema.String,
-  data: Schema.Unknown,
+  data: Data,
   ownerId: Schema.optional(Schema.NullOr(Id)),
   ...Common
 })
@@ -23,7 +69,7 @@ export const CreateInput = Schema.Struct({
 export const UpdateInput = Schema.Struct({
   id: Id,
   expectedVersion: Schema.optional(Version),
-  data: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  data: Patch,
   reason: Schema.optional(Reason),
   ...Common
 })

@@ -6,13 +6,20 @@ import type * as Task from "../Task.js"
 import type { Method } from "./context.js"
 import { day, iso, placeholder } from "./tables.js"
 
+/** The most bounds, and the largest bound (a century of days), an SLA bucket list may have. */
+export const maxBuckets = 20
+export const maxBucketDays = 36_500
+
 /** The bucket labels for upper bounds `[7, 30, 90]`: `0-7`, `8-30`, `31-90`, `>90`; throws on bad bounds. */
 export const bucketsFor = (bounds: ReadonlyArray<number>): ReadonlyArray<Omit<Task.Bucket, "count">> => {
   const out: Array<Omit<Task.Bucket, "count">> = []
   let from = 0
+  if (bounds.length > maxBuckets) throw new Error(`At most ${maxBuckets} SLA bucket bounds`)
   for (const b of bounds) {
-    if (!Number.isInteger(b) || b < from)
-      throw new Error(`SLA bucket bounds must be increasing whole days: ${bounds.join(", ")}`)
+    if (!Number.isInteger(b) || b < from || b > maxBucketDays)
+      throw new Error(
+        `SLA bucket bounds must be increasing whole days up to ${maxBucketDays}: ${bounds.slice(0, maxBuckets).join(", ")}`
+      )
     out.push({ label: `${from}-${b}`, fromDays: from, toDays: b })
     from = b + 1
   }
