@@ -6,6 +6,7 @@
  */
 import { Actor } from "@airworthy/core"
 import { ParseResult, Schema } from "effect"
+import * as CanonicalJson from "./CanonicalJson.js"
 
 /**
  * A JSON value as stored in an event (before/after values, sensitive values).
@@ -112,17 +113,19 @@ export const JsonValue: Schema.Schema<Json, unknown> = Schema.transformOrFail(Sc
   strict: true,
   decode: (u, _, ast) => {
     const r = normalise(u)
-    return r.ok
-      ? ParseResult.succeed(r.value)
-      : ParseResult.fail(
-          r.path.length === 0
-            ? new ParseResult.Type(ast, u, r.message)
-            : new ParseResult.Pointer(
-                r.path as [PropertyKey, ...Array<PropertyKey>],
-                u,
-                new ParseResult.Type(ast, u, r.message)
-              )
-        )
+    if (r.ok) return ParseResult.succeed(r.value)
+    // The issue carries no part of the value: printing a value nested thousands deep would itself
+    // overflow the stack. The message and the path say what and where.
+    const actual = "(value)"
+    return ParseResult.fail(
+      r.path.length === 0
+        ? new ParseResult.Type(ast, actual, r.message)
+        : new ParseResult.Pointer(
+            r.path.slice(0, 80) as [PropertyKey, ...Array<PropertyKey>],
+            actual,
+            new ParseResult.Type(ast, actual, r.message)
+          )
+    )
   },
   encode: ParseResult.succeed
 })
@@ -164,12 +167,19 @@ export const RecordType = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
+// Absent or `undefined`; the Undefined member carries its own message, so a failing JSON value is
+// never printed whole (one nested thousands deep would overflow the stack).
+const OptionalJson = Schema.optionalWith(
+  Schema.Union(JsonValue, Schema.Undefined.annotations({ message: () => "Must be a JSON value, or left out" })),
+  { exact: true }
+)
+
 export const AppendInput = Schema.Struct({
   action: Action,
   recordType: RecordType,
   recordId: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128)),
-  before: Schema.optional(JsonValue),
-  after: Schema.optional(JsonValue),
+  before: OptionalJson,
+  after: OptionalJson,
   /** The reason for the change, as the person gave it. */
   reason: Schema.optional(Schema.String.pipe(Schema.maxLength(4000))),
   /** Ties together the events of one business operation (e.g. one request creating three records). */
@@ -346,12 +356,13 @@ const isObject = (j: Json | undefined): j is { readonly [key: string]: Json } =>
  * @since 0.1.0
  * @category utils
  */
-export const jsonEquals = (a: Json | undefined, b: Json | undefined): boolean => {
+export const jsonEquals = (a: Json | undefined, b: Json | undefined, depth = 0): boolean => {
   if (a === b) return true
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  CanonicalJson.checkDepth(depth, "")
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!jsonEquals(a[i], b[i])) return false
+    for (let i = 0; i < a.length; i++) if (!jsonEquals(a[i], b[i], depth + 1)) return false
     return true
   }
   if (Array.isArray(b)) return false
@@ -360,7 +371,7 @@ export const jsonEquals = (a: Json | undefined, b: Json | undefined): boolean =>
   if (ka.length !== kb.length) return false
   for (const k of ka) {
     if (!Object.hasOwn(b as object, k)) return false
-    if (!jsonEquals((a as Record<string, Json>)[k], (b as Record<string, Json>)[k])) return false
+    if (!jsonEquals((a as Record<string, Json>)[k], (b as Record<string, Json>)[k], depth + 1)) return false
   }
   return true
 }
@@ -383,7 +394,8 @@ export const diff = (
   sensitive: ReadonlyArray<string> = []
 ): Array<DiffEntry> => {
   const out: Array<DiffEntry> = []
-  const walk = (a: Json | undefined, b: Json | undefined, path: string, root: boolean) => {
+  const walk = (a: Json | undefined, b: Json | undefined, path: string, root: boolean, depth: number) => {
+    CanonicalJson.checkDepth(depth, path)
     // A missing side (or a null root) against an object is `{}`, so a new record lists its fields.
     const aObj = isObject(a) || (isObject(b) && (a === undefined || (a === null && root)))
     const bObj = isObject(b) || (isObject(a) && (b === undefined || (b === null && root)))
@@ -400,7 +412,8 @@ export const diff = (
           Object.hasOwn(ao, k) ? ao[k] : undefined,
           Object.hasOwn(bo, k) ? bo[k] : undefined,
           root ? k : `${path}.${k}`,
-          false
+          false,
+          depth + 1
         )
       }
       return
@@ -415,6 +428,6 @@ export const diff = (
     if (b !== undefined) entry.to = b
     out.push(entry)
   }
-  walk(before, after, "", true)
+  walk(before, after, "", true, 0)
   return out
 }

@@ -23,7 +23,8 @@ export const CanonicalJsonErrorReason = Schema.Literal(
   "undefined",
   "cycle",
   "lone_surrogate",
-  "unsupported_object"
+  "unsupported_object",
+  "too_deep"
 )
 /** @since 0.1.0 @category models */
 export type CanonicalJsonErrorReason = typeof CanonicalJsonErrorReason.Type
@@ -43,6 +44,24 @@ export class CanonicalJsonError extends Schema.TaggedError<CanonicalJsonError>()
 }
 
 // A lone surrogate has no UTF-8 encoding (TextEncoder would turn it into U+FFFD), so it would collide.
+/**
+ * How deep arrays and objects may nest (512): deeper values fail with reason `too_deep` instead of
+ * overflowing the stack. Record data is limited to 64 levels long before this.
+ * @since 0.2.0
+ * @category constants
+ */
+export const maxDepth = 512
+
+/**
+ * Throws `CanonicalJsonError` (`too_deep`) at `path` past `maxDepth`; for the recursive readers of
+ * JSON values (diff, equality) to call at each level.
+ * @since 0.2.0
+ * @category utils
+ */
+export const checkDepth = (depth: number, path: string): void => {
+  if (depth > maxDepth) throw new CanonicalJsonError({ reason: "too_deep", path: path.slice(0, 200) })
+}
+
 const loneSurrogate = /\p{Cs}/u
 
 const pointerToken = (key: string): string => key.replace(/~/g, "~0").replace(/\//g, "~1")
@@ -162,6 +181,7 @@ const serialize = (value: unknown, key: string, tokens: Array<string>, ancestors
     if (ancestors.includes(obj)) fail("cycle", tokens)
     if (isLossyObject(obj)) fail("unsupported_object", tokens)
   } else if (ancestors.includes(obj)) fail("cycle", tokens)
+  if (ancestors.length >= maxDepth) fail("too_deep", tokens.slice(0, 64))
   ancestors.push(obj)
   try {
     if (Array.isArray(obj)) {

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
+import * as CanonicalJson from "../src/CanonicalJson.js"
 import { CanonicalJsonError, canonicalBytes, canonicalize } from "../src/CanonicalJson.js"
 
 // An IEEE-754 double from its 16 hex digits, as RFC 8785 Appendix B lists them.
@@ -312,4 +313,15 @@ describe("CanonicalJson", () => {
       assert.strictEqual(canonicalize(xs), JSON.stringify(xs))
     }
   )
+})
+
+describe("depth", () => {
+  it("refuses nesting past maxDepth with too_deep instead of overflowing the stack", () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 50_000; i++) deep = [deep]
+    assert.throws(() => CanonicalJson.canonicalize(deep), /too deep/)
+    let ok: unknown = 1
+    for (let i = 0; i < CanonicalJson.maxDepth - 1; i++) ok = { a: ok }
+    assert.isString(CanonicalJson.canonicalize(ok))
+  })
 })

@@ -144,6 +144,17 @@ export const auditSuite = (it: It, target: TestDatabase.Target) => {
         (batch as Errors.ValidationFailed).issues.map((i) => i.path),
         ["1.severity"]
       )
+      // Nesting past CanonicalJson.maxDepth is refused, not a stack overflow, whatever the depth.
+      let deep: unknown = "bottom"
+      for (let i = 0; i < 100_000; i++) deep = i % 2 === 0 ? [deep] : { k: deep }
+      for (const input of [
+        { ...finding(1), after: { deep } },
+        { ...finding(1), before: { deep }, after: { deep } }
+      ]) {
+        const tooDeep = yield* Effect.flip(AuditLog.append(input as never).pipe(asActor(actor(tenant))))
+        assert.instanceOf(tooDeep, Errors.ValidationFailed)
+        assert.match((tooDeep as Errors.ValidationFailed).issues[0]?.message ?? "", /nested deeper than 64 levels/)
+      }
       assert.strictEqual((yield* rawEvents(target.dialect, tenant)).length, 0)
     })
   )

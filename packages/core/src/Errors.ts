@@ -125,7 +125,15 @@ export type FieldIssue = typeof FieldIssue.Type
  */
 export const fieldIssues = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<FieldIssue> => {
   const byPath = new Map<string, Array<string>>()
-  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
+  let formatted: ReadonlyArray<ParseResult.ArrayFormatterIssue>
+  try {
+    formatted = ParseResult.ArrayFormatter.formatErrorSync(error)
+  } catch (e) {
+    // Describing a value nested thousands deep overflows the stack; say what is wrong without it.
+    if (!(e instanceof RangeError)) throw e
+    return [{ path: prefix, message: "Invalid input, nested too deeply to describe" }]
+  }
+  for (const issue of formatted) {
     const path = shorten([prefix, ...issue.path.map(String)].filter((s) => s !== "").join("."), 200)
     const messages = byPath.get(path) ?? []
     if (!messages.includes(issue.message)) messages.push(issue.message)
