@@ -211,6 +211,54 @@ describe("references", () => {
     const wrongType = await raise({ auditId: area.json.id })
     assert.strictEqual(wrongType.status, 422)
     assert.strictEqual(wrongType.json.issues[0].path, "auditId")
+
+    // The generic record operations check the same: an owner given on create or assign, the record
+    // at the other end of a link. Nothing is written by any of them.
+    const afterArea = await auditEvents()
+    const generic = [
+      call(
+        "POST",
+        "/records",
+        JSON.stringify({
+          type: "finding",
+          ownerId: "u-ghost",
+          data: { title: "G", level: "2", requirement: "145.A.40" }
+        }),
+        json
+      ),
+      call("POST", `/records/${area.json.id}/assign`, JSON.stringify({ ownerId: "u-zed" }), json),
+      call(
+        "POST",
+        `/records/${area.json.id}/links`,
+        JSON.stringify({ to: "0190a000-0000-7000-8000-00000000f00d", kind: "raised_in" }),
+        json
+      )
+    ] as const
+    const fields = ["ownerId", "ownerId", "to"]
+    for (const [i, pending] of generic.entries()) {
+      const res = await pending
+      assert.strictEqual(res.status, 422, JSON.stringify(res.json))
+      assert.strictEqual(res.json.code, "unknown_reference")
+      assert.deepStrictEqual(
+        res.json.issues.map((x: { path: string }) => x.path),
+        [fields[i]]
+      )
+    }
+    assert.strictEqual(await auditEvents(), afterArea)
+    const unchanged = await call("GET", `/records/${area.json.id}`)
+    assert.strictEqual(unchanged.json.ownerId, null)
+    assert.strictEqual(unchanged.json.version, 1)
+    // A real owner is accepted; a missing record in the path is still 404.
+    const assigned = await call("POST", `/records/${area.json.id}/assign`, JSON.stringify({ ownerId: "u-olive" }), json)
+    assert.strictEqual(assigned.status, 200, assigned.text)
+    assert.strictEqual(assigned.json.ownerId, "u-olive")
+    const missing = await call(
+      "POST",
+      "/records/0190a000-0000-7000-8000-00000000f00d/links",
+      JSON.stringify({ to: area.json.id, kind: "raised_in" }),
+      json
+    )
+    assert.strictEqual(missing.status, 404)
   })
 })
 

@@ -8,7 +8,8 @@
  */
 import { Errors } from "@airworthy/core"
 import { QmsRecord, RecordHooks, Records, RecordType } from "@airworthy/records"
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+import * as References from "../internal/references.js"
 import { ById, CommaList } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 
@@ -64,9 +65,16 @@ const create = QmsModule.passThrough({
   input: Records.CreateInput,
   output: QmsRecord.QmsRecord,
   access: QmsModule.recordPermission("create"),
-  errors: [Errors.IdempotencyConflict, RecordHooks.HookFailed],
+  errors: [Errors.UnknownReference, Errors.IdempotencyConflict, RecordHooks.HookFailed],
   http: { method: "post", path: "/records", status: 201 },
-  run: Records.create
+  // The owner is checked after the create permission (inside the same transaction, so a refused
+  // owner leaves nothing behind): an actor without the permission learns nothing about people.
+  run: (input) =>
+    Records.transaction(
+      Effect.tap(Records.create(input), () =>
+        typeof input.ownerId === "string" ? References.people("ownerId", [input.ownerId]) : Effect.void
+      )
+    )
 })
 
 const get = QmsModule.operation({
@@ -100,9 +108,14 @@ const assign = QmsModule.passThrough({
   input: Records.AssignInput,
   output: QmsRecord.QmsRecord,
   access: QmsModule.recordPermission("assign"),
-  errors: writeErrors,
+  errors: [Errors.UnknownReference, ...writeErrors],
   http: { method: "post", path: "/records/:id/assign" },
-  run: Records.assign
+  run: (input) =>
+    Records.transaction(
+      Effect.tap(Records.assign(input), () =>
+        typeof input.ownerId === "string" ? References.people("ownerId", [input.ownerId]) : Effect.void
+      )
+    )
 })
 
 const available = QmsModule.operation({
@@ -148,9 +161,17 @@ const link = QmsModule.passThrough({
   input: Schema.Struct({ ...Records.LinkInput.fields, id: Records.LinkInput.fields.from }).pipe(Schema.omit("from")),
   output: QmsRecord.Link,
   access: QmsModule.recordPermission("link"),
-  errors: writeErrors,
+  errors: [Errors.UnknownReference, ...writeErrors],
   http: { method: "post", path: "/records/:id/links", status: 201 },
-  run: ({ id, ...rest }) => Records.link({ ...rest, from: id })
+  // A missing record at the other end is the body's `to` (422), not the path's record (404).
+  run: ({ id, ...rest }) =>
+    Records.link({ ...rest, from: id }).pipe(
+      Effect.catchTag("NotFound", (e) =>
+        Effect.flatMap(Records.get(id), () =>
+          Effect.fail(new Errors.UnknownReference({ field: "to", id: rest.to, expected: "record" }))
+        ).pipe(Effect.catchTag("NotFound", () => Effect.fail(e)))
+      )
+    )
 })
 
 const comments = QmsModule.operation({
