@@ -1,16 +1,21 @@
 // The MRO system: its own routes over its own tables, with the QMS mounted at /qms. The QMS's
 // actor comes from the MRO's JWT and staff row; the QMS finds people through the MRO's staff table.
 import { TreeHead } from "@airworthy/audit"
+import { Errors } from "@airworthy/core"
 import { QmsRuntime, qmsRoutes } from "@airworthy/hono"
 import { Dispatcher, Transport } from "@airworthy/notify"
+import { SignerVerification } from "@airworthy/records"
 import type { Storage, StorageError } from "@airworthy/storage"
 import { Directory } from "@airworthy/storage"
 import { Sweeper } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { getConnInfo } from "@hono/node-server/conninfo"
+import { Context, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { Hono, type MiddlewareHandler } from "hono"
+import { bodyLimit } from "hono/body-limit"
 import { jwtVerify, SignJWT } from "jose"
 import * as Db from "./db.js"
+import { limiter } from "./rateLimit.js"
 
 export interface AppOptions {
   /** `Storage.sqlite({ filename })` or `Storage.postgres({ url })`. */
@@ -27,6 +32,11 @@ export interface AppOptions {
   readonly onEmail?: (message: Transport.Message) => void
   /** Seed the demo data when the staff table is empty (default true). */
   readonly seed?: boolean
+  /**
+   * `/login` limits: attempts per client address per minute (default 30) and failed attempts per
+   * account per 15 minutes (default 5); over either, 429 with `Retry-After`.
+   */
+  readonly loginLimits?: { readonly perAddressPerMinute?: number; readonly failuresPerAccount?: number }
 }
 
 export interface MroApp {
@@ -39,6 +49,15 @@ export interface MroApp {
 }
 
 const issuer = "mro-server"
+
+/** The client's address as the socket tells it (behind a proxy, configure the proxy's header instead). */
+const clientAddress = (c: Parameters<typeof getConnInfo>[0]): string => {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown"
+  } catch {
+    return "unknown" // not served by @hono/node-server (e.g. `app.request` in a test)
+  }
+}
 
 export const makeApp = async (options: AppOptions): Promise<MroApp> => {
   const organisationId = options.organisationId ?? "skyline-mro"
@@ -54,9 +73,25 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
   ).pipe(Layer.provideMerge(options.database))
   const directory = Layer.effect(Directory.Directory, Db.makeDirectory).pipe(Layer.provide(database), Layer.orDie)
 
+  // Electronic signatures are executed with the signer's PIN re-entered (21 CFR 11.200): the
+  // credential must be the signing staff member's own PIN; otherwise 401 and nothing is written.
+  const signer = Layer.effect(
+    SignerVerification.SignerVerification,
+    Effect.map(Effect.context<Db.Db>(), (context) => ({
+      verify: (request: SignerVerification.Request) =>
+        Effect.gen(function* () {
+          const pin = request.credential === undefined ? "" : Redacted.value(request.credential)
+          if (pin === "") return yield* new Errors.Unauthenticated({ detail: "Re-enter your PIN to sign" })
+          const row = yield* Effect.orDie(Db.staffById(request.actor.actorId))
+          const ok = Option.isSome(row) && pin.length <= 64 && Db.checkPin(pin, row.value.pin_hash)
+          if (!ok) return yield* new Errors.Unauthenticated({ detail: "The PIN does not match; nothing was signed" })
+        }).pipe(Effect.provide(context))
+    }))
+  ).pipe(Layer.provide(database), Layer.orDie)
+
   const qms = QmsRuntime.layer({
     database,
-    qms: { signingKey: options.signingKey ?? TreeHead.generateKey(), directory, migrate: false }
+    qms: { signingKey: options.signingKey ?? TreeHead.generateKey(), directory, signer, migrate: false }
   })
   const transport = Layer.effect(
     Transport.Transport,
@@ -113,14 +148,37 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
     })
   )
 
-  app.post("/login", async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as { email?: unknown; pin?: unknown } | undefined
-    if (typeof body?.email !== "string" || typeof body.pin !== "string")
-      return c.json({ error: "send { email, pin }" }, 400)
-    const row = Option.getOrUndefined(await run(Db.staffByEmail(body.email)))
-    if (row === undefined || !Db.checkPin(body.pin, row.pin_hash)) return c.json({ error: "invalid credentials" }, 401)
-    return c.json({ token: await sign(row), staff: { id: row.id, name: row.name, roles: Db.rolesOf(row) } })
-  })
+  // `/login`: a 1 KiB body at most (413), attempts per client address and failures per account
+  // limited (429 with Retry-After), so PINs cannot be guessed at speed.
+  const perAddress = limiter({ limit: options.loginLimits?.perAddressPerMinute ?? 30, windowMs: 60_000 })
+  const perAccount = limiter({ limit: options.loginLimits?.failuresPerAccount ?? 5, windowMs: 15 * 60_000 })
+  const tooMany = (retryAfter: number) =>
+    new Response(JSON.stringify({ error: `too many login attempts; retry in ${retryAfter} s` }), {
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": String(retryAfter) }
+    })
+  app.post(
+    "/login",
+    bodyLimit({ maxSize: 1024, onError: (c) => c.json({ error: "a login body is at most 1 KiB" }, 413) }),
+    async (c) => {
+      const address = clientAddress(c)
+      const attempt = perAddress.hit(address)
+      if (!attempt.allowed) return tooMany(attempt.retryAfter)
+      const body = (await c.req.json().catch(() => undefined)) as { email?: unknown; pin?: unknown } | undefined
+      if (typeof body?.email !== "string" || typeof body.pin !== "string" || body.pin.length > 64)
+        return c.json({ error: "send { email, pin }" }, 400)
+      const account = body.email.trim().toLowerCase()
+      const locked = perAccount.blocked(account)
+      if (!locked.allowed) return tooMany(locked.retryAfter)
+      const row = Option.getOrUndefined(await run(Db.staffByEmail(body.email)))
+      if (row === undefined || !Db.checkPin(body.pin, row.pin_hash)) {
+        perAccount.hit(account)
+        return c.json({ error: "invalid credentials" }, 401)
+      }
+      perAccount.reset(account)
+      return c.json({ token: await sign(row), staff: { id: row.id, name: row.name, roles: Db.rolesOf(row) } })
+    }
+  )
 
   // The MRO's own routes need a session too.
   const mro = new Hono<{ Variables: { staff: Db.StaffRow } }>()

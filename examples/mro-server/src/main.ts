@@ -1,26 +1,25 @@
 // Starts the MRO server: migrates (SQLite ./mro.db, or DATABASE_URL=postgres://...), seeds the demo
 // data, serves on PORT (3000), and prints a token per demo user.
-import { randomBytes } from "node:crypto"
 import { Storage } from "@airworthy/storage"
 import { serve } from "@hono/node-server"
 import { makeApp } from "./app.js"
 import { demoStaff } from "./db.js"
+import { loadSecrets } from "./secrets.js"
 
 const url = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined
 const database =
   url !== undefined ? Storage.postgres({ url }) : Storage.sqlite({ filename: process.env.MRO_DB_FILE ?? "./mro.db" })
 
-let secret = process.env.MRO_JWT_SECRET
-if (secret === undefined || secret === "") {
-  secret = randomBytes(32).toString("base64url")
-  console.log(`MRO_JWT_SECRET not set: generated a development secret for this process: ${secret}`)
-}
+// The session-token secret and the audit signing key: from MRO_JWT_SECRET / AUDIT_SIGNING_KEY, else
+// kept in MRO_SECRETS_FILE (./mro-secrets.json, mode 0600, created on the first start). Never printed.
+const secrets = loadSecrets(process.env.MRO_SECRETS_FILE ?? "./mro-secrets.json")
+console.log(`secrets from ${secrets.source}`)
 
 const port = Number(process.env.PORT ?? 3000)
 const mro = await makeApp({
   database,
-  secret,
-  ...(process.env.AUDIT_SIGNING_KEY === undefined ? {} : { signingKey: process.env.AUDIT_SIGNING_KEY }),
+  secret: secrets.jwtSecret,
+  signingKey: secrets.signingKey,
   background: true,
   onEmail: (m) => console.log(`[mail] to ${m.to.address}: ${m.subject}`)
 })
@@ -29,12 +28,15 @@ const server = serve({ fetch: mro.app.fetch, port, hostname: process.env.HOST ??
   const base = `http://${info.address === "::" ? "localhost" : info.address}:${info.port}`
   console.log(`Skyline MRO on ${url !== undefined ? Storage.describeUrl(url) : "SQLite"}`)
   console.log(`listening on ${base}  (QMS at ${base}/qms, OpenAPI at ${base}/qms/openapi.json)`)
-  console.log("\ndemo users (POST /login with { email, pin }), and a token for each:")
+  // Demo conveniences: the demo users' PINs are public, and so a token for each is printed too
+  // (MRO_PRINT_TOKENS=0 turns that off); the secrets that mint tokens never are.
+  const printTokens = process.env.MRO_PRINT_TOKENS !== "0"
+  console.log(`\ndemo users (POST /login with { email, pin })${printTokens ? ", and a token for each" : ""}:`)
   for (const s of demoStaff) {
     console.log(`  ${s.name.padEnd(13)} ${s.email.padEnd(27)} pin ${s.pin}  roles ${s.roles.join(",")}`)
-    console.log(`    ${await mro.tokenFor(s.id)}`)
+    if (printTokens) console.log(`    ${await mro.tokenFor(s.id)}`)
   }
-  const quinn = await mro.tokenFor("s-quinn")
+  const quinn = printTokens ? await mro.tokenFor("s-quinn") : "$TOKEN"
   console.log("\ntry:")
   console.log(`  curl -s ${base}/tools -H "Authorization: Bearer ${quinn}"`)
   console.log(

@@ -196,9 +196,33 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
         },
         "PATCH"
       )
+      // The approval is signed with Morgan's own PIN re-entered: a wrong PIN (another person's too),
+      // none at all, or a 100 KB one is refused, and nothing is written.
+      const unsigned = (await get(`/qms/records/${capa.id}`, "s-quinn")).json
+      const historyBefore = (await get(`/qms/records/${capa.id}/history`, "s-quinn")).json.length
+      for (const [credential, statuses] of [
+        ["0000", [401]],
+        ["1111", [401]],
+        [undefined, [401]],
+        ["6".repeat(100_000), [400, 413]]
+      ] as const) {
+        const refused = await call("POST", `/qms/records/${capa.id}/transitions/approve_plan`, "s-morgan", {
+          signature: { meaning: "approved", ...(credential === undefined ? {} : { credential }) }
+        })
+        assert.include(statuses, refused.status, refused.text)
+        assert.strictEqual(refused.json.status, refused.status)
+      }
+      const still = (await get(`/qms/records/${capa.id}`, "s-quinn")).json
+      assert.strictEqual(still.version, unsigned.version)
+      assert.strictEqual(still.state, "action_plan")
+      assert.strictEqual((await get(`/qms/records/${capa.id}/history`, "s-quinn")).json.length, historyBefore)
       await post(`/qms/records/${capa.id}/transitions/approve_plan`, "s-morgan", {
         signature: { meaning: "approved", credential: "6666" }
       })
+      const approved = (await get(`/qms/records/${capa.id}/history`, "s-quinn")).json.at(-1)
+      assert.strictEqual(approved.transition, "approve_plan")
+      assert.strictEqual(approved.actorId, "s-morgan")
+      assert.strictEqual(approved.detail.meaning, "approved")
       await post(`/qms/records/${capa.id}/transitions/complete_implementation`, "s-olive")
       await post(`/qms/capas/${capa.id}/actions/record-effectiveness`, "s-quinn", { result: "effective" })
       const closedCapa = await post(`/qms/records/${capa.id}/transitions/close`, "s-quinn")

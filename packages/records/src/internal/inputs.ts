@@ -82,9 +82,12 @@ export const AssignInput = Schema.Struct({
   ...Common
 })
 
+/** A re-entered password or PIN: at most 1,024 characters. */
+const Credential = Schema.Redacted(Schema.String.pipe(Schema.maxLength(1024)))
+
 export const SignatureInput = Schema.Struct({
   meaning: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
-  credential: Schema.optional(Schema.Redacted(Schema.String))
+  credential: Schema.optional(Credential)
 })
 
 export const TransitionInput = Schema.Struct({
@@ -142,7 +145,7 @@ export const ApproveInput = Schema.Struct({
 export const SignInput = Schema.Struct({
   id: Id,
   meaning: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)),
-  credential: Schema.optional(Schema.Redacted(Schema.String)),
+  credential: Schema.optional(Credential),
   expectedVersion: Schema.optional(Version),
   reason: Schema.optional(Reason),
   ...Common
