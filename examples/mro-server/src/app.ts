@@ -2,7 +2,7 @@
 // actor comes from the MRO's JWT and staff row; the QMS finds people through the MRO's staff table.
 import { TreeHead } from "@airworthy/audit"
 import { Errors } from "@airworthy/core"
-import { QmsRuntime, qmsRoutes } from "@airworthy/hono"
+import { QmsRuntime, qmsRoutes, Session } from "@airworthy/hono"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import { SignerVerification } from "@airworthy/records"
 import type { Storage, StorageError } from "@airworthy/storage"
@@ -13,6 +13,7 @@ import { getConnInfo } from "@hono/node-server/conninfo"
 import { Context, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { Hono, type MiddlewareHandler } from "hono"
 import { bodyLimit } from "hono/body-limit"
+import { getCookie } from "hono/cookie"
 import { jwtVerify, SignJWT } from "jose"
 import * as Db from "./db.js"
 import { limiter } from "./rateLimit.js"
@@ -37,6 +38,11 @@ export interface AppOptions {
    * account per 15 minutes (default 5); over either, 429 with `Retry-After`.
    */
   readonly loginLimits?: { readonly perAddressPerMinute?: number; readonly failuresPerAccount?: number }
+  /**
+   * The public origins of the pages that call the QMS with the session cookie when they differ from
+   * the request's own (a proxy in front): `["https://mro.example"]`.
+   */
+  readonly publicOrigins?: ReadonlyArray<string>
 }
 
 export interface MroApp {
@@ -49,6 +55,8 @@ export interface MroApp {
 }
 
 const issuer = "mro-server"
+/** The browser session cookie: the same token `/login` returns, HttpOnly, Secure, SameSite=Strict. */
+const sessionCookie = "mro_session"
 
 /** The client's address as the socket tells it (behind a proxy, configure the proxy's header instead). */
 const clientAddress = (c: Parameters<typeof getConnInfo>[0]): string => {
@@ -126,12 +134,11 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
       .setExpirationTime("12h")
       .sign(key)
 
-  /** The bearer token → the staff row, or undefined. */
-  const staffOf = async (header: string | undefined): Promise<Db.StaffRow | undefined> => {
-    const match = /^Bearer\s+(\S+)$/i.exec(header ?? "")
-    if (match?.[1] === undefined) return undefined
+  /** A session token → the staff row, or undefined. */
+  const staffOfToken = async (token: string | undefined): Promise<Db.StaffRow | undefined> => {
+    if (token === undefined || token === "") return undefined
     try {
-      const { payload } = await jwtVerify(match[1], key, { issuer, algorithms: ["HS256"] })
+      const { payload } = await jwtVerify(token, key, { issuer, algorithms: ["HS256"] })
       if (typeof payload.sub !== "string") return undefined
       const row = Option.getOrUndefined(await run(Db.staffById(payload.sub)))
       return row !== undefined && row.organisation_id === payload.org ? row : undefined
@@ -139,12 +146,18 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
       return undefined
     }
   }
+  /** The bearer token of an `Authorization` header → the staff row, or undefined. */
+  const staffOf = (header: string | undefined) => staffOfToken(/^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1])
+  const actorOf = (staff: Db.StaffRow | undefined) =>
+    staff === undefined
+      ? null
+      : { tenantId: staff.organisation_id, actorId: staff.id, displayName: staff.name, roles: Db.rolesOf(staff) }
 
   const app = new Hono()
   app.get("/", (c) =>
     c.json({
       name: "Skyline MRO",
-      routes: ["POST /login", "GET /aircraft", "GET /work-orders", "GET /tools", "/qms/*"]
+      routes: ["POST /login", "POST /logout", "GET /me", "GET /aircraft", "GET /work-orders", "GET /tools", "/qms/*"]
     })
   )
 
@@ -176,14 +189,24 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
         return c.json({ error: "invalid credentials" }, 401)
       }
       perAccount.reset(account)
-      return c.json({ token: await sign(row), staff: { id: row.id, name: row.name, roles: Db.rolesOf(row) } })
+      const token = await sign(row)
+      // Browsers use the session cookie (HttpOnly: no script can read it); API clients the token.
+      Session.setCookie(c, sessionCookie, token, { maxAgeSeconds: 12 * 3600 })
+      return c.json({ token, staff: { id: row.id, name: row.name, roles: Db.rolesOf(row) } })
     }
   )
+  app.post("/logout", (c) => {
+    Session.clearCookie(c, sessionCookie)
+    return c.json({ ok: true })
+  })
 
   // The MRO's own routes need a session too.
   const mro = new Hono<{ Variables: { staff: Db.StaffRow } }>()
   const session: MiddlewareHandler<{ Variables: { staff: Db.StaffRow } }> = async (c, next) => {
-    const staff = await staffOf(c.req.header("authorization"))
+    // The MRO's own routes are reads: the bearer token, or the browser's session cookie.
+    const staff =
+      (await staffOf(c.req.header("authorization"))) ??
+      (c.req.method === "GET" ? await staffOfToken(getCookie(c, sessionCookie)) : undefined)
     if (staff === undefined) return c.json({ error: "unauthenticated" }, 401)
     c.set("staff", staff)
     await next()
@@ -206,11 +229,12 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
     "/qms",
     qmsRoutes({
       runtime,
-      authenticate: async (c) => {
-        const staff = await staffOf(c.req.header("authorization"))
-        return staff === undefined
-          ? null
-          : { tenantId: staff.organisation_id, actorId: staff.id, displayName: staff.name, roles: Db.rolesOf(staff) }
+      authenticate: async (c) => actorOf(await staffOf(c.req.header("authorization"))),
+      // Browsers: the session cookie, with the CSRF check on every unsafe method.
+      session: {
+        cookie: sessionCookie,
+        authenticate: async (token) => actorOf(await staffOfToken(token)),
+        origins: options.publicOrigins ?? []
       }
     })
   )

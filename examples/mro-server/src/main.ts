@@ -21,6 +21,7 @@ const mro = await makeApp({
   secret: secrets.jwtSecret,
   signingKey: secrets.signingKey,
   background: true,
+  ...(process.env.MRO_PUBLIC_ORIGIN === undefined ? {} : { publicOrigins: [process.env.MRO_PUBLIC_ORIGIN] }),
   onEmail: (m) => console.log(`[mail] to ${m.to.address}: ${m.subject}`)
 })
 

@@ -27,6 +27,7 @@ import { traceId } from "./middleware/trace-id/index.js"
 import * as OpenApi from "./OpenApi.js"
 import * as Problem from "./Problem.js"
 import type * as QmsRuntime from "./QmsRuntime.js"
+import * as Session from "./Session.js"
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -77,6 +78,11 @@ export interface QmsRoutesOptions {
   readonly limits?: { readonly maxDepth?: number; readonly maxStringLength?: number }
   /** The modules whose operations become routes: the list given to `QmsRuntime.make` (default `Qms.modules`). */
   readonly modules?: ReadonlyArray<QmsModule.Any>
+  /**
+   * Browser sessions: an HttpOnly session cookie the host sets, accepted when a request sends no
+   * `Authorization` header, with a CSRF check on every unsafe method (see `Session`).
+   */
+  readonly session?: Session.Options<ActorInput>
 }
 
 const actorFrom = (input: ActorInput, trace: string): Actor.Actor =>
@@ -259,8 +265,28 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
     return c.json(document)
   })
 
+  const session = options.session
   app.use(async (c, next) => {
-    const input = await options.authenticate(c)
+    const cookie = session === undefined ? undefined : Session.cookieOf(c, session.cookie)
+    if (session !== undefined && cookie !== undefined) {
+      const refused = Session.csrfRefusal(c, session.origins)
+      if (refused !== undefined) {
+        return Problem.respond(
+          c,
+          Problem.make({
+            status: 403,
+            code: "csrf_check_failed",
+            title: "Cross-site request refused",
+            detail: `${refused}. A request authenticated by the session cookie must come from an allowed origin and carry the ${Session.csrfHeader} header`,
+            traceId: c.get("traceId")
+          })
+        )
+      }
+    }
+    const input =
+      session !== undefined && cookie !== undefined
+        ? await session.authenticate(cookie, c)
+        : await options.authenticate(c)
     if (input === null || input === undefined) {
       return Problem.respond(c, Problem.fromUnknown(new Errors.Unauthenticated({}), c.get("traceId")), {
         "www-authenticate": "Bearer"
