@@ -386,9 +386,10 @@ const prepare = (
         Effect.delay(Duration.millis(Math.floor(sweep.leaseMillis / 3)))
       )
     )
-    const open =
-      sweep.dialect === "pg" ? openJoined(claimed as ReadonlyArray<ClaimedWithTask>) : yield* openRead(claimed, tasks)
+    // Whatever fails from here on stops the renewal: a leaked renewer would hold the claims forever.
     return yield* Effect.gen(function* () {
+      const open =
+        sweep.dialect === "pg" ? openJoined(claimed as ReadonlyArray<ClaimedWithTask>) : yield* openRead(claimed, tasks)
       const plans = yield* resolveAll(sweep.directory, open)
       const notices = plans.map((p) => noticeOf(p, Number(p.task.escalation_level)))
       const prepared = sweep.notifier.prepare === undefined ? undefined : yield* sweep.notifier.prepare(notices)

@@ -155,6 +155,42 @@ export const tasksSuite = (it: It, target: TestDatabase.Target) => {
     })
   )
 
+  // On SQLite the open tasks are read after the claim (PostgreSQL joins them into it): a failure
+  // there must stop the lease renewal, or the claims would be held for ever.
+  if (d === "sqlite") {
+    it.effect("a sweep that fails after claiming stops renewing its claims", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(base)
+        const tenant = freshTenant("leak")
+        yield* Tasks.create({
+          kind: "capa_action",
+          title: "Lease",
+          ownerId: "u-owner",
+          dueAt: at(base + hours(1))
+        }).pipe(as(people(tenant).quality))
+        yield* TestClock.adjust(hours(2))
+        const leases = () =>
+          Query.unsafe<{ step_index: number; lease_until: string | null }>(
+            "SELECT step_index, lease_until FROM aw_task_escalations WHERE tenant_id = ? AND claimed_by IS NOT NULL ORDER BY step_index",
+            [tenant]
+          )
+        const failed = yield* Effect.exit(
+          Effect.acquireUseRelease(
+            Query.unsafe("ALTER TABLE aw_tasks RENAME TO aw_tasks_away"),
+            () => Sweeper.runOnce({ leaseMillis: 3_000 }),
+            () => Effect.orDie(Query.unsafe("ALTER TABLE aw_tasks_away RENAME TO aw_tasks"))
+          )
+        )
+        assert.strictEqual(failed._tag, "Failure")
+        const claimed = yield* leases()
+        assert.isAbove(claimed.length, 0)
+        // Renewal runs every lease/3: a leaked renewer would have moved lease_until by now.
+        for (let i = 0; i < 5; i++) yield* TestClock.adjust(1_000)
+        assert.deepStrictEqual(yield* leases(), claimed)
+      })
+    )
+  }
+
   it.effect("update moves the steps not performed yet by the ladder's offsets, and audits it", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(base)
