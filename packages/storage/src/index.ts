@@ -5,6 +5,8 @@
  */
 
 /** @since 0.2.0 */
+export * as BlobStore from "./BlobStore.js"
+/** @since 0.2.0 */
 export * as Directory from "./Directory.js"
 /** @since 0.1.0 */
 export * as Migrations from "./Migrations.js"

@@ -1,0 +1,226 @@
+/**
+ * Attachment content: a port for bytes stored by their SHA-256, per tenant, streamed in and out so a
+ * file is never held whole in memory. The records keep an attachment's metadata (name, media type,
+ * size, SHA-256); the content lives here under that hash. Adapters: `memory` (tests), and the disk
+ * and database adapters; a host supplies its own (object storage) by providing `BlobStore`.
+ *
+ * ```ts
+ * const stored = yield* BlobStore.put("mro-1", Stream.make(bytes), { expectedSha256, maxBytes: 50e6 })
+ * const content = BlobStore.read("mro-1", stored.sha256)            // Stream<Uint8Array, BlobError>
+ * const part = BlobStore.read("mro-1", stored.sha256, { start: 0, end: 1023 })
+ * ```
+ *
+ * @since 0.2.0
+ */
+import { createHash } from "node:crypto"
+import { Chunk, Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+
+/**
+ * Why a blob operation failed: `not_found` (no such content in the tenant, 404), `hash_mismatch`
+ * (the bytes are not the declared SHA-256, or stored bytes no longer hash to their name: 422),
+ * `too_large` (over `maxBytes`, 413), `invalid_range` (416), `io` (the store failed, 500).
+ * @since 0.2.0
+ * @category errors
+ */
+export class BlobError extends Schema.TaggedError<BlobError>()("BlobError", {
+  reason: Schema.Literal("not_found", "hash_mismatch", "too_large", "invalid_range", "io"),
+  sha256: Schema.optional(Schema.String),
+  detail: Schema.String
+}) {
+  get status(): number {
+    return { not_found: 404, hash_mismatch: 422, too_large: 413, invalid_range: 416, io: 500 }[this.reason]
+  }
+  override get message() {
+    return this.detail
+  }
+}
+
+/**
+ * What `put` stored.
+ * @since 0.2.0
+ * @category models
+ */
+export interface Stored {
+  /** Lower-case hex SHA-256 of the bytes. */
+  readonly sha256: string
+  readonly size: number
+}
+
+/**
+ * An inclusive byte range (`start` ≤ `end` < size), as HTTP `Range: bytes=start-end`.
+ * @since 0.2.0
+ * @category models
+ */
+export interface Range {
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * The port.
+ * @since 0.2.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Streams `content` in, hashing as it goes; fails `hash_mismatch` when `expectedSha256` is given
+   * and differs, `too_large` past `maxBytes`, and then stores nothing. Storing the same bytes twice
+   * stores them once.
+   */
+  readonly put: <E>(
+    tenantId: string,
+    content: Stream.Stream<Uint8Array, E>,
+    options?: { readonly expectedSha256?: string; readonly maxBytes?: number }
+  ) => Effect.Effect<Stored, BlobError | E>
+  /** Streams the content (or a range of it) out; `not_found` when the tenant has no such blob. */
+  readonly read: (tenantId: string, sha256: string, range?: Range) => Stream.Stream<Uint8Array, BlobError>
+  /** The size of a stored blob, if the tenant has it. */
+  readonly stat: (
+    tenantId: string,
+    sha256: string
+  ) => Effect.Effect<Option.Option<{ readonly size: number }>, BlobError>
+}
+
+/**
+ * The blob store.
+ * @since 0.2.0
+ * @category tags
+ */
+export class BlobStore extends Context.Tag("@airworthy/storage/BlobStore")<BlobStore, Service>() {}
+
+const shaPattern = /^[0-9a-f]{64}$/
+
+/**
+ * Fails `not_found` for anything that is not a lower-case hex SHA-256 (so no name reaches a path or
+ * a query unchecked).
+ * @since 0.2.0
+ * @category utils
+ */
+export const checkSha256 = (sha256: string): Effect.Effect<string, BlobError> =>
+  shaPattern.test(sha256)
+    ? Effect.succeed(sha256)
+    : Effect.fail(new BlobError({ reason: "not_found", detail: "Not a SHA-256 (64 lower-case hex characters)" }))
+
+/**
+ * Hashes and counts a stream as it passes, failing `too_large` past `maxBytes`; the result is read
+ * with `digest()` once the stream has ended. For adapters.
+ * @since 0.2.0
+ * @category utils
+ */
+export const hashing = <E>(
+  content: Stream.Stream<Uint8Array, E>,
+  maxBytes: number = Number.POSITIVE_INFINITY
+): { readonly stream: Stream.Stream<Uint8Array, E | BlobError>; readonly digest: () => Stored } => {
+  const hash = createHash("sha256")
+  let size = 0
+  const stream = Stream.mapEffect(content, (chunk) => {
+    size += chunk.byteLength
+    if (size > maxBytes) {
+      return Effect.fail(new BlobError({ reason: "too_large", detail: `The content is larger than ${maxBytes} bytes` }))
+    }
+    hash.update(chunk)
+    return Effect.succeed(chunk)
+  })
+  return { stream, digest: () => ({ sha256: hash.digest("hex"), size }) }
+}
+
+/**
+ * Checks a range against a size: `invalid_range` unless `0 ≤ start ≤ end < size`.
+ * @since 0.2.0
+ * @category utils
+ */
+export const checkRange = (range: Range | undefined, size: number): Effect.Effect<Range, BlobError> => {
+  const r = range ?? { start: 0, end: size - 1 }
+  return Number.isInteger(r.start) && Number.isInteger(r.end) && r.start >= 0 && r.start <= r.end && r.end < size
+    ? Effect.succeed(r)
+    : size === 0 && range === undefined
+      ? Effect.succeed({ start: 0, end: -1 })
+      : Effect.fail(
+          new BlobError({ reason: "invalid_range", detail: `Bytes ${r.start}-${r.end} are not within ${size}` })
+        )
+}
+
+/**
+ * Blobs in memory, for tests (the whole content is kept: not for production).
+ * @since 0.2.0
+ * @category layers
+ */
+export const memory: Layer.Layer<BlobStore> = Layer.effect(
+  BlobStore,
+  Effect.map(Ref.make(new Map<string, Uint8Array>()), (ref): Service => {
+    const key = (tenantId: string, sha256: string) => `${tenantId}\u0000${sha256}`
+    return {
+      put: (tenantId, content, options = {}) =>
+        Effect.gen(function* () {
+          const counted = hashing(content, options.maxBytes)
+          const chunks = yield* Stream.runCollect(counted.stream)
+          const stored = counted.digest()
+          if (options.expectedSha256 !== undefined && options.expectedSha256 !== stored.sha256) {
+            return yield* new BlobError({
+              reason: "hash_mismatch",
+              sha256: options.expectedSha256,
+              detail: `The content's SHA-256 is ${stored.sha256}, not the declared ${options.expectedSha256}`
+            })
+          }
+          const bytes = new Uint8Array(stored.size)
+          let at = 0
+          for (const c of Chunk.toReadonlyArray(chunks)) {
+            bytes.set(c, at)
+            at += c.byteLength
+          }
+          yield* Ref.update(ref, (m) => new Map(m).set(key(tenantId, stored.sha256), bytes))
+          return stored
+        }),
+      read: (tenantId, sha256, range) =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            yield* checkSha256(sha256)
+            const bytes = (yield* Ref.get(ref)).get(key(tenantId, sha256))
+            if (bytes === undefined)
+              return yield* new BlobError({ reason: "not_found", sha256, detail: "No such content" })
+            const r = yield* checkRange(range, bytes.byteLength)
+            return Stream.make(bytes.subarray(r.start, r.end + 1))
+          })
+        ),
+      stat: (tenantId, sha256) =>
+        Effect.map(Ref.get(ref), (m) =>
+          Option.map(Option.fromNullable(m.get(key(tenantId, sha256))), (b) => ({ size: b.byteLength }))
+        )
+    }
+  })
+)
+
+/**
+ * `BlobStore.put` as an Effect that needs the service.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const put = <E>(
+  tenantId: string,
+  content: Stream.Stream<Uint8Array, E>,
+  options?: { readonly expectedSha256?: string; readonly maxBytes?: number }
+): Effect.Effect<Stored, BlobError | E, BlobStore> =>
+  Effect.flatMap(BlobStore, (s) => s.put(tenantId, content, options))
+
+/**
+ * `BlobStore.read` as a Stream that needs the service.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const read = (
+  tenantId: string,
+  sha256: string,
+  range?: Range
+): Stream.Stream<Uint8Array, BlobError, BlobStore> =>
+  Stream.unwrap(Effect.map(BlobStore, (s) => s.read(tenantId, sha256, range)))
+
+/**
+ * `BlobStore.stat` as an Effect that needs the service.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stat = (
+  tenantId: string,
+  sha256: string
+): Effect.Effect<Option.Option<{ readonly size: number }>, BlobError, BlobStore> =>
+  Effect.flatMap(BlobStore, (s) => s.stat(tenantId, sha256))
