@@ -1,6 +1,6 @@
 // The MRO system: its own routes over its own tables, with the QMS mounted at /qms. The QMS's
 // actor comes from the MRO's JWT and staff row; the QMS finds people through the MRO's staff table.
-import { TreeHead } from "@airworthy/audit"
+import { AuditLog, TreeHead } from "@airworthy/audit"
 import { Errors } from "@airworthy/core"
 import { QmsRuntime, qmsRoutes, Session } from "@airworthy/hono"
 import { Dispatcher, Transport } from "@airworthy/notify"
@@ -43,6 +43,11 @@ export interface AppOptions {
    * the request's own (a proxy in front): `["https://mro.example"]`.
    */
   readonly publicOrigins?: ReadonlyArray<string>
+  /**
+   * With `background`: sign audit checkpoints every `everyMillis` (default 5 minutes) for every
+   * organisation with at least `minEvents` (default 1) new events.
+   */
+  readonly checkpoints?: { readonly everyMillis?: number; readonly minEvents?: number }
 }
 
 export interface MroApp {
@@ -113,7 +118,11 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
   )
   const background = Layer.mergeAll(
     Dispatcher.layer({ pollInterval: "2 seconds" }).pipe(Layer.provide(transport)),
-    Sweeper.layer({ intervalMillis: 10_000 })
+    Sweeper.layer({ intervalMillis: 10_000 }),
+    AuditLog.scheduleCheckpoints({
+      everyMillis: options.checkpoints?.everyMillis ?? 5 * 60_000,
+      minEvents: options.checkpoints?.minEvents ?? 1
+    })
   ).pipe(
     Layer.provide(qms),
     Layer.map(() => Context.empty())

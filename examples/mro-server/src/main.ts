@@ -21,6 +21,10 @@ const mro = await makeApp({
   secret: secrets.jwtSecret,
   signingKey: secrets.signingKey,
   background: true,
+  checkpoints: {
+    everyMillis: 1000 * Number(process.env.MRO_CHECKPOINT_EVERY_SECONDS ?? 300),
+    minEvents: Number(process.env.MRO_CHECKPOINT_MIN_EVENTS ?? 1)
+  },
   ...(process.env.MRO_PUBLIC_ORIGIN === undefined ? {} : { publicOrigins: [process.env.MRO_PUBLIC_ORIGIN] }),
   onEmail: (m) => console.log(`[mail] to ${m.to.address}: ${m.subject}`)
 })

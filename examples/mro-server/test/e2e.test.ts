@@ -299,6 +299,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
         database: target.layer as AppOptions["database"],
         secret: "test-secret-background-0123456789abcdef",
         background: true,
+        checkpoints: { everyMillis: 1000, minEvents: 1 },
         onEmail: (m) => {
           delivered.push(m)
         }
@@ -371,6 +372,21 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
         )
         assert.strictEqual(entry.recordRef, capa.ref)
         assert.strictEqual(delivered.filter((m) => m.messageId === message.messageId).length, 1)
+
+        // The server signs checkpoints on its own schedule: the organisation's events get covered.
+        const events = (await call("GET", "/qms/audit-trail?limit=1000", "s-quinn")).json.events.length
+        const covered = await poll(
+          async () => {
+            const verified = await call("GET", "/qms/audit-trail/verify", "s-quinn")
+            assert.isTrue(verified.json.ok, verified.text)
+            return verified.json.checkpoints >= 1 ? verified.json : undefined
+          },
+          () => "no checkpoint was signed"
+        )
+        assert.isAtLeast(covered.events, events)
+        const keys = (await call("GET", "/qms/audit-trail/keys", "s-quinn")).json
+        assert.strictEqual(keys.length, 1)
+        assert.isTrue(keys[0].current)
       } finally {
         if (server !== undefined) {
           const s = server

@@ -42,6 +42,8 @@ export class CursorExpired extends Schema.TaggedError<CursorExpired>()("CursorEx
 /**
  * What `verify` found wrong, first bad event first.
  * - `hash_mismatch`: the stored hash is not SHA-256 of the stored envelope
+ * - `not_canonical`: the stored envelope is not the RFC 8785 canonical JSON of its own fields (extra
+ *   whitespace, a duplicated or unsorted key), even if its hash matches
  * - `field_mismatch`: a stored column disagrees with the envelope the hash covers
  * - `chain_broken`: the envelope's `prev_hash` is not the previous event's hash (or the purge anchor)
  * - `gap`: a sequence number is missing
@@ -58,6 +60,7 @@ export class CursorExpired extends Schema.TaggedError<CursorExpired>()("CursorEx
  */
 export const Fault = Schema.Literal(
   "hash_mismatch",
+  "not_canonical",
   "field_mismatch",
   "chain_broken",
   "gap",

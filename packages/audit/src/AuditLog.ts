@@ -17,7 +17,7 @@ import type { KeyObject } from "node:crypto"
 import { Actor, type Errors, Ids, Policy } from "@airworthy/core"
 import type { Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option, type Redacted, Schema, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Option, type Redacted, Schedule, Schema, Stream } from "effect"
 import type { CursorExpired, Fault, IntegrityViolation } from "./AuditError.js"
 import { type AppendInputEncoded, type AuditEvent, RecordType, Severity } from "./AuditEvent.js"
 import * as Append from "./internal/append.js"
@@ -267,6 +267,18 @@ export interface Service {
   ) => Effect.Effect<VerifyResult, StorageError.StorageError>
   /** Signs a checkpoint over every event so far (returns the newest one if nothing was appended since). */
   readonly checkpoint: (tenantId: string) => Effect.Effect<Checkpoint, IntegrityViolation | StorageError.StorageError>
+  /**
+   * Signs a checkpoint for every tenant with at least `minEvents` (default 1) events not yet covered;
+   * a tenant whose chain does not verify is left unsigned and named in `refused`.
+   * @since 0.2.0
+   */
+  readonly checkpointDue: (options?: { readonly minEvents?: number }) => Effect.Effect<
+    {
+      readonly signed: ReadonlyArray<string>
+      readonly refused: ReadonlyArray<{ readonly tenantId: string; readonly detail: string }>
+    },
+    StorageError.StorageError
+  >
   /** A tenant's checkpoints, oldest first. */
   readonly checkpoints: (tenantId: string) => Effect.Effect<ReadonlyArray<Checkpoint>, StorageError.StorageError>
   /** Proves event `sequence` is in a checkpoint (the newest one unless `checkpointSize` is given). */
@@ -305,6 +317,12 @@ export interface Service {
   >
   /** The key checkpoints are signed with; publish it to whoever verifies proofs. */
   readonly publicKey: { readonly keyId: string; readonly publicKeyPem: string }
+  /**
+   * Every key this log trusts, current first: the signing key and the earlier ones given as
+   * `verificationKeys`, so a verifier can check checkpoints signed before a rotation.
+   * @since 0.2.0
+   */
+  readonly keys: ReadonlyArray<{ readonly keyId: string; readonly publicKeyPem: string; readonly current: boolean }>
 }
 
 /**
@@ -410,6 +428,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       replayFrom: (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor),
       verify: (tenantId, range) => Verify.verify(log, tenantId, range),
       checkpoint: (tenantId) => Checkpoints.checkpoint(log, tenantId),
+      checkpointDue: (options) => Checkpoints.checkpointDue(log, options?.minEvents ?? 1),
       checkpoints: (tenantId) => Checkpoints.checkpoints(log, tenantId),
       inclusionProof: (tenantId, sequence, checkpointSize) =>
         Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize),
@@ -419,7 +438,17 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       releaseLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.releaseLegalHold(log, r)),
       legalHolds: Purge.legalHolds(log),
       purge: (options) => Purge.purge(log, options),
-      publicKey: { keyId: log.key.keyId, publicKeyPem: log.key.publicKeyPem }
+      publicKey: { keyId: log.key.keyId, publicKeyPem: log.key.publicKeyPem },
+      keys: [
+        { keyId: log.key.keyId, publicKeyPem: log.key.publicKeyPem, current: true },
+        ...Object.entries(log.trustedKeys)
+          .filter(([keyId]) => keyId !== log.key.keyId)
+          .map(([keyId, key]) => ({
+            keyId,
+            publicKeyPem: typeof key === "string" ? key : key.export({ type: "spki", format: "pem" }).toString(),
+            current: false
+          }))
+      ]
     } satisfies Service
   })
 
@@ -448,6 +477,7 @@ export const {
   append,
   appendMany,
   checkpoint,
+  checkpointDue,
   checkpoints,
   consistencyProof,
   erase,
@@ -458,6 +488,35 @@ export const {
   releaseLegalHold,
   verify
 } = Effect.serviceFunctions(AuditLog)
+
+/**
+ * Signs checkpoints in the background: every `everyMillis` (default 60 s), for every tenant with at
+ * least `minEvents` (default 1) events not yet covered. A tenant whose chain does not verify is left
+ * unsigned and logged as an error (the others are still signed); a failed round is logged and the
+ * next one retries.
+ * @since 0.2.0
+ * @category layers
+ */
+export const scheduleCheckpoints = (
+  options: { readonly everyMillis?: number; readonly minEvents?: number } = {}
+): Layer.Layer<never, never, AuditLog> =>
+  Layer.scopedDiscard(
+    Effect.forkScoped(
+      Effect.flatMap(AuditLog, (log) =>
+        log.checkpointDue({ minEvents: options.minEvents ?? 1 }).pipe(
+          Effect.tap(({ refused }) =>
+            Effect.forEach(refused, (r) =>
+              Effect.logError("audit checkpoint refused").pipe(
+                Effect.annotateLogs({ tenant_id: r.tenantId, detail: r.detail })
+              )
+            )
+          ),
+          Effect.catchAllCause((cause) => Effect.logError("audit checkpoint round failed", cause)),
+          Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, options.everyMillis ?? 60_000))))
+        )
+      )
+    )
+  )
 
 /**
  * The legal holds standing in the current actor's tenant.

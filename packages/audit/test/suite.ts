@@ -255,6 +255,83 @@ export const auditSuite = (it: It, target: TestDatabase.Target) => {
     })
   )
 
+  it.effect("checkpoints are signed for the tenants that need one, on a schedule, and survive a key rotation", () =>
+    Effect.gen(function* () {
+      const busy = freshTenant("due-busy")
+      const quiet = freshTenant("due-quiet")
+      const seed = (tenant: string, n: number, from = 0) =>
+        AuditLog.appendMany(
+          Array.from({ length: n }, (_, i) => ({
+            action: "tool.calibrated",
+            recordType: "tool",
+            recordId: `t-${from + i}`
+          }))
+        ).pipe(AuditLog.asSystem(tenant, "seed"))
+      yield* seed(busy, 3)
+      yield* seed(quiet, 1)
+      const round = yield* AuditLog.checkpointDue({ minEvents: 2 })
+      assert.include(round.signed, busy)
+      assert.notInclude(round.signed, quiet)
+      assert.deepStrictEqual(
+        (yield* AuditLog.checkpoints(busy)).map((c) => [c.treeSize, c.keyId]),
+        [[3, signingKey.keyId]]
+      )
+      assert.deepStrictEqual(yield* AuditLog.checkpoints(quiet), [])
+
+      // The key is rotated: the new one signs from now on, the old public key stays trusted.
+      const newKey = TreeHead.generateKey()
+      const rotated = yield* AuditLog.make({
+        ...baseConfig,
+        signingKey: newKey,
+        verificationKeys: { [signingKey.keyId]: signingKey.publicKey }
+      })
+      yield* rotated
+        .append({ action: "tool.lost", recordType: "tool", recordId: "t-9" })
+        .pipe(AuditLog.asSystem(busy, "seed"))
+      yield* rotated.checkpoint(busy)
+      assert.deepStrictEqual(yield* rotated.verify(busy), { ok: true, events: 4, checkpoints: 2 })
+      assert.deepStrictEqual(
+        rotated.keys.map((k) => [k.keyId, k.current, k.publicKeyPem.startsWith("-----BEGIN PUBLIC KEY-----")]),
+        [
+          [newKey.keyId, true, true],
+          [signingKey.keyId, false, true]
+        ]
+      )
+      // A log that forgot the earlier key says which key it does not trust.
+      const forgetful = yield* AuditLog.make({ ...baseConfig, signingKey: newKey })
+      const refused = yield* forgetful.verify(busy)
+      assert.isFalse(refused.ok)
+      if (!refused.ok) {
+        assert.strictEqual(refused.fault, "bad_signature")
+        assert.include(refused.detail, signingKey.keyId)
+        assert.include(refused.detail, "verificationKeys")
+      }
+
+      // On a schedule: the first round runs at once, then every `everyMillis`.
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(AuditLog.scheduleCheckpoints({ everyMillis: 60_000, minEvents: 1 }))
+          for (let i = 0; i < 200 && (yield* AuditLog.checkpoints(quiet)).length === 0; i++) {
+            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+          }
+          assert.deepStrictEqual(
+            (yield* AuditLog.checkpoints(quiet)).map((c) => c.treeSize),
+            [1]
+          )
+          yield* seed(quiet, 2, 1)
+          yield* TestClock.adjust(60_000)
+          for (let i = 0; i < 200 && (yield* AuditLog.checkpoints(quiet)).length === 1; i++) {
+            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+          }
+          assert.deepStrictEqual(
+            (yield* AuditLog.checkpoints(quiet)).map((c) => c.treeSize),
+            [1, 3]
+          )
+        })
+      )
+    })
+  )
+
   it.effect(
     "service instances that each guess the head still keep one chain (a stale guess falls back to the lock)",
     () =>

@@ -192,6 +192,55 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
         { fastCheck: { numRuns: target.dialect === "pg" ? 20 : 100 } }
       )
 
+      it.effect("an envelope re-serialised and re-hashed after the last checkpoint is not_canonical", () =>
+        Effect.gen(function* () {
+          const d = target.dialect
+          for (const [style, reserialise] of [
+            ["whitespace", (text: string) => JSON.stringify(JSON.parse(text), null, 1)],
+            ["duplicated key", (text: string) => text.replace("{", '{"action":"finding.deleted",')],
+            [
+              "unsorted keys",
+              (text: string) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(text)).reverse()))
+            ]
+          ] as const) {
+            const tenant = freshTenant("canonical")
+            const sweeper = AuditLog.asSystem(tenant, "seed")
+            yield* AuditLog.appendMany(
+              Array.from({ length: 3 }, (_, i) => ({
+                action: "tool.calibrated",
+                recordType: "tool",
+                recordId: `t-${i}`
+              }))
+            ).pipe(sweeper)
+            yield* AuditLog.checkpoint(tenant)
+            yield* AuditLog.append({ action: "tool.lost", recordType: "tool", recordId: "t-9" }).pipe(sweeper)
+            // The newest event (no checkpoint covers it) is rewritten with the same fields, re-hashed,
+            // and the head row follows: every hash and link still agrees.
+            const [row] = yield* Query.unsafe<{ envelope: string }>(
+              `SELECT envelope FROM aw_audit_events WHERE tenant_id = ${p(d, 1)} AND sequence = 4`,
+              [tenant]
+            )
+            const envelope = reserialise(row!.envelope)
+            assert.notStrictEqual(envelope, row!.envelope)
+            const hash = createHash("sha256").update(envelope, "utf8").digest("hex")
+            yield* Query.unsafe(
+              `UPDATE aw_audit_events SET envelope = ${p(d, 1)}, hash = ${p(d, 2)} WHERE tenant_id = ${p(d, 3)} AND sequence = 4`,
+              [envelope, hash, tenant]
+            )
+            yield* Query.unsafe(`UPDATE aw_audit_heads SET last_hash = ${p(d, 1)} WHERE tenant_id = ${p(d, 2)}`, [
+              hash,
+              tenant
+            ])
+            const result = yield* AuditLog.verify(tenant)
+            assert.deepStrictEqual(
+              result.ok ? "ok" : [result.fault, result.firstBadSequence],
+              ["not_canonical", 4],
+              style
+            )
+          }
+        })
+      )
+
       it.effect("checkpoint and purge refuse to run over a tampered log, and remove nothing", () =>
         Effect.gen(function* () {
           const tenant = freshTenant("refuse")

@@ -368,3 +368,13 @@ describe("failures", () => {
     assert.strictEqual(line?.annotations.path, `/qms/records/${created.json.id}/comments`)
   })
 })
+
+describe("audit trail keys", () => {
+  it("publishes the public key that signs the checkpoints, by key id", async () => {
+    const res = await call("GET", "/audit-trail/keys")
+    assert.strictEqual(res.status, 200, res.text)
+    assert.deepStrictEqual(JSON.parse(res.text), [
+      { keyId: signingKey.keyId, publicKeyPem: signingKey.publicKeyPem, current: true }
+    ])
+  })
+})

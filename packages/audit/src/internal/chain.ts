@@ -154,6 +154,14 @@ export const failure = (firstBadSequence: number, fault: Fault, detail: string):
 
 const sensitiveKey = (sequence: number, path: string) => `${sequence}\u0000${path}`
 
+const isCanonical = (env: Envelope, text: string): boolean => {
+  try {
+    return CanonicalJson.canonicalize(env) === text
+  } catch {
+    return false
+  }
+}
+
 /**
  * Checks events pushed in sequence order: each hash, each envelope against its row, the links, and the
  * sensitive values. Stops at the first fault.
@@ -198,6 +206,12 @@ export class ChainVerifier {
     }
     if (env === null || typeof env !== "object" || env.v !== 1) {
       return failure(seq, "field_mismatch", `the envelope of event ${seq} is not a version 1 envelope`)
+    }
+    // The stored bytes must be exactly the canonical JSON of the fields they hold: an envelope
+    // re-serialised (whitespace, a duplicated or unsorted key) and re-hashed is caught here even
+    // after the last checkpoint.
+    if (!isCanonical(env, row.envelope)) {
+      return failure(seq, "not_canonical", `the envelope of event ${seq} is not the canonical JSON of its fields`)
     }
     if (env.sequence !== seq || env.tenant_id !== this.tenantId || row.tenant_id !== this.tenantId) {
       return failure(

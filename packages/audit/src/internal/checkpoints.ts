@@ -65,6 +65,36 @@ export const checkpoint = (log: LogContext, tenantId: string): ReturnType<Servic
     })
   )
 
+const dueSql = {
+  pg: `SELECT h.tenant_id FROM aw_audit_heads h
+  WHERE h.last_sequence - COALESCE((SELECT max(c.tree_size) FROM aw_audit_checkpoints c WHERE c.tenant_id = h.tenant_id), 0) >= $1
+  ORDER BY h.tenant_id`,
+  sqlite: `SELECT h.tenant_id FROM aw_audit_heads h
+  WHERE h.last_sequence - COALESCE((SELECT max(c.tree_size) FROM aw_audit_checkpoints c WHERE c.tenant_id = h.tenant_id), 0) >= ?
+  ORDER BY h.tenant_id`
+} as const
+
+/**
+ * Signs a checkpoint for every tenant with at least `minEvents` events no checkpoint covers yet. A
+ * tenant whose chain does not verify is skipped (and named): the others are still signed.
+ */
+export const checkpointDue = (log: LogContext, minEvents: number): ReturnType<Service["checkpointDue"]> =>
+  log.provided(
+    Effect.gen(function* () {
+      const rows = yield* log.run<{ tenant_id: string }>(dueSql[log.dialect], [Math.max(1, minEvents)])
+      const signed: Array<string> = []
+      const refused: Array<{ readonly tenantId: string; readonly detail: string }> = []
+      for (const { tenant_id } of rows) {
+        const result = yield* Effect.either(checkpoint(log, tenant_id))
+        if (result._tag === "Right") signed.push(tenant_id)
+        else if (result.left._tag === "IntegrityViolation")
+          refused.push({ tenantId: tenant_id, detail: result.left.message })
+        else return yield* Effect.fail(result.left)
+      }
+      return { signed, refused }
+    })
+  )
+
 export const checkpoints = (log: LogContext, tenantId: string): ReturnType<Service["checkpoints"]> =>
   log.provided(Effect.map(loadCheckpoints(tenantId), (rs) => rs.map(toCheckpoint)))
 

@@ -166,7 +166,16 @@ const checkCheckpoints = (log: LogContext, tenantId: string, to: number, hashes:
     for (const c of checkpoints) {
       const signed = toCheckpoint(c)
       if (signed.tenantId !== tenantId || !TreeHead.verify(signed, log.trustedKeys)) {
-        return checked(failure(c.tree_size, "bad_signature", `checkpoint ${c.tree_size} is not validly signed`))
+        const known = Object.hasOwn(log.trustedKeys, signed.keyId)
+        return checked(
+          failure(
+            c.tree_size,
+            "bad_signature",
+            known
+              ? `checkpoint ${c.tree_size} is not validly signed`
+              : `checkpoint ${c.tree_size} is signed by key ${signed.keyId.slice(0, 32)}, which this log does not trust (after a key rotation, give the earlier public key in verificationKeys)`
+          )
+        )
       }
       if (c.tree_size > hashes.length) {
         return checked(

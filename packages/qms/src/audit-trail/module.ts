@@ -75,7 +75,20 @@ const verify = QmsModule.operation({
   run: () => Effect.flatMap(Actor.CurrentActor, (actor) => AuditLog.verify(actor.tenantId))
 })
 
-const operations: readonly [typeof query, typeof verify] = [query, verify]
+const PublicKey = Schema.Struct({ keyId: Schema.String, publicKeyPem: Schema.String, current: Schema.Boolean })
+
+const keys = QmsModule.operation({
+  name: "keys",
+  operationId: "auditTrailKeys",
+  summary: "The public keys that sign the audit trail's checkpoints, current and earlier (Ed25519, SPKI PEM)",
+  input: Schema.Struct({}),
+  output: Schema.Array(PublicKey),
+  access: QmsModule.anyActor,
+  http: { method: "get", path: "/audit-trail/keys" },
+  run: () => Effect.map(AuditLog.AuditLog, (log) => log.keys)
+})
+
+const operations: readonly [typeof query, typeof verify, typeof keys] = [query, verify, keys]
 
 /**
  * The audit-trail module.
