@@ -14,11 +14,13 @@
  *
  * @since 0.1.0
  */
+import { existsSync } from "node:fs"
+import { dirname, resolve } from "node:path"
 import { TreeHead } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import { SignerVerification } from "@airworthy/records"
-import { Directory, Storage, type StorageError } from "@airworthy/storage"
+import { Directory, Storage, type StorageError, StorageError as StorageErrors } from "@airworthy/storage"
 import { StaffDirectory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted } from "effect"
@@ -137,8 +139,34 @@ const databaseLayer = (db: Database) =>
       ? Storage.postgres({ url: db.postgres })
       : db.layer
 
+/** A SQLite file in a directory that does not exist: said plainly, before the driver says it its way. */
+const missingDirectory = (db: Database): StorageError.StorageError | undefined => {
+  if (!("sqlite" in db) || db.sqlite === ":memory:" || db.sqlite.startsWith("file:")) return undefined
+  const dir = dirname(resolve(db.sqlite))
+  return existsSync(dir)
+    ? undefined
+    : new StorageErrors.StorageError({
+        reason: "connection",
+        message: `Cannot open the SQLite database ${db.sqlite}: the directory ${dir} does not exist (create it first)`
+      })
+}
+
 /**
- * Creates the QMS: opens the database, runs migrations, and resolves when it is ready.
+ * Start-up failures as the calls' errors: the tagged error itself (a `StorageError` with its `code`,
+ * a `ValidationFailed`, ...), never a `FiberFailure` wrapper; a defect becomes a `StorageError`
+ * naming it.
+ */
+const startupError = (cause: Cause.Cause<unknown>): unknown => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "Some") return failure.value
+  const defect = Cause.squash(cause)
+  return StorageErrors.fromCause(defect, "The QMS could not start")
+}
+
+/**
+ * Creates the QMS: opens the database, runs migrations, and resolves when it is ready. It rejects
+ * with the same tagged, coded errors as the calls: `StorageError` (`code` `storage_connection` for a
+ * database it cannot reach or a SQLite directory that does not exist, `storage_migration`, ...).
  * @since 0.1.0
  * @category constructors
  */
@@ -158,8 +186,14 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     options.transport === undefined
       ? Layer.empty
       : Dispatcher.layer().pipe(Layer.provide(Transport.layer(options.transport)), Layer.provide(qmsLayer))
+  const missing = missingDirectory(options.database)
+  if (missing !== undefined) throw missing
   const runtime = ManagedRuntime.make(Layer.merge(qmsLayer, dispatcher))
-  await runtime.runtime()
+  const started = await Effect.runPromiseExit(runtime.runtimeEffect)
+  if (Exit.isFailure(started)) {
+    await runtime.dispose().catch(() => undefined)
+    throw startupError(started.cause)
+  }
 
   const run = async <A, E>(effect: Effect.Effect<A, E, QmsModule.Needs>, call: Call): Promise<A> => {
     const exit = await runtime.runPromiseExit(Actor.withActor(effect, toActor(call.actor)))
