@@ -17,8 +17,13 @@ import * as Problem from "./Problem.js"
 export interface Options {
   readonly title?: string
   readonly version?: string
-  /** Where the host mounted the routes, e.g. `/qms` (the `servers` entry). */
+  /**
+   * Where the host mounted the routes, e.g. `/qms` (the `servers` entry). `qmsRoutes` fills it from
+   * the path `openapi.json` was fetched under when not given.
+   */
   readonly basePath?: string
+  /** The browser session cookie's name, when `qmsRoutes` accepts one (a second security scheme). */
+  readonly sessionCookie?: string
 }
 
 type Json = { [key: string]: unknown }
@@ -129,16 +134,19 @@ export const make = (routes: ReadonlyArray<Route>, options: Options = {}): Json 
       }
     })
   }
+  const open = { security: [] as Array<never> }
   add("/health", "get", {
     operationId: "health",
     summary: "Liveness",
     tags: ["operations"],
+    ...open,
     responses: { "200": { description: "The process is up" } }
   })
   add("/ready", "get", {
     operationId: "ready",
     summary: "Readiness: the database answers",
     tags: ["operations"],
+    ...open,
     responses: { "200": { description: "Ready" }, "503": problemResponse("The database does not answer") }
   })
   add("/events", "get", {
@@ -160,13 +168,33 @@ export const make = (routes: ReadonlyArray<Route>, options: Options = {}): Json 
     operationId: "openapi",
     summary: "This document",
     tags: ["operations"],
+    ...open,
     responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: {} } } } }
   })
+  const securitySchemes: Json = {
+    bearer: {
+      type: "http",
+      scheme: "bearer",
+      description: "The host's token in `Authorization: Bearer …`, mapped to an actor by the host's `authenticate`"
+    },
+    ...(options.sessionCookie === undefined
+      ? {}
+      : {
+          session: {
+            type: "apiKey",
+            in: "cookie",
+            name: options.sessionCookie,
+            description:
+              "The browser session cookie (HttpOnly, Secure, SameSite=Strict). Unsafe methods also need the header `X-Airworthy-CSRF` and an allowed `Origin` (403 `csrf_check_failed` otherwise)"
+          }
+        })
+  }
   return withoutIds({
     openapi: "3.1.0",
     info: { title: options.title ?? "Airworthy QMS", version: options.version ?? "0.1.0" },
     ...(options.basePath === undefined ? {} : { servers: [{ url: options.basePath }] }),
+    security: options.sessionCookie === undefined ? [{ bearer: [] }] : [{ bearer: [] }, { session: [] }],
     paths,
-    components: { schemas: definitions }
+    components: { schemas: definitions, securitySchemes }
   }) as Json
 }

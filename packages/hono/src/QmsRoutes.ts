@@ -132,7 +132,6 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   const retry = options.events?.retryMillis ?? 2_000
   const app = new Hono()
   const routes = routesOf(options.modules ?? Qms.modules)
-  let document: unknown
 
   const limits: Body.Limits = {
     maxDepth: options.limits?.maxDepth ?? 64,
@@ -260,8 +259,19 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
       })
     )
   })
+  // The `servers` entry is where the host mounted the routes, as this request shows it, unless given.
+  const documents = new Map<string, unknown>()
   app.get("/openapi.json", (c) => {
-    document ??= OpenApi.make(routes, options.openApi)
+    const basePath = options.openApi?.basePath ?? (c.req.path.replace(/\/openapi\.json$/, "") || "/")
+    let document = documents.get(basePath)
+    if (document === undefined) {
+      document = OpenApi.make(routes, {
+        ...options.openApi,
+        basePath,
+        ...(options.session === undefined ? {} : { sessionCookie: options.session.cookie })
+      })
+      if (documents.size < 16) documents.set(basePath, document)
+    }
     return c.json(document)
   })
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Storage } from "@airworthy/storage"
 import { TestDatabase } from "@airworthy/testing"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -294,7 +297,62 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
       assert.property(doc.paths, "/records/{id}/history")
       const result = await new Validator().validate(doc as never)
       assert.isTrue(result.valid, JSON.stringify(result.errors))
+      // For clients: the server path is where the routes are mounted, every call needs the bearer
+      // scheme except the operational ones.
+      const full = doc as unknown as {
+        servers: Array<{ url: string }>
+        security: Array<Record<string, Array<string>>>
+        components: { securitySchemes: Record<string, { type: string; scheme?: string }> }
+        paths: Record<string, Record<string, { security?: Array<unknown> }>>
+      }
+      assert.deepStrictEqual(full.servers, [{ url: "/qms" }])
+      assert.deepStrictEqual(full.security, [{ bearer: [] }])
+      assert.deepStrictEqual(
+        [full.components.securitySchemes.bearer?.type, full.components.securitySchemes.bearer?.scheme],
+        ["http", "bearer"]
+      )
+      assert.deepStrictEqual(full.paths["/health"]?.get?.security, [])
+      assert.isUndefined(full.paths["/findings"]?.post?.security)
     })
+
+    // Once (compiling takes seconds): the document does not depend on the database.
+    if (target.dialect === "sqlite") {
+      it("a client generated from the document type-checks against a usage file", async () => {
+        const doc = await (await app.request("http://localhost/qms/openapi.json")).json()
+        const { default: openapiTS, astToString } = await import("openapi-typescript")
+        const dir = mkdtempSync(join(tmpdir(), "qms-client-"))
+        writeFileSync(join(dir, "qms.ts"), astToString(await openapiTS(doc as never)))
+        writeFileSync(
+          join(dir, "usage.ts"),
+          [
+            'import type { components, paths } from "./qms"',
+            'type Raise = paths["/findings"]["post"]["requestBody"]["content"]["application/json"]',
+            'const raise: Raise = { title: "Torque wrench overdue", level: "2", requirement: "145.A.40", ownerId: "u-olive" }',
+            'type Finding = paths["/findings"]["post"]["responses"]["201"]["content"]["application/json"]',
+            "const ref = (f: Finding): string => f.ref",
+            'type Problem = components["schemas"]["Problem"]',
+            "const code = (p: Problem): string => p.code",
+            "// @ts-expect-error a level the API does not accept",
+            'const wrong: Raise = { ...raise, level: "3" }',
+            "export { code, raise, ref, wrong }"
+          ].join("\n")
+        )
+        const ts = await import("typescript")
+        const program = ts.createProgram([join(dir, "usage.ts")], {
+          strict: true,
+          noEmit: true,
+          target: ts.ScriptTarget.ES2022,
+          module: ts.ModuleKind.ESNext,
+          moduleResolution: ts.ModuleResolutionKind.Bundler,
+          skipLibCheck: false,
+          types: []
+        })
+        const diagnostics = ts
+          .getPreEmitDiagnostics(program)
+          .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"))
+        assert.deepStrictEqual(diagnostics, [])
+      })
+    }
   })
 }
 

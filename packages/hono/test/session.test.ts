@@ -98,6 +98,16 @@ describe("browser sessions", () => {
     assert.strictEqual(await auditEvents(), before + 2 * 2) // each: the finding, and its owner's task
   })
 
+  it("the OpenAPI document declares the session cookie as a second security scheme", async () => {
+    const doc = (await (await app.request(`${origin}/qms/openapi.json`)).json()) as {
+      security: Array<Record<string, Array<string>>>
+      components: { securitySchemes: Record<string, { type: string; in?: string; name?: string }> }
+    }
+    assert.deepStrictEqual(doc.security, [{ bearer: [] }, { session: [] }])
+    const session = doc.components.securitySchemes.session
+    assert.deepStrictEqual([session?.type, session?.in, session?.name], ["apiKey", "cookie", "aw_session"])
+  })
+
   it("an Authorization header wins over the cookie: the host's authenticate, no CSRF check", async () => {
     const bearer = await send(
       "POST",
