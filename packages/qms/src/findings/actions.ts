@@ -11,7 +11,7 @@ import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { DuePolicy } from "@airworthy/tasks"
 import { Effect, Option, Schema } from "effect"
 import * as References from "../internal/references.js"
-import { addHours, Id, nowIso } from "../internal/support.js"
+import { addHours, ExpectedVersion, Id, nowIso } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 import * as Finding from "./Finding.js"
 
@@ -109,7 +109,7 @@ const ReclassifyInput = Schema.Struct({
   level: Finding.Level,
   /** Why the level changes; kept in the audit event and the history. */
   reason: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(2000)),
-  expectedVersion: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
+  expectedVersion: ExpectedVersion
 })
 
 /**
@@ -228,7 +228,7 @@ export const recordVerification = (
 
 const CloseInput = Schema.Struct({
   id: Id,
-  expectedVersion: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
+  expectedVersion: ExpectedVersion
 })
 
 /**

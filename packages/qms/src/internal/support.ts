@@ -59,3 +59,6 @@ export const CommaDays = Schema.transform(
   Schema.Array(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())),
   { strict: true, decode: (xs) => xs, encode: (xs) => xs }
 )
+
+/** An optional `expectedVersion` (optimistic concurrency): the record's version the caller read. */
+export const ExpectedVersion = Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
