@@ -15,7 +15,7 @@ import { AuditLog, AuditMigrations, type TreeHead } from "@airworthy/audit"
 import { Ids, Policy } from "@airworthy/core"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
 import { RecordHooks, Records, RecordsMigrations, SignerVerification } from "@airworthy/records"
-import { type Directory, Migrations, type Storage, type StorageError } from "@airworthy/storage"
+import { BlobStore, type Directory, Migrations, type Storage, type StorageError, StorageMigrations } from "@airworthy/storage"
 import { StaffDirectory, type TaskNotifier, Tasks, TasksMigrations } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, type Redacted } from "effect"
@@ -76,11 +76,12 @@ export const recordsConfig: Records.Config = recordsConfigOf(modules)
 
 /**
  * Every package migration the QMS needs, in package order (the QMS keeps its data in records and
- * has no tables of its own).
+ * has no tables of its own; storage's `aw_blobs` is there for the database blob store).
  * @since 0.1.0
  * @category migrations
  */
 export const migrations: ReadonlyArray<Migrations.PackageMigrations> = [
+  StorageMigrations.migrations,
   AuditMigrations.migrations,
   RecordsMigrations.migrations,
   NotifyMigrations.migrations,
@@ -131,6 +132,12 @@ export interface Config {
   readonly hooks?: ReadonlyArray<RecordHooks.Hook>
   /** The modules to run (default `Qms.modules`); a host adds its own domains here. */
   readonly modules?: ReadonlyArray<QmsModule.Any>
+  /**
+   * Where attachment content is kept: `BlobStore.directory({ path })` (the default, at
+   * `./airworthy-blobs` under the working directory), `BlobStore.database()` (table `aw_blobs`, for a
+   * single-file SQLite deployment), or the host's own `BlobStore` layer (object storage).
+   */
+  readonly blobs?: Layer.Layer<BlobStore.BlobStore, never, Storage.Storage | SqlClient.SqlClient>
   /** Run migrations when the layer is built (default true). */
   readonly migrate?: boolean
 }
@@ -149,6 +156,7 @@ export type Services =
   | Ids.Ids
   | Directory.Directory
   | TaskNotifier.TaskNotifier
+  | BlobStore.BlobStore
 
 /**
  * The QMS over the host's database (`Storage` and `SqlClient`), migrated first.
@@ -172,6 +180,7 @@ export const layer = (
     ),
     Layer.provideMerge(Notify.layer()),
     Layer.provideMerge(AuditLog.layer({ signingKey: config.signingKey })),
+    Layer.provideMerge(config.blobs ?? BlobStore.directory({ path: "airworthy-blobs" })),
     Layer.provideMerge(migrateLayer),
     Layer.provideMerge(config.ids ?? Ids.layer)
   )

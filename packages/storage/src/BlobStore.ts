@@ -13,7 +13,11 @@
  * @since 0.2.0
  */
 import { createHash } from "node:crypto"
+import type { SqlClient } from "@effect/sql"
 import { Chunk, Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import * as BlobDirectory from "./internal/blobDirectory.js"
+import * as BlobTable from "./internal/blobTable.js"
+import type { Storage } from "./Storage.js"
 
 /**
  * Why a blob operation failed: `not_found` (no such content in the tenant, 404), `hash_mismatch`
@@ -25,10 +29,28 @@ import { Chunk, Context, Effect, Layer, Option, Ref, Schema, Stream } from "effe
 export class BlobError extends Schema.TaggedError<BlobError>()("BlobError", {
   reason: Schema.Literal("not_found", "hash_mismatch", "too_large", "invalid_range", "io"),
   sha256: Schema.optional(Schema.String),
-  detail: Schema.String
+  detail: Schema.String,
+  /** For `too_large`: the limit that was exceeded, in bytes. */
+  maxBytes: Schema.optional(Schema.Number)
 }) {
   get status(): number {
     return { not_found: 404, hash_mismatch: 422, too_large: 413, invalid_range: 416, io: 500 }[this.reason]
+  }
+  /** Problem metadata (`content_not_found`, `content_hash_mismatch`, ...), so HTTP maps it as it maps the others. */
+  get code(): string {
+    return this.reason === "invalid_range" ? "range_not_satisfiable" : `content_${this.reason}`
+  }
+  get title(): string {
+    return {
+      not_found: "Content not found",
+      hash_mismatch: "Content does not match its SHA-256",
+      too_large: "Content too large",
+      invalid_range: "Range not satisfiable",
+      io: "Content store failure"
+    }[this.reason]
+  }
+  get problemType(): string {
+    return `https://airworthy.dev/problems/${this.code.replace(/_/g, "-")}`
   }
   override get message() {
     return this.detail
@@ -116,7 +138,13 @@ export const hashing = <E>(
   const stream = Stream.mapEffect(content, (chunk) => {
     size += chunk.byteLength
     if (size > maxBytes) {
-      return Effect.fail(new BlobError({ reason: "too_large", detail: `The content is larger than ${maxBytes} bytes` }))
+      return Effect.fail(
+        new BlobError({
+          reason: "too_large",
+          maxBytes,
+          detail: `The content is larger than the limit of ${maxBytes} bytes`
+        })
+      )
     }
     hash.update(chunk)
     return Effect.succeed(chunk)
@@ -189,6 +217,37 @@ export const memory: Layer.Layer<BlobStore> = Layer.effect(
     }
   })
 )
+
+/**
+ * Blobs as files under `path` (created when needed): `<path>/<tenant>/<first two hex digits>/<sha256>`,
+ * the tenant folder being the tenant id when it is only letters, digits, `-` and `_` (else `~` and
+ * its UTF-8 in hex). A put streams into a temporary file in the tenant's folder while hashing, fsyncs
+ * it and renames it to its name, so a blob is whole under its name or absent; a refused or failed put
+ * removes its temporary file. A whole read fails `hash_mismatch` at its end when the file no longer
+ * hashes to its name. Range reads stream that part of the file only.
+ * @since 0.2.0
+ * @category layers
+ */
+export const directory = (options: {
+  /** The folder that holds every tenant's blobs. */
+  readonly path: string
+  /** Bytes per chunk of a read (default 64 KiB). */
+  readonly readChunkBytes?: number
+}): Layer.Layer<BlobStore> => Layer.sync(BlobStore, () => BlobDirectory.make(options.path, options.readChunkBytes))
+
+/**
+ * Blobs in the database itself, table `aw_blobs` (run `StorageMigrations.migrations`), for a
+ * deployment that is one SQLite file. A blob is cut into rows of `chunkBytes` (default 256 KiB), so
+ * no statement carries a whole file; a put writes its rows under a staging name and renames them in
+ * one short transaction once the content is whole and its hash checked. A whole read fails
+ * `hash_mismatch` at its end when the rows no longer hash to their name.
+ * @since 0.2.0
+ * @category layers
+ */
+export const database = (
+  options: { readonly chunkBytes?: number } = {}
+): Layer.Layer<BlobStore, never, Storage | SqlClient.SqlClient> =>
+  Layer.effect(BlobStore, BlobTable.make(options.chunkBytes ?? 256 * 1024))
 
 /**
  * `BlobStore.put` as an Effect that needs the service.

@@ -16,3 +16,5 @@ export * as Query from "./Query.js"
 export * as Storage from "./Storage.js"
 /** @since 0.1.0 */
 export * as StorageError from "./StorageError.js"
+/** @since 0.2.0 */
+export * as StorageMigrations from "./StorageMigrations.js"

@@ -1,43 +1,72 @@
-import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Option, Stream } from "effect"
-import { BlobStore } from "../src/index.js"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { TestDatabase } from "@airworthy/testing"
+import { describe, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { BlobStore, Migrations, Query, StorageMigrations } from "../src/index.js"
+import { tenantFolder } from "../src/internal/blobDirectory.js"
+import { blobSuite } from "./blobSuite.js"
 
-const bytes = (text: string) => new TextEncoder().encode(text)
-const text = (chunks: Chunk.Chunk<Uint8Array>) =>
-  Chunk.toReadonlyArray(chunks)
-    .map((c) => new TextDecoder().decode(c))
-    .join("")
-// SHA-256 of "hello world".
-const helloSha = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+describe("memory", () => {
+  layer(BlobStore.memory)("BlobStore", (it) => blobSuite(it, { leftovers: () => Effect.succeed(0) }))
+})
 
-describe("BlobStore.memory", () => {
-  it.effect("stores by SHA-256 per tenant, reads whole or by range, refuses a wrong hash or too much", () =>
-    Effect.gen(function* () {
-      const stored = yield* BlobStore.put("t-1", Stream.make(bytes("hello "), bytes("world")), {
-        expectedSha256: helloSha
-      })
-      assert.deepStrictEqual(stored, { sha256: helloSha, size: 11 })
-      assert.strictEqual(text(yield* Stream.runCollect(BlobStore.read("t-1", helloSha))), "hello world")
-      assert.strictEqual(
-        text(yield* Stream.runCollect(BlobStore.read("t-1", helloSha, { start: 6, end: 10 }))),
-        "world"
-      )
-      // Another tenant has no such content.
-      const other = yield* Effect.flip(Stream.runCollect(BlobStore.read("t-2", helloSha)))
-      assert.strictEqual(other.reason, "not_found")
-      assert.isTrue(Option.isNone(yield* BlobStore.stat("t-2", helloSha)))
-      assert.deepStrictEqual(yield* BlobStore.stat("t-1", helloSha), Option.some({ size: 11 }))
-      const mismatch = yield* Effect.flip(
-        BlobStore.put("t-1", Stream.make(bytes("hello")), { expectedSha256: helloSha })
-      )
-      assert.strictEqual(mismatch.reason, "hash_mismatch")
-      assert.strictEqual(mismatch.status, 422)
-      const big = yield* Effect.flip(BlobStore.put("t-1", Stream.make(bytes("x".repeat(20))), { maxBytes: 10 }))
-      assert.strictEqual(big.reason, "too_large")
-      const range = yield* Effect.flip(Stream.runCollect(BlobStore.read("t-1", helloSha, { start: 5, end: 11 })))
-      assert.strictEqual(range.reason, "invalid_range")
-      const notSha = yield* Effect.flip(Stream.runCollect(BlobStore.read("t-1", "../../etc/passwd")))
-      assert.strictEqual(notSha.reason, "not_found")
-    }).pipe(Effect.provide(BlobStore.memory))
+describe("directory", () => {
+  const root = mkdtempSync(join(tmpdir(), "aw-blobs-"))
+  const files = (dir: string): Array<string> => {
+    try {
+      return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => statSync(join(dir, f)).isFile())
+    } catch {
+      return []
+    }
+  }
+  const directory = Layer.merge(
+    BlobStore.directory({ path: root, readChunkBytes: 16 * 1024 }),
+    Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => rmSync(root, { recursive: true, force: true }))))
+  )
+  layer(directory)("BlobStore", (it) =>
+    blobSuite(it, {
+      leftovers: (tenant) =>
+        Effect.sync(() => files(join(root, tenantFolder(tenant))).filter((f) => f.endsWith(".part")).length),
+      corrupt: (tenant, sha) =>
+        Effect.sync(() => {
+          const file = join(root, tenantFolder(tenant), sha.slice(0, 2), sha)
+          const bytes = readFileSync(file)
+          bytes[12_345] = (bytes[12_345]! + 1) % 256
+          writeFileSync(file, bytes)
+        })
+    })
   )
 })
+
+for (const target of await TestDatabase.targets()) {
+  describe.skipIf(target.skip)(`database ${target.name}`, () => {
+    const migrated = Layer.effectDiscard(Migrations.run([StorageMigrations.migrations])).pipe(
+      Layer.provideMerge(target.layer)
+    )
+    layer(BlobStore.database({ chunkBytes: 64 * 1024 }).pipe(Layer.provideMerge(migrated)), { timeout: 60_000 })(
+      "BlobStore",
+      (it) =>
+        blobSuite(it, {
+          leftovers: (tenant) =>
+            Query.unsafe<{ n: number | string }>(
+              target.dialect === "pg"
+                ? "SELECT COUNT(*) AS n FROM aw_blobs WHERE tenant_id = $1 AND sha256 LIKE 'part-%'"
+                : "SELECT COUNT(*) AS n FROM aw_blobs WHERE tenant_id = ? AND sha256 LIKE 'part-%'",
+              [tenant]
+            ).pipe(
+              Effect.map((rs) => Number(rs[0]?.n ?? 0)),
+              Effect.orDie
+            ),
+          corrupt: (tenant, sha) =>
+            Query.unsafe(
+              target.dialect === "pg"
+                ? "UPDATE aw_blobs SET bytes = overlay(bytes placing '\\x00'::bytea from 100) WHERE tenant_id = $1 AND sha256 = $2 AND at = 65536"
+                : "UPDATE aw_blobs SET bytes = CAST(substr(bytes, 1, 99) || x'00' || substr(bytes, 101) AS BLOB) WHERE tenant_id = ? AND sha256 = ? AND at = 65536",
+              [tenant, sha]
+            ).pipe(Effect.asVoid, Effect.orDie)
+        })
+    )
+  })
+}
