@@ -15,7 +15,14 @@ import { AuditLog, AuditMigrations, type TreeHead } from "@airworthy/audit"
 import { Ids, Policy } from "@airworthy/core"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
 import { RecordHooks, Records, RecordsMigrations, SignerVerification } from "@airworthy/records"
-import { BlobStore, type Directory, Migrations, type Storage, type StorageError, StorageMigrations } from "@airworthy/storage"
+import {
+  BlobStore,
+  type Directory,
+  Migrations,
+  type Storage,
+  type StorageError,
+  StorageMigrations
+} from "@airworthy/storage"
 import { StaffDirectory, type TaskNotifier, Tasks, TasksMigrations } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, type Redacted } from "effect"
