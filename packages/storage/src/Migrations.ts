@@ -7,11 +7,16 @@
  * it at once: on PostgreSQL a transaction-scoped advisory lock serialises them, on SQLite the first
  * statement of each transaction is a write, which takes the database's write lock.
  *
+ * Migrations run across tenants (`RowLevelSecurity.acrossTenants`), so a data migration sees every
+ * tenant's rows when row-level security is on; after them, `run` brings row-level security in line
+ * with the storage layer's option (PostgreSQL).
+ *
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
 import { make as makeQuery, transaction, unsafe } from "./Query.js"
+import * as RowLevelSecurity from "./RowLevelSecurity.js"
 import { Storage } from "./Storage.js"
 import { StorageError } from "./StorageError.js"
 
@@ -185,8 +190,16 @@ export const run = (
       )
       applied.push(...done)
     }
+    // Row-level security follows the storage layer's option: on, every aw_ tenant table (new ones
+    // too) is covered; off, covered tables are refused, since every statement would see nothing.
+    const { dialect, rowLevelSecurity } = yield* Storage
+    if (dialect === "pg") {
+      yield* transaction(
+        Effect.zipRight(lock, rowLevelSecurity === true ? RowLevelSecurity.enable : RowLevelSecurity.refuseIfCovered)
+      )
+    }
     return applied
-  })
+  }).pipe(RowLevelSecurity.acrossTenants)
 
 /**
  * What has been applied, in order.

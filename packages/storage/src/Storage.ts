@@ -21,6 +21,7 @@ import {
   SqliteQueryCompiler
 } from "kysely"
 import type pg from "pg"
+import * as TenantClient from "./internal/tenantClient.js"
 import { fromCause, StorageError } from "./StorageError.js"
 
 /**
@@ -42,6 +43,12 @@ export class Storage extends Context.Tag("@airworthy/storage/Storage")<
     /** A Kysely that compiles SQL for `dialect` and cannot run it. */
     // biome-ignore lint/suspicious/noExplicitAny: the schema is supplied per query by `Query.make<DB>()`.
     readonly compiler: Kysely<any>
+    /**
+     * PostgreSQL row-level security by tenant is on (see `RowLevelSecurity`): `Migrations.run` puts
+     * the `aw_` tables under it and every statement runs with its tenant's settings.
+     * @since 0.3.0
+     */
+    readonly rowLevelSecurity?: boolean
   }
 >() {}
 
@@ -73,20 +80,39 @@ export const makeCompiler = <DB>(dialect: Dialect): Kysely<DB> =>
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Storage["Type"], StorageError, SqlClient.SqlClient> = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const dialect = sql.onDialectOrElse({
-    pg: (): Dialect | undefined => "pg",
-    sqlite: (): Dialect | undefined => "sqlite",
-    orElse: () => undefined
-  })
-  if (dialect === undefined) {
-    return yield* new StorageError({
-      reason: "connection",
-      message: "Airworthy runs on SQLite or PostgreSQL; the SqlClient provided is neither"
+export const make: Effect.Effect<Storage["Type"], StorageError, SqlClient.SqlClient> = Effect.suspend(() =>
+  makeWith({})
+)
+
+/**
+ * Detects the dialect of the `SqlClient` in context, with options.
+ * @since 0.3.0
+ * @category constructors
+ */
+export const makeWith = (options: {
+  readonly rowLevelSecurity?: boolean
+}): Effect.Effect<Storage["Type"], StorageError, SqlClient.SqlClient> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const dialect = sql.onDialectOrElse({
+      pg: (): Dialect | undefined => "pg",
+      sqlite: (): Dialect | undefined => "sqlite",
+      orElse: () => undefined
     })
-  }
-  return { dialect, compiler: makeCompiler(dialect) }
+    if (dialect === undefined) {
+      return yield* new StorageError({
+        reason: "connection",
+        message: "Airworthy runs on SQLite or PostgreSQL; the SqlClient provided is neither"
+      })
+    }
+    if (options.rowLevelSecurity === true && dialect !== "pg") return yield* sqliteHasNoRowLevelSecurity
+    return { dialect, compiler: makeCompiler(dialect), rowLevelSecurity: options.rowLevelSecurity === true }
+  })
+
+const sqliteHasNoRowLevelSecurity = new StorageError({
+  reason: "configuration",
+  message:
+    "rowLevelSecurity is PostgreSQL-only: SQLite has no row-level security. Remove the option, or use Storage.postgres"
 })
 
 /**
@@ -106,6 +132,12 @@ export interface SqliteOptions {
   readonly filename: string
   /** How long a writer waits for another process's lock before failing; default 5 s. */
   readonly busyTimeout?: Duration.DurationInput
+  /**
+   * Row-level security is PostgreSQL-only: `true` here fails the layer with a `StorageError`
+   * (`reason: "configuration"`) rather than run without the isolation that was asked for.
+   * @since 0.3.0
+   */
+  readonly rowLevelSecurity?: false
 }
 
 /**
@@ -114,6 +146,8 @@ export interface SqliteOptions {
  * @category layers
  */
 export const sqlite = (options: SqliteOptions): Layer.Layer<Storage | SqlClient.SqlClient, StorageError> => {
+  if ((options as { readonly rowLevelSecurity?: boolean }).rowLevelSecurity === true)
+    return Layer.fail(sqliteHasNoRowLevelSecurity)
   const memory = options.filename === ":memory:" || options.filename === ""
   const busyMs = Duration.toMillis(options.busyTimeout ?? Duration.seconds(5))
   const pragmas = Layer.effectDiscard(
@@ -141,6 +175,12 @@ export interface PostgresOptions {
   readonly maxConnections?: number
   readonly connectTimeout?: Duration.DurationInput
   readonly applicationName?: string
+  /**
+   * Tenant isolation in depth: every `aw_` tenant table under row-level security keyed by the
+   * transaction's tenant (see `RowLevelSecurity`). Default off.
+   * @since 0.3.0
+   */
+  readonly rowLevelSecurity?: boolean
 }
 
 /**
@@ -191,7 +231,46 @@ export const postgres = (options: PostgresOptions): Layer.Layer<Storage | SqlCli
     applicationName: options.applicationName ?? "airworthy",
     ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {})
   }).pipe(Layer.mapError(connectionError(Redacted.value(url))))
-  return Layer.provideMerge(layer, client)
+  return withRowLevelSecurity(client, options.rowLevelSecurity === true)
+}
+
+/**
+ * The storage layer over a PostgreSQL client layer, with the client wrapped when row-level security
+ * is on (the `PgClient` tag stays the pool's own, for LISTEN/NOTIFY). A role that bypasses
+ * row-level security (a superuser, `BYPASSRLS`) is warned about once at start.
+ */
+const withRowLevelSecurity = (
+  client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, StorageError>,
+  on: boolean
+): Layer.Layer<Storage | SqlClient.SqlClient, StorageError> => {
+  if (!on) return Layer.provideMerge(layer, client)
+  const wrapped = Layer.effectContext(
+    Effect.gen(function* () {
+      const pg = yield* PgClient.PgClient
+      const tenantClient = yield* TenantClient.make(yield* SqlClient.SqlClient)
+      return Context.make(PgClient.PgClient, pg).pipe(Context.add(SqlClient.SqlClient, tenantClient))
+    })
+  ).pipe(Layer.provide(client))
+  const storage = Layer.effect(
+    Storage,
+    Effect.tap(makeWith({ rowLevelSecurity: true }), () =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ bypass: boolean }>`SELECT (rolsuper OR rolbypassrls) AS bypass, current_user AS role
+                                   FROM pg_roles WHERE rolname = current_user`.pipe(
+          Effect.flatMap((rows) =>
+            rows[0]?.bypass === true
+              ? Effect.logWarning(
+                  `Row-level security is on, but the PostgreSQL role ${String((rows[0] as { role?: unknown }).role)} is a ` +
+                    "superuser or has BYPASSRLS, so it sees every tenant anyway: connect as a role without them"
+                )
+              : Effect.void
+          ),
+          Effect.mapError((cause) => fromCause(cause))
+        )
+      )
+    )
+  )
+  return Layer.provideMerge(storage, wrapped)
 }
 
 /**
@@ -199,10 +278,13 @@ export const postgres = (options: PostgresOptions): Layer.Layer<Storage | SqlCli
  * @since 0.1.0
  * @category layers
  */
-export const postgresFromPool = (pool: pg.Pool): Layer.Layer<Storage | SqlClient.SqlClient, StorageError> => {
+export const postgresFromPool = (
+  pool: pg.Pool,
+  options: { readonly rowLevelSecurity?: boolean } = {}
+): Layer.Layer<Storage | SqlClient.SqlClient, StorageError> => {
   const where = `${pool.options.host ?? "localhost"}:${pool.options.port ?? 5432}/${pool.options.database ?? ""}`
   const client = PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "airworthy" }).pipe(
     Layer.mapError((cause) => connectionError(`postgres://${where}`)(cause))
   )
-  return Layer.provideMerge(layer, client)
+  return withRowLevelSecurity(client, options.rowLevelSecurity === true)
 }

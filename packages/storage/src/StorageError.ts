@@ -13,10 +13,20 @@ import { Predicate, Schema } from "effect"
  * - `no_row`: `one` found no row
  * - `migration`: a migration failed (the message names it)
  * - `locked`: the database stayed busy past the timeout
+ * - `configuration`: the storage layer was asked for something its database cannot do (row-level
+ *   security on SQLite), or the database disagrees with its options
  * @since 0.1.0
  * @category models
  */
-export const Reason = Schema.Literal("connection", "query", "constraint", "no_row", "migration", "locked")
+export const Reason = Schema.Literal(
+  "connection",
+  "query",
+  "constraint",
+  "no_row",
+  "migration",
+  "locked",
+  "configuration"
+)
 /** @since 0.1.0 @category models */
 export type Reason = typeof Reason.Type
 

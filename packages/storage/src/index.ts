@@ -12,6 +12,8 @@ export * as Directory from "./Directory.js"
 export * as Migrations from "./Migrations.js"
 /** @since 0.1.0 */
 export * as Query from "./Query.js"
+/** @since 0.3.0 */
+export * as RowLevelSecurity from "./RowLevelSecurity.js"
 /** @since 0.1.0 */
 export * as Storage from "./Storage.js"
 /** @since 0.1.0 */

@@ -137,6 +137,66 @@ export const postgres: TestLayer = Layer.unwrapScoped(
 )
 
 /**
+ * A PostgreSQL login role that is neither a superuser nor `BYPASSRLS` (row-level security applies to
+ * it), for the lifetime of the scope; `urlOf(databaseUrl)` connects as it. Release it after the
+ * databases it owns or was granted (acquire it first).
+ * @since 0.3.0
+ * @category constructors
+ */
+export const freshPostgresRole: Effect.Effect<
+  { readonly name: string; readonly urlOf: (databaseUrl: string) => string },
+  StorageError.StorageError,
+  import("effect").Scope.Scope
+> = Effect.acquireRelease(
+  Effect.gen(function* () {
+    const name = `aw_rls_app_${randomBytes(6).toString("hex")}`
+    yield* adminQuery(`CREATE ROLE ${name} LOGIN NOSUPERUSER NOBYPASSRLS`)
+    return name
+  }),
+  (name) => Effect.orDie(adminQuery(`DROP ROLE IF EXISTS ${name}`))
+).pipe(
+  Effect.map((name) => ({
+    name,
+    urlOf: (databaseUrl: string) => {
+      const u = new URL(databaseUrl)
+      u.username = name
+      u.password = ""
+      return u.toString()
+    }
+  }))
+)
+
+/**
+ * PostgreSQL with row-level security on, as the application would run it: a fresh database owned
+ * by a fresh role that is not a superuser, which runs the migrations (owning the tables, so `FORCE
+ * ROW LEVEL SECURITY` is what holds it to the policies) and every statement.
+ * @since 0.3.0
+ * @category layers
+ */
+export const postgresRowLevelSecurity: TestLayer = Layer.unwrapScoped(
+  Effect.gen(function* () {
+    const role = yield* freshPostgresRole
+    const database = yield* Effect.acquireRelease(
+      Effect.gen(function* () {
+        const name = `aw_test_${randomBytes(6).toString("hex")}`
+        yield* adminQuery(`CREATE DATABASE ${name} OWNER ${role.name}`)
+        return name
+      }),
+      (name) => Effect.orDie(adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    )
+    const url = role.urlOf(withDatabase(postgresServerUrl, database))
+    return Layer.merge(
+      Storage.postgres({ url, maxConnections: 10, rowLevelSecurity: true }),
+      Layer.succeed(TestDatabaseInfo, {
+        name: "postgres-rls",
+        dialect: "pg",
+        connectAgain: Storage.postgres({ url, maxConnections: 10, rowLevelSecurity: true })
+      })
+    )
+  })
+)
+
+/**
  * Can the PostgreSQL test server be reached? Resolves to the reason when it cannot.
  * @since 0.1.0
  * @category utils
@@ -160,7 +220,7 @@ export const probePostgres = async (): Promise<string | undefined> => {
  * @category models
  */
 export interface Target {
-  readonly name: "sqlite-memory" | "sqlite-file" | "postgres"
+  readonly name: "sqlite-memory" | "sqlite-file" | "postgres" | "postgres-rls"
   readonly dialect: Storage.Dialect
   readonly layer: TestLayer
   readonly skip: boolean
@@ -188,5 +248,8 @@ export const targets = async (options: { readonly sqliteFile?: boolean } = {}): 
   if (options.sqliteFile !== false)
     list.push({ name: "sqlite-file", dialect: "sqlite", layer: sqliteFile, skip: false })
   list.push({ name: "postgres", dialect: "pg", layer: postgres, skip: unreachable !== undefined })
+  // AIRWORTHY_TEST_PG_RLS=1: every shared suite also runs as a non-superuser under row-level security.
+  if (process.env.AIRWORTHY_TEST_PG_RLS === "1")
+    list.push({ name: "postgres-rls", dialect: "pg", layer: postgresRowLevelSecurity, skip: unreachable !== undefined })
   return list
 }
