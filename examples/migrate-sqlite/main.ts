@@ -1,7 +1,8 @@
 // Migrates an embedded SQLite file with every Airworthy package's migrations and prints what it created.
 // Run from the repository root: `npx -y pnpm@10 start` (file: ./airworthy.db, or AIRWORTHY_DB=path).
 import { resolve } from "node:path"
-import { Migrations, Query, Storage } from "@airworthy/storage"
+import { Migrations, Query } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { Effect } from "effect"
 import { packages } from "./packages.js"
 
@@ -31,7 +32,7 @@ const program = Effect.gen(function* () {
   }
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Storage.sqlite({ filename })))).catch((error) => {
+Effect.runPromise(program.pipe(Effect.provide(Sqlite.layer({ filename })))).catch((error) => {
   console.error(error instanceof Error ? error.message : error)
   process.exit(1)
 })

@@ -19,7 +19,7 @@ import * as Db from "./db.js"
 import { limiter } from "./rateLimit.js"
 
 export interface AppOptions {
-  /** `Storage.sqlite({ filename })` or `Storage.postgres({ url })`. */
+  /** `Sqlite.layer({ filename })` or `Postgres.layer({ url })`. */
   readonly database: Layer.Layer<Storage.Storage | SqlClient.SqlClient, StorageError.StorageError>
   /** HS256 secret for the MRO's session tokens. */
   readonly secret: string

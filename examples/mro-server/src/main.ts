@@ -1,6 +1,8 @@
 // Starts the MRO server: migrates (SQLite ./mro.db, or DATABASE_URL=postgres://...), seeds the demo
 // data, serves on PORT (3000), and prints a token per demo user.
 import { Storage } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { serve } from "@hono/node-server"
 import { makeApp } from "./app.js"
 import { demoStaff } from "./db.js"
@@ -8,7 +10,7 @@ import { loadSecrets } from "./secrets.js"
 
 const url = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined
 const database =
-  url !== undefined ? Storage.postgres({ url }) : Storage.sqlite({ filename: process.env.MRO_DB_FILE ?? "./mro.db" })
+  url !== undefined ? Postgres.layer({ url }) : Sqlite.layer({ filename: process.env.MRO_DB_FILE ?? "./mro.db" })
 
 // The session-token secret and the audit signing key: from MRO_JWT_SECRET / AUDIT_SIGNING_KEY, else
 // kept in MRO_SECRETS_FILE (./mro-secrets.json, mode 0600, created on the first start). Never printed.

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AuditLog } from "@airworthy/audit"
-import { Storage } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { type ServerType, serve } from "@hono/node-server"
 import { type Browser, chromium, type Page } from "playwright-core"
@@ -24,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), "mro-browser-"))
 const filename = join(dir, "mro.db")
 const secret = "browser-test-secret-0123456789abcdef0123"
 const signingKey = Buffer.alloc(32, 7).toString("base64")
-const open = () => makeApp({ database: Storage.sqlite({ filename }), secret, signingKey })
+const open = () => makeApp({ database: Sqlite.layer({ filename }), secret, signingKey })
 
 interface Running {
   readonly mro: MroApp

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Storage } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { makeApp } from "../src/app.js"
 import { demoStaff } from "../src/db.js"
@@ -97,7 +97,7 @@ describe("secrets", () => {
 describe("/login limits", () => {
   it("refuses a body over 1 KiB, and too many attempts per address or failures per account with 429", async () => {
     const mro = await makeApp({
-      database: Storage.sqlite({ filename: ":memory:" }),
+      database: Sqlite.layer({ filename: ":memory:" }),
       secret: "test-secret-0123456789abcdef0123456789",
       loginLimits: { perAddressPerMinute: 8, failuresPerAccount: 3 }
     })

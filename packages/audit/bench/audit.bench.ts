@@ -7,10 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Actor, Ids } from "@airworthy/core"
-import { Migrations, Query, Storage } from "@airworthy/storage"
+import { Migrations, Query, type Storage } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { Bench, TestDatabase } from "@airworthy/testing"
 import { SqlClient } from "@effect/sql"
-import Sqlite from "better-sqlite3"
+import BetterSqlite from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import pg from "pg"
 import { type AuditEvent, AuditLog, AuditMigrations, TreeHead } from "../src/index.js"
@@ -205,7 +207,7 @@ const driverCeiling = async (dialect: Dialect, rows: ReadonlyArray<Record<string
   )
   if (dialect === "sqlite") {
     return withTempDir(async (dir) => {
-      const db = new Sqlite(join(dir, "driver.db"))
+      const db = new BetterSqlite(join(dir, "driver.db"))
       try {
         db.pragma("journal_mode = WAL")
         db.pragma("synchronous = NORMAL")
@@ -322,8 +324,8 @@ const onDatabase = async <A>(
     }
   }
   return dialect === "pg"
-    ? withPg((url) => run(Storage.postgres({ url, maxConnections: 4 }), url))
-    : withTempDir((dir) => run(Storage.sqlite({ filename: join(dir, "audit.db") })))
+    ? withPg((url) => run(Postgres.layer({ url, maxConnections: 4 }), url))
+    : withTempDir((dir) => run(Sqlite.layer({ filename: join(dir, "audit.db") })))
 }
 
 const label: Record<Dialect, string> = { sqlite: "SQLite WAL file", pg: "PostgreSQL" }

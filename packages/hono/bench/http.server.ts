@@ -11,7 +11,8 @@ import { TreeHead } from "@airworthy/audit"
 import { Actor } from "@airworthy/core"
 import { Programme } from "@airworthy/qms"
 import { Records } from "@airworthy/records"
-import { Storage } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { StaffDirectory } from "@airworthy/tasks"
 import { SqlClient } from "@effect/sql"
 import { type ServerType, serve } from "@hono/node-server"
@@ -55,8 +56,8 @@ const dir = mkdtempSync(join(tmpdir(), "aw-hono-bench-"))
 const runtime = QmsRuntime.make({
   database:
     pgUrl === undefined
-      ? Storage.sqlite({ filename: join(dir, "qms.db") })
-      : Storage.postgres({ url: pgUrl, maxConnections: 10 }),
+      ? Sqlite.layer({ filename: join(dir, "qms.db") })
+      : Postgres.layer({ url: pgUrl, maxConnections: 10 }),
   qms: { signingKey: TreeHead.generateKey() }
 })
 const as = <A, E>(e: Effect.Effect<A, E, QmsRuntime.Services | Actor.CurrentActor>) =>

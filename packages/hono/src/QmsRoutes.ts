@@ -2,7 +2,7 @@
  * `qmsRoutes({ runtime, authenticate })`: the QMS as a Hono sub-app the host mounts anywhere.
  *
  * ```ts
- * const runtime = QmsRuntime.make({ database: Storage.sqlite({ filename: "qms.db" }), qms: { signingKey } })
+ * const runtime = QmsRuntime.make({ database: Sqlite.layer({ filename: "qms.db" }), qms: { signingKey } })
  * const app = new Hono()
  * app.route("/qms", qmsRoutes({ runtime, authenticate: (c) => toActor(c.get("user")) }))
  * ```

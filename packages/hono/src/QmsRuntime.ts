@@ -2,7 +2,7 @@
  * The Effect runtime the routes run on: `Qms.layer` over the host's database, plus the realtime hub.
  *
  * ```ts
- * const runtime = QmsRuntime.make({ database: Storage.postgres({ url }), qms: { signingKey } })
+ * const runtime = QmsRuntime.make({ database: Postgres.layer({ url }), qms: { signingKey } })
  * app.route("/qms", qmsRoutes({ runtime, authenticate }))
  * ```
  *
@@ -34,7 +34,7 @@ export type QmsRuntime = ManagedRuntime.ManagedRuntime<Services, StorageError.St
  * @category models
  */
 export interface Config {
-  /** The database: `Storage.sqlite(...)`, `Storage.postgres(...)` or a layer over the host's pool. */
+  /** The database: `Sqlite.layer(...)`, `Postgres.layer(...)` or a layer over the host's pool. */
   readonly database: Layer.Layer<Storage.Storage | SqlClient.SqlClient, StorageError.StorageError>
   /** Settings of `Qms.layer` (signing key, policy, tasks, ...). */
   readonly qms: Qms.Config

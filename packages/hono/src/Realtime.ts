@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto"
 import { Records } from "@airworthy/records"
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient as PgClientModule } from "@effect/sql-pg"
 import { Context, Deferred, Effect, Layer, Option, PubSub, type Queue, type Scope, Stream } from "effect"
 
 /**
@@ -19,6 +19,11 @@ import { Context, Deferred, Effect, Layer, Option, PubSub, type Queue, type Scop
  * @category constants
  */
 export const channel = "aw_qms_events"
+
+/**
+ * The `@effect/sql-pg` client tag, by its key: a SQLite-only host never loads the PostgreSQL driver.
+ */
+const PgClient = Context.GenericTag<PgClientModule.PgClient>("@effect/sql-pg/PgClient")
 
 /**
  * The realtime hub of one app instance.
@@ -50,7 +55,7 @@ export const layer: Layer.Layer<Realtime, never, Records.Records | SqlClient.Sql
   Realtime,
   Effect.gen(function* () {
     const hub = yield* PubSub.unbounded<string>()
-    const pg = yield* Effect.serviceOption(PgClient.PgClient)
+    const pg = yield* Effect.serviceOption(PgClient)
     const local = yield* Records.subscribe
     const sql = yield* SqlClient.SqlClient
     // PgClient.notify binds the payload as a parameter, which NOTIFY does not accept: pg_notify does.

@@ -4,7 +4,7 @@ import { AuditLog, TreeHead } from "@airworthy/audit"
 import { Actor, Ids } from "@airworthy/core"
 import { Qms, type QmsModule } from "@airworthy/qms"
 import { RecordHooks } from "@airworthy/records"
-import { Storage } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { StaffDirectory } from "@airworthy/tasks"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, Logger, ManagedRuntime } from "effect"
@@ -59,7 +59,7 @@ const auditEvents = () =>
 beforeAll(async () => {
   runtime = ManagedRuntime.make(
     QmsRuntime.layer({
-      database: Storage.sqlite({ filename: ":memory:" }),
+      database: Sqlite.layer({ filename: ":memory:" }),
       qms: { signingKey, ids: Ids.layerTest(71), hooks: [boom] }
     }).pipe(Layer.provideMerge(capture))
   )

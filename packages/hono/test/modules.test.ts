@@ -5,7 +5,8 @@ import { TreeHead } from "@airworthy/audit"
 import { Actor, Workflow } from "@airworthy/core"
 import { createQms, Qms, QmsModule, Rule } from "@airworthy/qms"
 import { QmsRecord, Records, RecordType } from "@airworthy/records"
-import { Query, Storage } from "@airworthy/storage"
+import { Query } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { StaffDirectory, Tasks } from "@airworthy/tasks"
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, FastCheck as fc, ManagedRuntime, Schema } from "effect"
@@ -110,7 +111,7 @@ const request = async (app: Hono, method: string, path: string, roles: string, b
 describe("a domain is one declared module", () => {
   it("gets its route, its OpenAPI operation, its facade method and its rules without touching any other file", async () => {
     const runtime = ManagedRuntime.make(
-      QmsRuntime.layer({ database: Storage.sqlite({ filename: ":memory:" }), qms: { signingKey, modules } })
+      QmsRuntime.layer({ database: Sqlite.layer({ filename: ":memory:" }), qms: { signingKey, modules } })
     )
     try {
       await runtime.runPromise(
@@ -221,7 +222,7 @@ describe("every operation authorises alike over HTTP and through the facade", ()
     assert.isAbove(permissionOps.length, 15)
     const qms = await createQms({ database: { sqlite: ":memory:" }, policy })
     const runtime = ManagedRuntime.make(
-      QmsRuntime.layer({ database: Storage.sqlite({ filename: ":memory:" }), qms: { signingKey, policy } })
+      QmsRuntime.layer({ database: Sqlite.layer({ filename: ":memory:" }), qms: { signingKey, policy } })
     )
     try {
       const app = mount(runtime, Qms.modules)

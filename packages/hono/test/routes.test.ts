@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Storage } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
 import { TestDatabase } from "@airworthy/testing"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Validator } from "@seriousme/openapi-schema-validator"
@@ -395,7 +395,7 @@ describe("limits without a database round trip", () => {
   })
 
   it("readiness is a 503 problem when the database does not answer; health stays 200", async () => {
-    const down = runtimeFor(Storage.postgres({ url: "postgres://root@127.0.0.1:1/none", connectTimeout: "2 seconds" }))
+    const down = runtimeFor(Postgres.layer({ url: "postgres://root@127.0.0.1:1/none", connectTimeout: "2 seconds" }))
     try {
       const app = mount({ runtime: down })
       const ready = await app.request("http://localhost/qms/ready")

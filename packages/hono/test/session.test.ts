@@ -1,12 +1,12 @@
 // Browser sessions: an HttpOnly cookie accepted by qmsRoutes (also on /events), and the CSRF check on
 // every unsafe method it authenticates; the bearer path is untouched.
-import { Storage } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Hono } from "hono"
 import { qmsRoutes, Session } from "../src/index.js"
 import { authenticate, freshTenant, runtimeFor, staff } from "./helpers.js"
 
-const runtime = runtimeFor(Storage.sqlite({ filename: ":memory:" }), 77)
+const runtime = runtimeFor(Sqlite.layer({ filename: ":memory:" }), 77)
 afterAll(() => runtime.dispose())
 
 const tenant = freshTenant("session")

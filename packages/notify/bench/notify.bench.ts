@@ -1,7 +1,8 @@
 // Outbox dispatch rate (claim, send to the capture transport, record) on PostgreSQL, beside pg-boss
 // (v10) in the same run on the same database as the peer baseline.
 import { Actor, Ids } from "@airworthy/core"
-import { Migrations, Storage } from "@airworthy/storage"
+import { Migrations } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
 import { Bench, TestDatabase } from "@airworthy/testing"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import PgBoss from "pg-boss"
@@ -41,7 +42,7 @@ const enqueue = (n: number, tag: string) =>
 
 const ours = async (url: string, withEnqueue: boolean) => {
   const runtime = ManagedRuntime.make(
-    Notify.layer().pipe(Layer.provideMerge(Ids.layer), Layer.provideMerge(Storage.postgres({ url, maxConnections: 4 })))
+    Notify.layer().pipe(Layer.provideMerge(Ids.layer), Layer.provideMerge(Postgres.layer({ url, maxConnections: 4 })))
   )
   try {
     const capture = await runtime.runPromise(Transport.capture())

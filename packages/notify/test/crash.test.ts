@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Actor, Ids } from "@airworthy/core"
-import { Migrations, Query, Storage, type StorageError } from "@airworthy/storage"
+import { Migrations, Query, type Storage, type StorageError } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { TestDatabase } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
@@ -165,7 +167,7 @@ describe("crash", () => {
           (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true }))
         )
         const file = join(dir, "qms.db")
-        yield* crashAndRecover(`sqlite:${file}`, Storage.sqlite({ filename: file }))
+        yield* crashAndRecover(`sqlite:${file}`, Sqlite.layer({ filename: file }))
       }),
     60_000
   )
@@ -175,7 +177,7 @@ describe("crash", () => {
     () =>
       Effect.gen(function* () {
         const url = yield* TestDatabase.freshPostgresDatabase
-        yield* crashAndRecover(`pg:${url}`, Storage.postgres({ url, maxConnections: 2 }))
+        yield* crashAndRecover(`pg:${url}`, Postgres.layer({ url, maxConnections: 2 }))
       }),
     60_000
   )

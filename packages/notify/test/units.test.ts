@@ -1,6 +1,6 @@
 // Pure parts: templates and HTML escaping, the retry delay, configuration checks.
 import { Errors, Ids } from "@airworthy/core"
-import { Storage } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Layer, Schema } from "effect"
 import { Dispatcher, NotifyMigrations, Template, Transport } from "../src/index.js"
@@ -103,7 +103,7 @@ describe("Dispatcher.retryDelay", () => {
       const build = (options: Dispatcher.Options) =>
         Dispatcher.make(options).pipe(
           Effect.provide(
-            Layer.mergeAll(Storage.sqlite({ filename: ":memory:" }), Ids.layerTest(1), Transport.layer(capture))
+            Layer.mergeAll(Sqlite.layer({ filename: ":memory:" }), Ids.layerTest(1), Transport.layer(capture))
           ),
           Effect.exit
         )

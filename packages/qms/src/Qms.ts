@@ -5,7 +5,7 @@
  * first.
  *
  * ```ts
- * const QmsLive = Qms.layer({ signingKey }).pipe(Layer.provideMerge(Storage.sqlite({ filename: "qms.db" })))
+ * const QmsLive = Qms.layer({ signingKey }).pipe(Layer.provideMerge(Sqlite.layer({ filename: "qms.db" })))
  * const program = Capa.raiseCapaFromFinding(id).pipe(Actor.withActor(quinn))
  * ```
  *

@@ -20,7 +20,7 @@ import { TreeHead } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import { SignerVerification } from "@airworthy/records"
-import { Directory, Storage, type StorageError, StorageError as StorageErrors } from "@airworthy/storage"
+import { Directory, type Storage, type StorageError, StorageError as StorageErrors } from "@airworthy/storage"
 import { StaffDirectory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted } from "effect"
@@ -132,12 +132,33 @@ const toActor = (a: ActorInput): Actor.Actor =>
         traceId: a.traceId ?? "createQms"
       })
 
-const databaseLayer = (db: Database) =>
-  "sqlite" in db
-    ? Storage.sqlite({ filename: db.sqlite })
-    : "postgres" in db
-      ? Storage.postgres({ url: db.postgres })
-      : db.layer
+/**
+ * The database layer, loading only the driver entry the host chose: `@airworthy/storage/sqlite`
+ * needs `@effect/sql-sqlite-node`, `@airworthy/storage/pg` needs `@effect/sql-pg`, and a host
+ * installs only its own.
+ */
+const databaseLayer = async (
+  db: Database
+): Promise<Layer.Layer<Storage.Storage | SqlClient.SqlClient, StorageError.StorageError>> => {
+  if ("layer" in db) return db.layer
+  const [entry, driver] =
+    "sqlite" in db
+      ? (["@airworthy/storage/sqlite", "@effect/sql-sqlite-node"] as const)
+      : (["@airworthy/storage/pg", "@effect/sql-pg"] as const)
+  try {
+    if ("sqlite" in db) {
+      const { Sqlite } = await import("@airworthy/storage/sqlite")
+      return Sqlite.layer({ filename: db.sqlite })
+    }
+    const { Postgres } = await import("@airworthy/storage/pg")
+    return Postgres.layer({ url: db.postgres })
+  } catch (cause) {
+    throw new StorageErrors.StorageError({
+      reason: "connection",
+      message: `Cannot load ${entry}: install its driver (npm install ${driver}): ${cause instanceof Error ? cause.message : String(cause)}`
+    })
+  }
+}
 
 /** A SQLite file in a directory that does not exist: said plainly, before the driver says it its way. */
 const missingDirectory = (db: Database): StorageError.StorageError | undefined => {
@@ -174,6 +195,9 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
   options: Options<Ms>
 ) => {
   const modules: ReadonlyArray<QmsModule.Any> = options.modules ?? Qms.modules
+  const missing = missingDirectory(options.database)
+  if (missing !== undefined) throw missing
+  const database = await databaseLayer(options.database)
   const qmsLayer = Qms.layer({
     signingKey: options.signingKey ?? TreeHead.generateKey(),
     modules,
@@ -181,13 +205,11 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     ...(options.tasks === undefined ? {} : { tasks: options.tasks }),
     ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) }),
     ...(options.verifySigner === undefined ? {} : { signer: signerLayer(options.verifySigner) })
-  }).pipe(Layer.provideMerge(databaseLayer(options.database)))
+  }).pipe(Layer.provideMerge(database))
   const dispatcher =
     options.transport === undefined
       ? Layer.empty
       : Dispatcher.layer().pipe(Layer.provide(Transport.layer(options.transport)), Layer.provide(qmsLayer))
-  const missing = missingDirectory(options.database)
-  if (missing !== undefined) throw missing
   const runtime = ManagedRuntime.make(Layer.merge(qmsLayer, dispatcher))
   const started = await Effect.runPromiseExit(runtime.runtimeEffect)
   if (Exit.isFailure(started)) {

@@ -6,7 +6,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AuditLog, AuditMigrations, TreeHead } from "@airworthy/audit"
 import { Actor, Guard, Ids, Policy, Workflow } from "@airworthy/core"
-import { Migrations, Storage, type StorageError } from "@airworthy/storage"
+import { Migrations, type Storage, type StorageError } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { Bench, TestDatabase } from "@airworthy/testing"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
@@ -197,7 +199,7 @@ export const scenarios: ReadonlyArray<Bench.Scenario> = [
   Bench.scenario("records.sqlite.transition", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aw-bench-records-"))
     try {
-      return await measure("sqlite", Storage.sqlite({ filename: join(dir, "qms.db") }))
+      return await measure("sqlite", Sqlite.layer({ filename: join(dir, "qms.db") }))
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -208,7 +210,7 @@ export const scenarios: ReadonlyArray<Bench.Scenario> = [
       Effect.runPromise(
         Effect.scoped(
           Effect.flatMap(TestDatabase.freshPostgresDatabase, (url) =>
-            Effect.promise(() => measure("pg", Storage.postgres({ url, maxConnections: 4 })))
+            Effect.promise(() => measure("pg", Postgres.layer({ url, maxConnections: 4 })))
           )
         )
       ),

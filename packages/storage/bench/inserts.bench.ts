@@ -5,10 +5,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Bench, TestDatabase } from "@airworthy/testing"
 import { SqlClient } from "@effect/sql"
-import Sqlite from "better-sqlite3"
+import BetterSqlite from "better-sqlite3"
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import pg from "pg"
-import { Storage } from "../src/index.js"
+import type { Storage } from "../src/index.js"
+import { Postgres } from "../src/pg/index.js"
+import { Sqlite } from "../src/sqlite/index.js"
 
 const create = "CREATE TABLE bench_rows (id TEXT PRIMARY KEY, n INTEGER NOT NULL, payload TEXT NOT NULL)"
 const payload = JSON.stringify({ kind: "finding", level: 2, text: "Torque wrench calibration overdue".repeat(2) })
@@ -63,7 +65,7 @@ const measureEffect = async (
 }
 
 const sqliteBaseline = (file: string, shape: Shape) => {
-  const db = new Sqlite(file)
+  const db = new BetterSqlite(file)
   db.pragma("journal_mode = WAL")
   db.pragma("synchronous = NORMAL")
   db.pragma("foreign_keys = ON")
@@ -147,7 +149,7 @@ export const scenarios: ReadonlyArray<Bench.Scenario> = [
     Bench.scenario(`storage.sqlite.insert.${shape}`, () =>
       withTempDir(async (dir) => {
         const baseline_value = sqliteBaseline(join(dir, "raw.db"), shape)
-        const value = await measureEffect(Storage.sqlite({ filename: join(dir, "fx.db") }), "sqlite", shape)
+        const value = await measureEffect(Sqlite.layer({ filename: join(dir, "fx.db") }), "sqlite", shape)
         return {
           unit: "rows/s",
           value,
@@ -164,7 +166,7 @@ export const scenarios: ReadonlyArray<Bench.Scenario> = [
         withPgDatabase(async (url) => {
           const baseline_value = await pgBaseline(url, shape)
           await pgClear(url)
-          const value = await measureEffect(Storage.postgres({ url, maxConnections: 4 }), "pg", shape)
+          const value = await measureEffect(Postgres.layer({ url, maxConnections: 4 }), "pg", shape)
           return { unit: "rows/s", value, baseline: `node-postgres ${label[shape]}`, baseline_value }
         }),
       { postgres: true }

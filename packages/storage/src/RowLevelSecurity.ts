@@ -1,7 +1,7 @@
 /**
  * Tenant isolation in depth on PostgreSQL: row-level security keyed by the transaction's tenant.
  *
- * With `Storage.postgres({ url, rowLevelSecurity: true })`, `Migrations.run` puts every `aw_` table
+ * With `Postgres.layer({ url, rowLevelSecurity: true })`, `Migrations.run` puts every `aw_` table
  * that has a `tenant_id` column under `ENABLE` + `FORCE ROW LEVEL SECURITY` with the policy
  * `aw_tenant_isolation`, and every statement runs in a transaction that first sets
  * `airworthy.tenant` with `set_config(..., true)` (transaction-local) to the tenant of the work:

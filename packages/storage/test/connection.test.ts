@@ -2,6 +2,7 @@ import { TestDatabase } from "@airworthy/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { Storage, StorageError } from "../src/index.js"
+import { Postgres } from "../src/pg/index.js"
 
 const build = <A>(layer: Layer.Layer<A, StorageError.StorageError>) => Effect.flip(Effect.scoped(Layer.build(layer)))
 
@@ -9,7 +10,7 @@ describe("connection failures", () => {
   it.effect("name the host and database but never the password (refused port)", () =>
     Effect.gen(function* () {
       const error = yield* build(
-        Storage.postgres({ url: "postgres://qa:hunter2-s3cret@127.0.0.1:1/qms_prod", connectTimeout: "3 seconds" })
+        Postgres.layer({ url: "postgres://qa:hunter2-s3cret@127.0.0.1:1/qms_prod", connectTimeout: "3 seconds" })
       )
       assert.instanceOf(error, StorageError.StorageError)
       assert.strictEqual(error.reason, "connection")
@@ -24,7 +25,7 @@ describe("connection failures", () => {
       const url = new URL(TestDatabase.postgresServerUrl)
       url.password = "pa55word-never-shown"
       url.pathname = "/aw_no_such_database"
-      const error = yield* build(Storage.postgres({ url: url.toString(), connectTimeout: "3 seconds" }))
+      const error = yield* build(Postgres.layer({ url: url.toString(), connectTimeout: "3 seconds" }))
       assert.strictEqual(error.reason, "connection")
       assert.include(error.message, "/aw_no_such_database")
       assert.notInclude(error.message, "pa55word")

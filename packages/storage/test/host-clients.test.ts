@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { Migrations, Query, Storage } from "../src/index.js"
+import { Postgres } from "../src/pg/index.js"
 
 const migrations = Migrations.make("@test/host", 1, [
   Migrations.sql("0001_create_host_rows", {
@@ -52,14 +53,14 @@ describe("host-provided clients", () => {
       )
     )
 
-    it.effect("Storage.postgresFromPool uses the host's pool and leaves it open for the host", () =>
+    it.effect("Postgres.layerFromPool uses the host's pool and leaves it open for the host", () =>
       Effect.scoped(
         Effect.gen(function* () {
           const url = yield* TestDatabase.freshPostgresDatabase
           const pool = new pg.Pool({ connectionString: url, max: 2 })
           const result = yield* Effect.scoped(
             Effect.gen(function* () {
-              const ctx = yield* Layer.build(Storage.postgresFromPool(pool))
+              const ctx = yield* Layer.build(Postgres.layerFromPool(pool))
               const sql = yield* Effect.provide(SqlClient.SqlClient, ctx)
               assert.isDefined(sql)
               return yield* Effect.provide(roundTrip, ctx)

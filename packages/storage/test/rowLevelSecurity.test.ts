@@ -6,6 +6,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import pg from "pg"
 import { Migrations, Query, RowLevelSecurity, Storage, StorageError } from "../src/index.js"
+import { Postgres } from "../src/pg/index.js"
+import { Sqlite } from "../src/sqlite/index.js"
 
 const migrations = Migrations.make("@test/rls", 1, [
   Migrations.sql("0001_create_things", {
@@ -58,7 +60,7 @@ describe("row-level security", () => {
   it.effect("is PostgreSQL-only: asking for it on SQLite fails with a configuration StorageError", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(
-        Effect.provide(Storage.Storage, Storage.sqlite({ filename: ":memory:", rowLevelSecurity: true as never }))
+        Effect.provide(Storage.Storage, Sqlite.layer({ filename: ":memory:", rowLevelSecurity: true as never }))
       )
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) {
@@ -74,7 +76,7 @@ describe("row-level security", () => {
         yield* RowLevelSecurity.withTenant(tenantA)(insert(tenantA, "1"))
         yield* insert(tenantB, "2")
         return { all: yield* RowLevelSecurity.withTenant(tenantA)(ids), tables: yield* RowLevelSecurity.tables }
-      }).pipe(Effect.provide(Storage.sqlite({ filename: ":memory:" })))
+      }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" })))
       assert.deepStrictEqual(fine, { all: ["tenant-a/1", "tenant-b/2"], tables: [] })
     })
   )
@@ -85,7 +87,7 @@ describe("row-level security", () => {
         const role = yield* TestDatabase.freshPostgresRole
         const url = yield* TestDatabase.freshPostgresDatabase
         // The owner (the superuser of the test server) migrates with the option on.
-        const owner = Storage.postgres({ url, maxConnections: 2, rowLevelSecurity: true })
+        const owner = Postgres.layer({ url, maxConnections: 2, rowLevelSecurity: true })
         const covered = yield* Effect.gen(function* () {
           yield* Migrations.run([migrations])
           yield* Query.transaction(
@@ -106,7 +108,7 @@ describe("row-level security", () => {
         ])
 
         // The application role, through the storage layer with the option on.
-        const app = Storage.postgres({ url: role.urlOf(url), maxConnections: 3, rowLevelSecurity: true })
+        const app = Postgres.layer({ url: role.urlOf(url), maxConnections: 3, rowLevelSecurity: true })
         const seen = yield* Effect.gen(function* () {
           const inTransaction = yield* RowLevelSecurity.withTenant(tenantA)(Query.transaction(ids))
           const outside = yield* RowLevelSecurity.withTenant(tenantA)(ids)
@@ -207,9 +209,9 @@ describe("row-level security", () => {
       Effect.gen(function* () {
         const url = yield* TestDatabase.freshPostgresDatabase
         yield* Migrations.run([migrations]).pipe(
-          Effect.provide(Storage.postgres({ url, maxConnections: 2, rowLevelSecurity: true }))
+          Effect.provide(Postgres.layer({ url, maxConnections: 2, rowLevelSecurity: true }))
         )
-        const off = Storage.postgres({ url, maxConnections: 2 })
+        const off = Postgres.layer({ url, maxConnections: 2 })
         const refused = yield* Effect.flip(Migrations.run([migrations]).pipe(Effect.provide(off)))
         assert.strictEqual(refused.reason, "configuration")
         assert.match(refused.message, /aw_things/)
@@ -225,13 +227,13 @@ describe("row-level security", () => {
       })
     )
 
-    it.scoped("Storage.postgresFromPool takes the option too", () =>
+    it.scoped("Postgres.layerFromPool takes the option too", () =>
       Effect.gen(function* () {
         const url = yield* TestDatabase.freshPostgresDatabase
         const pool = new pg.Pool({ connectionString: url, max: 2 })
         yield* Effect.addFinalizer(() => Effect.promise(() => pool.end()))
         const tables = yield* Effect.zipRight(Migrations.run([migrations]), RowLevelSecurity.tables).pipe(
-          Effect.provide(Storage.postgresFromPool(pool, { rowLevelSecurity: true }))
+          Effect.provide(Postgres.layerFromPool(pool, { rowLevelSecurity: true }))
         )
         assert.deepStrictEqual(tables, [{ table: "aw_things", enabled: true, forced: true, policy: true }])
       })

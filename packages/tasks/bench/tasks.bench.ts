@@ -11,7 +11,8 @@ import { Ids } from "@airworthy/core"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
 import { TaskReminders } from "@airworthy/qms"
 import { RecordsMigrations } from "@airworthy/records"
-import { Migrations, Query, Storage } from "@airworthy/storage"
+import { Migrations, Query } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
 import { Bench, TestDatabase } from "@airworthy/testing"
 import { Effect, Layer, Runtime } from "effect"
 import { StaffDirectory, Sweeper, TaskNotifier, TasksMigrations } from "../src/index.js"
@@ -106,7 +107,7 @@ const scenario = (name: string, notifier: "outbox" | "none") =>
         Effect.scoped(
           Effect.gen(function* () {
             const url = yield* TestDatabase.freshPostgresDatabase
-            const db = Storage.postgres({ url, maxConnections: 4 })
+            const db = Postgres.layer({ url, maxConnections: 4 })
             const notifierLayer =
               notifier === "outbox"
                 ? TaskReminders.layer

@@ -13,6 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Storage, StorageError } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import type { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
 import pg from "pg"
@@ -52,7 +54,7 @@ export type TestLayer = Layer.Layer<Storage.Storage | SqlClient.SqlClient | Test
  * @category layers
  */
 export const sqliteMemory: TestLayer = Layer.merge(
-  Storage.sqlite({ filename: ":memory:" }),
+  Sqlite.layer({ filename: ":memory:" }),
   Layer.succeed(TestDatabaseInfo, { name: "sqlite-memory", dialect: "sqlite", connectAgain: undefined })
 )
 
@@ -69,11 +71,11 @@ export const sqliteFile: TestLayer = Layer.unwrapScoped(
     )
     const filename = join(dir, "qms.db")
     return Layer.merge(
-      Storage.sqlite({ filename }),
+      Sqlite.layer({ filename }),
       Layer.succeed(TestDatabaseInfo, {
         name: "sqlite-file",
         dialect: "sqlite",
-        connectAgain: Storage.sqlite({ filename })
+        connectAgain: Sqlite.layer({ filename })
       })
     )
   })
@@ -126,11 +128,11 @@ export const freshPostgresDatabase: Effect.Effect<string, StorageError.StorageEr
 export const postgres: TestLayer = Layer.unwrapScoped(
   Effect.map(freshPostgresDatabase, (url) =>
     Layer.merge(
-      Storage.postgres({ url, maxConnections: 10 }),
+      Postgres.layer({ url, maxConnections: 10 }),
       Layer.succeed(TestDatabaseInfo, {
         name: "postgres",
         dialect: "pg",
-        connectAgain: Storage.postgres({ url, maxConnections: 10 })
+        connectAgain: Postgres.layer({ url, maxConnections: 10 })
       })
     )
   )
@@ -186,11 +188,11 @@ export const postgresRowLevelSecurity: TestLayer = Layer.unwrapScoped(
     )
     const url = role.urlOf(withDatabase(postgresServerUrl, database))
     return Layer.merge(
-      Storage.postgres({ url, maxConnections: 10, rowLevelSecurity: true }),
+      Postgres.layer({ url, maxConnections: 10, rowLevelSecurity: true }),
       Layer.succeed(TestDatabaseInfo, {
         name: "postgres-rls",
         dialect: "pg",
-        connectAgain: Storage.postgres({ url, maxConnections: 10, rowLevelSecurity: true })
+        connectAgain: Postgres.layer({ url, maxConnections: 10, rowLevelSecurity: true })
       })
     )
   })

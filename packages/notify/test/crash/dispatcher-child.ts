@@ -1,14 +1,15 @@
 // A dispatcher process for the crash test: `node --import tsx --conditions=@airworthy/source
 // dispatcher-child.ts <sqlite:FILE | pg:URL> <smtpPort>`. It runs until it is killed.
 import { Ids } from "@airworthy/core"
-import { Storage } from "@airworthy/storage"
+import { Postgres } from "@airworthy/storage/pg"
+import { Sqlite } from "@airworthy/storage/sqlite"
 import { Effect, Layer } from "effect"
 import { Dispatcher, Transport } from "../../src/index.js"
 
 const [database = "", port = "0"] = process.argv.slice(2)
 const storage = database.startsWith("pg:")
-  ? Storage.postgres({ url: database.slice(3), maxConnections: 2 })
-  : Storage.sqlite({ filename: database.replace(/^sqlite:/, "") })
+  ? Postgres.layer({ url: database.slice(3), maxConnections: 2 })
+  : Sqlite.layer({ filename: database.replace(/^sqlite:/, "") })
 
 const dispatcher = Dispatcher.layer({
   batchSize: 5,
