@@ -232,11 +232,21 @@ let probed: Promise<string | undefined> | undefined
 
 /**
  * Every database a shared storage suite must pass on. Under `CI=true` an unreachable PostgreSQL
- * rejects (failing the test file) instead of skipping.
+ * rejects (failing the test file) instead of skipping. `AIRWORTHY_TEST_DATABASES=sqlite-memory`
+ * skips every target but SQLite in memory (mutation testing sets it).
  * @since 0.1.0
  * @category constructors
  */
 export const targets = async (options: { readonly sqliteFile?: boolean } = {}): Promise<ReadonlyArray<Target>> => {
+  // Mutation testing (`pnpm mutate`) runs every mutant on SQLite in memory only: the other targets
+  // are listed but skipped, so a suite names them all the same.
+  if (process.env.AIRWORTHY_TEST_DATABASES === "sqlite-memory") {
+    const list: Array<Target> = [{ name: "sqlite-memory", dialect: "sqlite", layer: sqliteMemory, skip: false }]
+    if (options.sqliteFile !== false)
+      list.push({ name: "sqlite-file", dialect: "sqlite", layer: sqliteFile, skip: true })
+    list.push({ name: "postgres", dialect: "pg", layer: postgres, skip: true })
+    return list
+  }
   probed ??= probePostgres()
   const unreachable = await probed
   if (unreachable !== undefined) {
