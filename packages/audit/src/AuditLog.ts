@@ -287,6 +287,16 @@ export interface Service {
     sequence: number,
     checkpointSize?: number
   ) => Effect.Effect<InclusionProof, Errors.NotFound | StorageError.StorageError>
+  /**
+   * Proves many events are in one checkpoint (the newest unless `checkpointSize` is given), in the
+   * order asked, each with its envelope when it has not been purged; the tree is hashed once.
+   * @since 0.3.0
+   */
+  readonly inclusionProofs: (
+    tenantId: string,
+    sequences: ReadonlyArray<number>,
+    checkpointSize?: number
+  ) => Effect.Effect<ReadonlyArray<InclusionProof>, Errors.NotFound | StorageError.StorageError>
   /** Proves checkpoint `newSize` extends checkpoint `oldSize`. */
   readonly consistencyProof: (
     tenantId: string,
@@ -432,6 +442,8 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       checkpoints: (tenantId) => Checkpoints.checkpoints(log, tenantId),
       inclusionProof: (tenantId, sequence, checkpointSize) =>
         Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize),
+      inclusionProofs: (tenantId, sequences, checkpointSize) =>
+        Checkpoints.inclusionProofs(log, tenantId, sequences, checkpointSize),
       consistencyProof: (tenantId, oldSize, newSize) => Checkpoints.consistencyProof(log, tenantId, oldSize, newSize),
       erase: (request) => Effect.flatMap(decodeErase(request), (r) => Erasure.erase(log, r)),
       placeLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.placeLegalHold(log, r)),
@@ -482,6 +494,7 @@ export const {
   consistencyProof,
   erase,
   inclusionProof,
+  inclusionProofs,
   placeLegalHold,
   purge,
   query,

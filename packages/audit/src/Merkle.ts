@@ -172,6 +172,45 @@ export const inclusionProof = (leafHashes: ReadonlyArray<Uint8Array>, index: num
 }
 
 /**
+ * Audit paths for many leaves of one tree at once (each as `inclusionProof` gives it): the tree's
+ * levels are hashed once, so n proofs cost O(tree + n log tree) rather than n full trees.
+ * Throws `MerkleError` for an index outside the tree.
+ * @since 0.3.0
+ * @category proofs
+ */
+export const inclusionProofs = (
+  leafHashes: ReadonlyArray<Uint8Array>,
+  indices: ReadonlyArray<number>
+): Array<Array<Uint8Array>> => {
+  const n = leafHashes.length
+  for (const index of indices) {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
+      throw new MerkleError({ message: `Leaf index ${index} is outside a tree of size ${n}` })
+    }
+  }
+  const levels: Array<ReadonlyArray<Uint8Array>> = [leafHashes]
+  let level = leafHashes
+  while (level.length > 1) {
+    const next: Array<Uint8Array> = new Array(Math.ceil(level.length / 2))
+    for (let j = 0; j < level.length; j += 2) {
+      next[j / 2] = j + 1 < level.length ? nodeHash(level[j]!, level[j + 1]!) : level[j]!
+    }
+    levels.push(next)
+    level = next
+  }
+  return indices.map((index) => {
+    const proof: Array<Uint8Array> = []
+    let i = index
+    for (let k = 0; k < levels.length - 1; k++) {
+      const sibling = i % 2 === 1 ? i - 1 : i + 1
+      if (sibling < levels[k]!.length) proof.push(levels[k]![sibling]!)
+      i = Math.floor(i / 2)
+    }
+    return proof
+  })
+}
+
+/**
  * RFC 9162 §2.1.3.2: does `proof` show `leafHash` at `index` in the tree of `treeSize` leaves with `root`?
  * Never throws; any malformed argument yields false.
  * @since 0.1.0

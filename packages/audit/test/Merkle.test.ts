@@ -6,6 +6,7 @@ import {
   emptyRoot,
   fromHex,
   inclusionProof,
+  inclusionProofs,
   leafHash,
   MerkleError,
   nodeHash,
@@ -600,4 +601,20 @@ describe("Merkle", () => {
     },
     { fastCheck: { numRuns: 150 } }
   )
+  it.prop(
+    "inclusionProofs gives, for many leaves at once, exactly the proofs inclusionProof gives one by one",
+    [leavesArb(1, 120), fc.array(fc.nat(), { maxLength: 20 })],
+    ([hashes, picks]) => {
+      const indices = picks.map((p) => p % hashes.length)
+      assert.deepStrictEqual(
+        inclusionProofs(hashes, indices).map((p) => p.map(toHex)),
+        indices.map((i) => inclusionProof(hashes, i).map(toHex))
+      )
+    },
+    { fastCheck: { numRuns: 100 } }
+  )
+
+  it("inclusionProofs refuses an index outside the tree", () => {
+    assert.throws(() => inclusionProofs([leafHash(new Uint8Array([1]))], [1]), MerkleError)
+  })
 })

@@ -509,6 +509,16 @@ export const auditSuite = (it: It, target: TestDatabase.Target) => {
         assert.deepStrictEqual(Proof.verifyInclusion(proof, pem), { ok: true }, `event ${seq}`)
         assert.strictEqual(proof.checkpoint.treeSize, 13)
       }
+      // Many at once: the same proofs as one by one, in the order asked, against the checkpoint asked.
+      const batch = yield* AuditLog.inclusionProofs(tenant, [13, 1, 7])
+      for (const proof of batch) assert.deepStrictEqual(proof, yield* AuditLog.inclusionProof(tenant, proof.sequence))
+      assert.deepStrictEqual(
+        batch.map((p) => p.sequence),
+        [13, 1, 7]
+      )
+      const olderBatch = yield* AuditLog.inclusionProofs(tenant, [3], 7)
+      assert.deepStrictEqual(olderBatch[0], yield* AuditLog.inclusionProof(tenant, 3, 7))
+      assert.instanceOf(yield* Effect.flip(AuditLog.inclusionProofs(tenant, [1, 14])), Errors.NotFound)
       const old = yield* AuditLog.inclusionProof(tenant, 3, 7)
       assert.isTrue(Proof.verifyInclusion(old, pem).ok)
       // Tampered proofs, or another key, do not verify.

@@ -165,6 +165,63 @@ export const inclusionProof = (
     })
   )
 
+/** Proofs for many events against one checkpoint; the tree is hashed once. */
+export const inclusionProofs = (
+  log: LogContext,
+  tenantId: string,
+  sequences: ReadonlyArray<number>,
+  checkpointSize?: number
+): ReturnType<Service["inclusionProofs"]> =>
+  log.provided(
+    Effect.gen(function* () {
+      const cp = yield* checkpointSize === undefined
+        ? latestCheckpoint(tenantId)
+        : checkpointAt(tenantId, checkpointSize)
+      if (Option.isNone(cp)) return yield* notFoundCheckpoint(tenantId, checkpointSize)
+      const size = cp.value.tree_size
+      const outside = sequences.find((s) => !Number.isSafeInteger(s) || s < 1 || s > size)
+      if (outside !== undefined) {
+        return yield* new Errors.NotFound({ entity: "audit event", id: `${tenantId}/${outside} in checkpoint ${size}` })
+      }
+      if (sequences.length === 0) return []
+      const leaves = yield* leafData(log, tenantId, size)
+      if (leaves.length < size) {
+        return yield* new Errors.NotFound({ entity: "audit event", id: `${tenantId}/${leaves.length + 1}` })
+      }
+      const stored = new Map<number, { readonly envelope: string; readonly hash: string }>()
+      const wanted = [...new Set(sequences)]
+      for (let i = 0; i < wanted.length; i += 500) {
+        const rows = yield* q.rows((db) =>
+          db
+            .selectFrom("aw_audit_events")
+            .select(["sequence", "envelope", "hash"])
+            .where("tenant_id", "=", tenantId)
+            .where("sequence", "in", wanted.slice(i, i + 500))
+        )
+        for (const r of rows) stored.set(Number(r.sequence), { envelope: r.envelope, hash: r.hash })
+      }
+      const paths = Merkle.inclusionProofs(
+        leaves,
+        sequences.map((s) => s - 1)
+      )
+      const checkpoint = toCheckpoint(cp.value)
+      const proofs: Array<InclusionProof> = []
+      for (let i = 0; i < sequences.length; i++) {
+        const sequence = sequences[i]!
+        const row = stored.get(sequence)
+        proofs.push({
+          tenantId,
+          sequence,
+          eventHash: row?.hash ?? (yield* purgedHash(tenantId, sequence)),
+          ...(row === undefined ? {} : { envelope: row.envelope }),
+          proof: paths[i]!.map(Merkle.toHex),
+          checkpoint
+        })
+      }
+      return proofs
+    })
+  )
+
 export const consistencyProof = (
   log: LogContext,
   tenantId: string,

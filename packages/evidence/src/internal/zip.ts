@@ -1,0 +1,137 @@
+// Streams an assembled pack as a ZIP (yazl): fixed entry order, fixed times and modes, JSON deflated,
+// attachments and the PDF stored and streamed from the blob store one at a time, each checked
+// against its recorded SHA-256 and size as it passes.
+import { createHash } from "node:crypto"
+import { pipeline, Readable, Transform } from "node:stream"
+import type { BlobStore } from "@airworthy/storage"
+import { Effect, Stream } from "effect"
+import * as yazl from "yazl"
+import { AttachmentCorrupted, PackWriteFailed } from "../EvidenceError.js"
+import * as PackFormat from "../PackFormat.js"
+import type { Assembled, Entry } from "./assemble.js"
+
+class Corrupted extends Error {
+  constructor(readonly error: AttachmentCorrupted) {
+    super(error.message)
+  }
+}
+
+const corrupted = (entry: Entry, found: string): AttachmentCorrupted => {
+  const a = entry.content._tag === "attachment" ? entry.content.attachment : undefined
+  return new AttachmentCorrupted({
+    recordId: a?.recordId ?? "",
+    attachmentId: a?.id ?? "",
+    name: a?.name ?? entry.path,
+    expectedSha256: entry.sha256,
+    found
+  })
+}
+
+const entryOptions = (path: string) => ({
+  mtime: PackFormat.entryTime(),
+  mode: 0o100644,
+  forceDosTimestamp: true,
+  compress: !PackFormat.isStored(path)
+})
+
+// Hashes the bytes as they pass; at the end, a hash or size other than the recorded one fails the stream.
+const checked = (entry: Entry): Transform => {
+  const hash = createHash("sha256")
+  let size = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      size += chunk.byteLength
+      done(null, chunk)
+    },
+    flush(done) {
+      const found = hash.digest("hex")
+      done(found === entry.sha256 && size === entry.size ? null : new Corrupted(corrupted(entry, found)))
+    }
+  })
+}
+
+// yazl does not listen for errors of a lazily opened stream: they are passed to `fail` here.
+const attachmentStream = (blobs: BlobStore.Service, entry: Entry, fail: (e: unknown) => void): Readable => {
+  if (entry.content._tag !== "attachment") return Readable.from([])
+  const source = Readable.fromWeb(
+    Stream.toReadableStream(blobs.read(entry.content.tenantId, entry.content.attachment.sha256)) as never
+  )
+  const check = checked(entry)
+  pipeline(source, check, (e) => {
+    if (e) fail(e)
+  })
+  return check
+}
+
+const open = (assembled: Assembled, blobs: BlobStore.Service): Readable => {
+  const zip = new yazl.ZipFile()
+  const out = zip.outputStream as Readable
+  const fail = (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e)))
+  zip.addBuffer(Buffer.from(assembled.manifestBytes), PackFormat.manifestPath, entryOptions(PackFormat.manifestPath))
+  zip.addBuffer(Buffer.from(assembled.signatureBytes), PackFormat.signaturePath, entryOptions(PackFormat.signaturePath))
+  for (const entry of assembled.entries) {
+    if (entry.content._tag === "bytes") {
+      zip.addBuffer(Buffer.from(entry.content.bytes), entry.path, entryOptions(entry.path))
+    } else {
+      zip.addReadStreamLazy(entry.path, { ...entryOptions(entry.path), size: entry.size }, (cb) =>
+        cb(null, attachmentStream(blobs, entry, fail))
+      )
+    }
+  }
+  zip.end()
+  zip.on("error", fail)
+  return out
+}
+
+const writeFailure = (e: unknown): AttachmentCorrupted | PackWriteFailed => {
+  if (e instanceof Corrupted) return e.error
+  const message = e instanceof Error ? e.message : String(e)
+  return new PackWriteFailed({ detail: `The evidence pack could not be written: ${message}` })
+}
+
+/** The ZIP's bytes, produced as they are read; closing the stream early stops the work. */
+export const zipStream = (
+  assembled: Assembled,
+  blobs: BlobStore.Service
+): Stream.Stream<Uint8Array, AttachmentCorrupted | PackWriteFailed> =>
+  Stream.unwrapScoped(
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => open(assembled, blobs)),
+        (out) => Effect.sync(() => out.destroy())
+      ),
+      (out) => Stream.fromAsyncIterable(out as AsyncIterable<Uint8Array>, writeFailure)
+    )
+  )
+
+/** Reads every attachment once before anything is written: a missing or corrupted one fails here, naming it. */
+export const checkAttachments = (
+  assembled: Assembled,
+  blobs: BlobStore.Service
+): Effect.Effect<void, AttachmentCorrupted> =>
+  Effect.forEach(
+    assembled.entries.filter((e) => e.content._tag === "attachment"),
+    (entry) =>
+      Effect.suspend(() => {
+        if (entry.content._tag !== "attachment") return Effect.void
+        const hash = createHash("sha256")
+        let size = 0
+        return blobs.read(entry.content.tenantId, entry.content.attachment.sha256).pipe(
+          Stream.runForEach((chunk) =>
+            Effect.sync(() => {
+              hash.update(chunk)
+              size += chunk.byteLength
+            })
+          ),
+          Effect.mapError((e) => corrupted(entry, e.reason === "not_found" ? "missing" : `unreadable (${e.detail})`)),
+          Effect.flatMap(() => {
+            const found = hash.digest("hex")
+            return found === entry.sha256 && size === entry.size
+              ? Effect.void
+              : Effect.fail(corrupted(entry, size === entry.size ? found : `${found} (${size} bytes)`))
+          })
+        )
+      }),
+    { discard: true }
+  )
