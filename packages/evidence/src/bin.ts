@@ -1,9 +1,12 @@
+#!/usr/bin/env node
 /**
  * `airworthy-verify-pack pack.zip [--trust KEY_ID ...] [--json]`: verifies an evidence pack offline and
  * exits 0 when it verifies, 1 when it does not (each failure printed), 2 on a usage error.
  *
  * @since 0.3.0
  */
+import { realpathSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import * as VerifyPack from "./VerifyPack.js"
 
 const usage = "usage: airworthy-verify-pack pack.zip [--trust KEY_ID ...] [--json]"
@@ -40,3 +43,8 @@ export const main = async (
   out(json ? JSON.stringify({ ...report, manifest: undefined }, null, 2) : VerifyPack.describe(report))
   return report.ok ? 0 : 1
 }
+
+// Run as the `airworthy-verify-pack` command (not when imported).
+const invoked =
+  process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+if (invoked) process.exitCode = await main(process.argv.slice(2))
