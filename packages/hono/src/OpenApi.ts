@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { QmsModule } from "@airworthy/qms"
+import { QmsRecord } from "@airworthy/records"
 import { JSONSchema, Schema } from "effect"
 import type { AnySchema, Route } from "./internal/routes.js"
 import * as Problem from "./Problem.js"
@@ -162,6 +163,109 @@ export const make = (routes: ReadonlyArray<Route>, options: Options = {}): Json 
       "200": { description: "An event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
       "401": problemResponse("Not authenticated"),
       "403": problemResponse("Missing permission")
+    }
+  })
+  const attachmentParams = [
+    { name: "id", in: "path", required: true, schema: { type: "string" } },
+    { name: "attachmentId", in: "path", required: true, schema: { type: "string" } }
+  ]
+  const binary = { type: "string", contentMediaType: "application/octet-stream" }
+  add("/records/:id/attachments/content", "post", {
+    operationId: "uploadAttachmentContent",
+    summary:
+      "Upload a file as a new attachment: multipart/form-data (the file part last) or the raw bytes with the file name in ?name=. The media type is recognised from the bytes and checked against the allow-list; a declared SHA-256 (X-Content-SHA256, Repr-Digest or the sha256 field) must match. Immutable: a new version names the one it supersedes",
+    tags: ["records"],
+    "x-permission": "the record type's attach permission",
+    parameters: [
+      attachmentParams[0],
+      { name: "name", in: "query", required: false, schema: { type: "string" }, description: "File name (raw body)" },
+      { name: "kind", in: "query", required: false, schema: { type: "string" }, description: "Default `document`" },
+      { name: "supersedes", in: "query", required: false, schema: { type: "string" } },
+      { name: "sha256", in: "query", required: false, schema: { type: "string", pattern: "^[0-9a-f]{64}$" } },
+      { name: "X-Content-SHA256", in: "header", required: false, schema: { type: "string" } },
+      {
+        name: "Repr-Digest",
+        in: "header",
+        required: false,
+        schema: { type: "string" },
+        description: "sha-256=:base64:"
+      },
+      { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } }
+    ],
+    requestBody: {
+      required: true,
+      content: {
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            required: ["file"],
+            properties: {
+              kind: { type: "string" },
+              supersedes: { type: "string" },
+              sha256: { type: "string" },
+              name: { type: "string", description: "Overrides the file part's filename" },
+              file: binary
+            }
+          }
+        },
+        "*/*": { schema: binary }
+      }
+    },
+    responses: {
+      "201": {
+        description: "Attached; Location names the content",
+        headers: { Location: { schema: { type: "string" } } },
+        content: { "application/json": { schema: toJson(QmsRecord.Attachment) } }
+      },
+      "400": problemResponse("Invalid input or an unreadable body (`invalid_multipart`, `body_missing`)"),
+      "401": problemResponse("Not authenticated"),
+      "403": problemResponse("Missing permission (`missing_permission`)"),
+      "404": problemResponse("No such record in the actor's tenant (`not_found`)"),
+      "409": problemResponse("Idempotency key reused for another upload (`idempotency_conflict`)"),
+      "413": problemResponse("Larger than the tenant's limit (`content_too_large`, `max_bytes`)"),
+      "415": problemResponse("Media type not allowed (`media_type_not_allowed`, `unrecognised_content`)"),
+      "422": problemResponse(
+        "The declared SHA-256 or media type contradicts the bytes (`content_hash_mismatch`, `media_type_mismatch`)"
+      ),
+      "429": problemResponse("Too many writes; see Retry-After"),
+      default: problemResponse("Any other problem")
+    }
+  })
+  add("/records/:id/attachments/:attachmentId/content", "get", {
+    operationId: "downloadAttachmentContent",
+    summary:
+      "Download an attachment's content (Content-Disposition: attachment). ETag is the SHA-256 (304 on If-None-Match); one bytes= Range gives 206 with Content-Range",
+    tags: ["records"],
+    "x-permission": "the record type's read permission",
+    parameters: [
+      ...attachmentParams,
+      { name: "Range", in: "header", required: false, schema: { type: "string" }, description: "bytes=start-end" },
+      { name: "If-Range", in: "header", required: false, schema: { type: "string" } },
+      { name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }
+    ],
+    responses: {
+      "200": {
+        description: "The content",
+        headers: {
+          ETag: { schema: { type: "string" } },
+          "Content-Disposition": { schema: { type: "string" } },
+          "Accept-Ranges": { schema: { type: "string" } }
+        },
+        content: { "*/*": { schema: binary } }
+      },
+      "206": {
+        description: "The requested range",
+        headers: { "Content-Range": { schema: { type: "string" } }, ETag: { schema: { type: "string" } } },
+        content: { "*/*": { schema: binary } }
+      },
+      "304": { description: "Not modified (If-None-Match matched)" },
+      "401": problemResponse("Not authenticated"),
+      "403": problemResponse("Missing permission (`missing_permission`)"),
+      "404": problemResponse(
+        "No such record or attachment (`not_found`); metadata only, no content uploaded (`attachment_content_missing`)"
+      ),
+      "416": problemResponse("Range outside the content (`range_not_satisfiable`; Content-Range: bytes */size)"),
+      default: problemResponse("Any other problem")
     }
   })
   add("/openapi.json", "get", {

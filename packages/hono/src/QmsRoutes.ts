@@ -17,6 +17,7 @@ import { Cause, Effect, Exit } from "effect"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
+import { mountAttachmentContent, uploadPath } from "./internal/attachmentContent.js"
 import * as Body from "./internal/body.js"
 import { eventStream } from "./internal/events.js"
 import { methodsByPath, shorten } from "./internal/fallback.js"
@@ -172,7 +173,9 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
     { method: "get", path: "/health" },
     { method: "get", path: "/ready" },
     { method: "get", path: "/openapi.json" },
-    { method: "get", path: "/events" }
+    { method: "get", path: "/events" },
+    { method: "post", path: "/records/:id/attachments/content" },
+    { method: "get", path: "/records/:id/attachments/:attachmentId/content" }
   ])
 
   // Unknown path: 404; known path, other method: 405 with Allow. Paths are matched relative to
@@ -215,10 +218,22 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
           "last-event-id",
           "x-request-id",
           "traceparent",
-          "if-none-match"
+          "if-none-match",
+          "range",
+          "if-range",
+          "x-content-sha256",
+          "repr-digest"
         ],
         allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
-        exposeHeaders: ["etag", "retry-after", "x-trace-id"]
+        exposeHeaders: [
+          "etag",
+          "retry-after",
+          "x-trace-id",
+          "content-range",
+          "content-disposition",
+          "accept-ranges",
+          "location"
+        ]
       })
     )
   }
@@ -237,8 +252,11 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
         })
       )
   })
-  // Only requests that may carry a body pay for the limit (it wraps the body stream).
-  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next)))
+  // Only requests that may carry a body pay for the limit (it wraps the body stream). Uploads of
+  // attachment content have their own limit, per tenant, enforced as the bytes stream in.
+  app.use((c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" || uploadPath.test(c.req.path) ? next() : limit(c, next)
+  )
 
   // Unauthenticated operational routes.
   app.get("/health", (c) => c.json({ status: "ok" }))
@@ -310,6 +328,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   const events = eventStream({ runtime, run, heartbeatMillis: heartbeat, retryMillis: retry })
   app.get("/events", (c) => events(c))
 
+  mountAttachmentContent(app, runtime, logFailure)
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
   // Last: whatever no route took, also when mounted inside a host's app.
   app.all("*", (c) => {

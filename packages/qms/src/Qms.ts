@@ -14,7 +14,7 @@
 import { AuditLog, AuditMigrations, type TreeHead } from "@airworthy/audit"
 import { Ids, Policy } from "@airworthy/core"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
-import { RecordHooks, Records, RecordsMigrations, SignerVerification } from "@airworthy/records"
+import { type AttachmentContent, RecordHooks, Records, RecordsMigrations, SignerVerification } from "@airworthy/records"
 import {
   BlobStore,
   type Directory,
@@ -145,6 +145,8 @@ export interface Config {
    * single-file SQLite deployment), or the host's own `BlobStore` layer (object storage).
    */
   readonly blobs?: Layer.Layer<BlobStore.BlobStore, never, Storage.Storage | SqlClient.SqlClient>
+  /** Attachment uploads: largest size (one number, or per tenant) and allowed media types. */
+  readonly attachments?: AttachmentContent.Settings
   /** Run migrations when the layer is built (default true). */
   readonly migrate?: boolean
 }
@@ -175,7 +177,11 @@ export const layer = (
 ): Layer.Layer<Services, StorageError.StorageError, Storage.Storage | SqlClient.SqlClient> => {
   const list = config.modules ?? modules
   const migrateLayer = config.migrate === false ? Layer.empty : Layer.effectDiscard(Effect.asVoid(migrate))
-  return Records.layer(recordsConfigOf(list)).pipe(
+  const recordsConfig: Records.Config = {
+    ...recordsConfigOf(list),
+    ...(config.attachments === undefined ? {} : { attachments: config.attachments })
+  }
+  return Records.layer(recordsConfig).pipe(
     Layer.provideMerge(Layer.merge(hooks(config.hooks, list), config.signer ?? SignerVerification.acceptAll)),
     Layer.provideMerge(Tasks.layer(config.tasks)),
     Layer.provideMerge(

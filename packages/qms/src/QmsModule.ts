@@ -21,7 +21,7 @@ import type { AuditError, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
 import type { Notify } from "@airworthy/notify"
 import { type RecordHooks, Records, RecordType } from "@airworthy/records"
-import type { Directory, Storage } from "@airworthy/storage"
+import type { BlobStore, Directory, Storage } from "@airworthy/storage"
 import type { Tasks } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Either, Schema } from "effect"
@@ -41,6 +41,7 @@ export type Needs =
   | Policy.Policy
   | Storage.Storage
   | SqlClient.SqlClient
+  | BlobStore.BlobStore
   | Actor.CurrentActor
 
 /**

@@ -19,11 +19,17 @@ import { dirname, resolve } from "node:path"
 import { TreeHead } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
 import { Dispatcher, Transport } from "@airworthy/notify"
-import { SignerVerification } from "@airworthy/records"
-import { Directory, type Storage, type StorageError, StorageError as StorageErrors } from "@airworthy/storage"
+import { type QmsRecord, Records, SignerVerification } from "@airworthy/records"
+import {
+  type BlobStore,
+  Directory,
+  type Storage,
+  type StorageError,
+  StorageError as StorageErrors
+} from "@airworthy/storage"
 import { StaffDirectory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted } from "effect"
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import * as Qms from "./Qms.js"
 import * as QmsModule from "./QmsModule.js"
 
@@ -66,6 +72,13 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
     readonly recordId: string
     readonly credential: string | undefined
   }) => Promise<boolean>
+  /**
+   * Where attachment content is kept (`BlobStore.directory({ path })`, the default at
+   * `./airworthy-blobs`; `BlobStore.database()`; or the host's own layer).
+   */
+  readonly blobs?: Qms.Config["blobs"]
+  /** Attachment uploads: largest size (per tenant) and allowed media types. */
+  readonly attachments?: Qms.Config["attachments"]
 }
 
 const signerLayer = (verify: NonNullable<Options["verifySigner"]>) =>
@@ -204,7 +217,9 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(options.tasks === undefined ? {} : { tasks: options.tasks }),
     ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) }),
-    ...(options.verifySigner === undefined ? {} : { signer: signerLayer(options.verifySigner) })
+    ...(options.verifySigner === undefined ? {} : { signer: signerLayer(options.verifySigner) }),
+    ...(options.blobs === undefined ? {} : { blobs: options.blobs }),
+    ...(options.attachments === undefined ? {} : { attachments: options.attachments })
   }).pipe(Layer.provideMerge(database))
   const dispatcher =
     options.transport === undefined
@@ -240,6 +255,49 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     ...facade,
     /** The Effect runtime, for hosts that mix both styles. */
     runtime,
+    /** Attachment content: upload a file as a new attachment of a record, download it whole or a range. */
+    content: {
+      /**
+       * Streams `content` into the blob store and attaches it; rejects like the HTTP route (403, 404,
+       * 413 `content_too_large`, 415/422 media type, 422 `content_hash_mismatch`), storing nothing.
+       */
+      upload: (
+        input: Records.UploadInput,
+        content: Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+        c: Call
+      ) =>
+        run(
+          Records.upload(
+            input,
+            content instanceof Uint8Array
+              ? Stream.make(content)
+              : content instanceof ReadableStream
+                ? Stream.fromReadableStream(
+                    () => content,
+                    (cause) => new Errors.ValidationFailed({ issues: [{ path: "content", message: String(cause) }] })
+                  )
+                : Stream.fromAsyncIterable(
+                    content,
+                    (cause) => new Errors.ValidationFailed({ issues: [{ path: "content", message: String(cause) }] })
+                  )
+          ),
+          c
+        ),
+      /** The content (or `range`, inclusive) as a web `ReadableStream`, with the attachment and the whole size. */
+      download: async (
+        recordId: string,
+        attachmentId: string,
+        c: Call & { readonly range?: BlobStore.Range }
+      ): Promise<{
+        readonly attachment: QmsRecord.Attachment
+        readonly size: number
+        readonly range: BlobStore.Range
+        readonly stream: ReadableStream<Uint8Array>
+      }> => {
+        const found = await run(Records.content(recordId, attachmentId, c.range), c)
+        return { ...found, stream: Stream.toReadableStream(found.stream) }
+      }
+    },
     staff: {
       /** Adds or updates people in the SQL directory (email addresses, roles, supervisors). */
       upsert: (...people: ReadonlyArray<StaffDirectory.Staff>) => runtime.runPromise(StaffDirectory.upsert(...people))

@@ -96,7 +96,9 @@ export const Comment = Schema.Struct({
 export type Comment = typeof Comment.Type
 
 /**
- * Metadata of a file attached to a record. The content lives elsewhere; `sha256` pins it.
+ * A file attached to a record: its metadata, with `sha256` pinning the content. `hasContent` says the
+ * bytes were uploaded (`Records.upload`) and can be downloaded; metadata-only attachments have none.
+ * Attachments are immutable: a new version is a new attachment whose `supersedes` names the previous.
  * @since 0.1.0
  * @category models
  */
@@ -109,7 +111,11 @@ export const Attachment = Schema.Struct({
   size: Schema.Number,
   sha256: Schema.String,
   addedBy: Schema.String,
-  addedAt: Schema.String
+  addedAt: Schema.String,
+  /** The attachment this one is a new version of. */
+  supersedes: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** The content was uploaded and is stored. */
+  hasContent: Schema.optionalWith(Schema.Boolean, { default: () => false })
 })
 /** @since 0.1.0 @category models */
 export type Attachment = typeof Attachment.Type

@@ -18,9 +18,11 @@
  */
 import type { AuditLog } from "@airworthy/audit"
 import type { Actor, Errors, Ids, Policy, Workflow } from "@airworthy/core"
-import type { Storage, StorageError } from "@airworthy/storage"
+import type { BlobStore, Storage, StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, PubSub, type Queue, type Scope, Stream } from "effect"
+import type * as AttachmentContent from "./AttachmentContent.js"
+import * as AttachmentContentOps from "./internal/attachmentContent.js"
 import * as Commands from "./internal/commands.js"
 import * as Inputs from "./internal/inputs.js"
 import * as Links from "./internal/links.js"
@@ -122,6 +124,39 @@ export const AttachInput = Inputs.AttachInput
 export type AttachInput = typeof AttachInput.Encoded
 
 /**
+ * Upload a file's content as a new attachment: `name` (the file name; a path is cut to its last
+ * segment), `kind` (default `document`), `mediaType` (checked against the bytes; recognised from them
+ * when absent), `sha256` (when given, the content must hash to it), `supersedes` (the attachment this
+ * is a new version of).
+ * @since 0.2.0
+ * @category inputs
+ */
+export const UploadInput = Inputs.UploadInput
+/** @since 0.2.0 @category inputs */
+export type UploadInput = typeof UploadInput.Encoded
+
+/**
+ * What an upload may fail with: a command's errors, the BlobStore's (`content_hash_mismatch` 422,
+ * `content_too_large` 413) and `ContentRefused` (media type not allowed 415, contradicting the bytes 422).
+ * @since 0.2.0
+ * @category errors
+ */
+export type UploadError = CommandError | BlobStore.BlobError | AttachmentContent.ContentRefused
+
+/**
+ * An attachment's content, ready to stream: `range` is the part `stream` gives (the whole content
+ * when none was asked for), `size` the whole content's.
+ * @since 0.2.0
+ * @category models
+ */
+export interface Content {
+  readonly attachment: Attachment
+  readonly size: number
+  readonly range: BlobStore.Range
+  readonly stream: Stream.Stream<Uint8Array, BlobStore.BlobError>
+}
+
+/**
  * Record a verification (e.g. of a corrective action's effectiveness).
  * @since 0.1.0
  * @category inputs
@@ -189,6 +224,8 @@ type ReadError = Errors.NotFound | Errors.Forbidden | StorageError.StorageError
 export interface Config<R = never> {
   readonly types: ReadonlyArray<RecordType.Any<R>>
   readonly links?: ReadonlyArray<RecordType.LinkKind>
+  /** Attachment content: largest upload (per tenant) and allowed media types. */
+  readonly attachments?: AttachmentContent.Settings
 }
 
 /**
@@ -217,6 +254,32 @@ export interface Service {
   readonly comments: (id: string) => Effect.Effect<ReadonlyArray<Comment>, ReadError, Actor.CurrentActor>
   readonly attach: (input: AttachInput) => Effect.Effect<Attachment, CommandError, Actor.CurrentActor>
   readonly attachments: (id: string) => Effect.Effect<ReadonlyArray<Attachment>, ReadError, Actor.CurrentActor>
+  /**
+   * Streams a file into the `BlobStore` and attaches it (one command: audit event, history, hooks).
+   * The actor's `attach` permission on the record is checked before a byte is read.
+   */
+  readonly upload: <E>(
+    input: UploadInput,
+    content: Stream.Stream<Uint8Array, E>
+  ) => Effect.Effect<Attachment, UploadError | E, Actor.CurrentActor | BlobStore.BlobStore>
+  /** One attachment of a record the actor may read. */
+  readonly attachment: (
+    recordId: string,
+    attachmentId: string
+  ) => Effect.Effect<Attachment, ReadError, Actor.CurrentActor>
+  /**
+   * An attachment's content (or a range of it); `ContentMissing` for a metadata-only attachment,
+   * `BlobError` `invalid_range` for a range outside it.
+   */
+  readonly content: (
+    recordId: string,
+    attachmentId: string,
+    range?: BlobStore.Range
+  ) => Effect.Effect<
+    Content,
+    ReadError | AttachmentContent.ContentMissing | BlobStore.BlobError,
+    Actor.CurrentActor | BlobStore.BlobStore
+  >
   readonly recordVerification: (
     input: VerificationInput
   ) => Effect.Effect<Verification, CommandError, Actor.CurrentActor>
@@ -307,6 +370,9 @@ export const make = <R = never>(config: Config<R>): Effect.Effect<Service, never
       comments: (id) => SideEntries.comments(runtime, id),
       attach: (input) => SideEntries.attach(runtime, input),
       attachments: (id) => SideEntries.attachments(runtime, id),
+      upload: (input, content) => AttachmentContentOps.upload(runtime, input, content),
+      attachment: (recordId, attachmentId) => AttachmentContentOps.attachment(runtime, recordId, attachmentId),
+      content: (recordId, attachmentId, range) => AttachmentContentOps.content(runtime, recordId, attachmentId, range),
       recordVerification: (input) => SideEntries.recordVerification(runtime, input),
       verifications: (id) => SideEntries.verifications(runtime, id),
       approve: (input) => SideEntries.approve(runtime, input),
@@ -458,6 +524,39 @@ export const attach = functions.attach
  * @category accessors
  */
 export const attachments = functions.attachments
+
+/**
+ * Uploads a file's content as a new attachment of a record (see `Service.upload`).
+ * @since 0.2.0
+ * @category accessors
+ */
+export const upload = <E>(
+  input: UploadInput,
+  content: Stream.Stream<Uint8Array, E>
+): Effect.Effect<Attachment, UploadError | E, Records | Actor.CurrentActor | BlobStore.BlobStore> =>
+  Effect.flatMap(Records, (s) => s.upload(input, content))
+
+/**
+ * One attachment of a record.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const attachment = functions.attachment
+
+/**
+ * An attachment's content, whole or a range, ready to stream.
+ * @since 0.2.0
+ * @category accessors
+ */
+export const content = (
+  recordId: string,
+  attachmentId: string,
+  range?: BlobStore.Range
+): Effect.Effect<
+  Content,
+  ReadError | AttachmentContent.ContentMissing | BlobStore.BlobError,
+  Records | Actor.CurrentActor | BlobStore.BlobStore
+> => Effect.flatMap(Records, (s) => s.content(recordId, attachmentId, range))
 
 /**
  * Records a verification and its result.

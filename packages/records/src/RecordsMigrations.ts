@@ -174,6 +174,17 @@ CREATE TABLE aw_record_idempotency (
 )
 `
 
+// Attachments are immutable: a new version is a new attachment naming the one it supersedes (at
+// most one successor each, so versions form a chain). `has_content` is 1 when the bytes were uploaded
+// and are in the BlobStore; metadata-only attachments keep 0.
+const attachmentContent = `
+ALTER TABLE aw_record_attachments ADD COLUMN supersedes TEXT
+--;
+ALTER TABLE aw_record_attachments ADD COLUMN has_content INTEGER NOT NULL DEFAULT 0
+--;
+CREATE UNIQUE INDEX aw_record_attachments_successor ON aw_record_attachments (tenant_id, supersedes) WHERE supersedes IS NOT NULL
+`
+
 /**
  * Every migration of `@airworthy/records`; add it to the host's `Migrations.run([...])` list after
  * the audit log's.
@@ -181,5 +192,6 @@ CREATE TABLE aw_record_idempotency (
  * @category migrations
  */
 export const migrations: Migrations.PackageMigrations = Migrations.make("@airworthy/records", 30, [
-  Migrations.sql("0001_create_record_tables", { sqlite: tables("INTEGER"), pg: tables("BIGINT") })
+  Migrations.sql("0001_create_record_tables", { sqlite: tables("INTEGER"), pg: tables("BIGINT") }),
+  Migrations.sql("0002_attachment_content", { sqlite: attachmentContent, pg: attachmentContent })
 ])

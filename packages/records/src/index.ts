@@ -5,6 +5,8 @@
  * @since 0.1.0
  */
 
+/** @since 0.2.0 */
+export * as AttachmentContent from "./AttachmentContent.js"
 /** @since 0.1.0 */
 export * as GuardSnapshot from "./GuardSnapshot.js"
 /** @since 0.1.0 */

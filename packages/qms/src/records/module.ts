@@ -210,6 +210,34 @@ const attach = QmsModule.passThrough({
   run: Records.attach
 })
 
+const attachments = QmsModule.operation({
+  name: "attachments",
+  operationId: "recordAttachments",
+  summary:
+    "Attachments of a record, oldest first; a new version names the one it supersedes, `hasContent` says its bytes can be downloaded",
+  input: ById,
+  output: Schema.Array(QmsRecord.Attachment),
+  access: QmsModule.recordPermission("read"),
+  errors: [Errors.NotFound],
+  http: { method: "get", path: "/records/:id/attachments" },
+  run: ({ id }) => Records.attachments(id)
+})
+
+const attachment = QmsModule.operation({
+  name: "attachment",
+  operationId: "recordAttachment",
+  summary: "One attachment of a record (metadata; its content is at `…/content`)",
+  input: Schema.Struct({
+    ...ById.fields,
+    attachmentId: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128))
+  }),
+  output: QmsRecord.Attachment,
+  access: QmsModule.recordPermission("read"),
+  errors: [Errors.NotFound],
+  http: { method: "get", path: "/records/:id/attachments/:attachmentId" },
+  run: ({ id, attachmentId }) => Records.attachment(id, attachmentId)
+})
+
 const sign = QmsModule.passThrough({
   name: "sign",
   operationId: "signRecord",
@@ -247,9 +275,28 @@ const operations: readonly [
   typeof comments,
   typeof comment,
   typeof attach,
+  typeof attachments,
+  typeof attachment,
   typeof sign,
   typeof history
-] = [list, create, get, update, assign, available, transition, links, link, comments, comment, attach, sign, history]
+] = [
+  list,
+  create,
+  get,
+  update,
+  assign,
+  available,
+  transition,
+  links,
+  link,
+  comments,
+  comment,
+  attach,
+  attachments,
+  attachment,
+  sign,
+  history
+]
 
 /**
  * The records module, with the `related` link kind any two records may share.

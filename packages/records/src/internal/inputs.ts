@@ -124,6 +124,29 @@ export const AttachInput = Schema.Struct({
   ),
   size: Schema.Int.pipe(Schema.nonNegative()),
   sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "64 lower-case hex digits (SHA-256)" })),
+  /** The attachment of the same record this one is a new version of. */
+  supersedes: Schema.optional(Id),
+  ...Common
+})
+
+export const UploadInput = Schema.Struct({
+  id: Id,
+  kind: Schema.optionalWith(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64)), {
+    default: () => "document"
+  }),
+  name: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(500)),
+  mediaType: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*(\s*;.*)?$/, {
+        message: () => "a media type, e.g. application/pdf"
+      }),
+      Schema.maxLength(255)
+    )
+  ),
+  sha256: Schema.optional(
+    Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "64 lower-case hex digits (SHA-256)" }))
+  ),
+  supersedes: Schema.optional(Id),
   ...Common
 })
 

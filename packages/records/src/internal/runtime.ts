@@ -6,6 +6,7 @@ import { Ids, Policy } from "@airworthy/core"
 import { type Query, Storage } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, PubSub, type Scope } from "effect"
+import * as AttachmentContent from "../AttachmentContent.js"
 import type { Committed } from "../RecordEvent.js"
 import * as RecordHooks from "../RecordHooks.js"
 import type { Config, Records, Requirements, Service } from "../Records.js"
@@ -29,6 +30,11 @@ export interface Runtime {
   readonly selectRecord: string
   /** The layer's services (and the guards' own), which every method runs with. */
   readonly context: Context.Context<Requirements>
+  /** Attachment content settings, resolved. */
+  readonly attachments: {
+    readonly maxBytes: (tenantId: string) => number
+    readonly mediaTypes: ReadonlyArray<string>
+  }
   /** Gives hooks the records service they may call. */
   readonly provideRecords: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, Records>>
 }
@@ -89,9 +95,19 @@ export const make = <R>(
       linkKinds: new Map((config.links ?? []).map((l) => [l.kind, l])),
       selectRecord,
       context,
+      attachments: {
+        maxBytes: resolveMaxBytes(config.attachments?.maxBytes),
+        mediaTypes: config.attachments?.mediaTypes ?? AttachmentContent.defaultMediaTypes
+      },
       provideRecords
     }
   })
+
+const resolveMaxBytes = (setting: AttachmentContent.Settings["maxBytes"]): ((tenantId: string) => number) => {
+  if (setting === undefined) return () => AttachmentContent.defaultMaxBytes
+  if (typeof setting === "number") return () => setting
+  return setting
+}
 
 // Methods run with the layer's services but keep the caller's context on top, so the caller's open
 // transaction is the one they join.

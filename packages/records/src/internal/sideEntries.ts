@@ -1,8 +1,8 @@
 // Side entries of a record (comments, attachments, verifications, approvals, signatures): written
 // next to the record, which they do not change, and listed oldest first.
-import { Actor, type Errors } from "@airworthy/core"
-import { Query } from "@airworthy/storage"
-import { Effect, type Schema } from "effect"
+import { Actor, Errors } from "@airworthy/core"
+import { Query, StorageError } from "@airworthy/storage"
+import { Effect, Option, type Schema } from "effect"
 import { Approval, Attachment, Comment, type QmsRecord, Signature, Verification } from "../QmsRecord.js"
 import type * as RecordHooks from "../RecordHooks.js"
 import type * as RecordType from "../RecordType.js"
@@ -16,7 +16,7 @@ import {
   SignInput,
   VerificationInput
 } from "./inputs.js"
-import { type Method, now, provided, type Runtime } from "./runtime.js"
+import { type Method, now, provided, type Runtime, type SqlServices } from "./runtime.js"
 import { insertSignature, verifySigner } from "./signatures.js"
 import * as Store from "./store.js"
 
@@ -144,32 +144,94 @@ export const comment: Method<"comment"> = sideEntry(decodeWith(CommentInput), {
   detail: (comment) => ({ commentId: comment.id })
 })
 
-export const attach: Method<"attach"> = sideEntry(decodeWith(AttachInput), {
-  operation: "attach",
-  result: Attachment,
-  permission: "attach",
-  kind: "attached",
-  write: (runtime, actor, record, input) =>
-    insertEntry(
-      runtime,
-      (id, at): Store.AttachmentRow => ({
-        tenant_id: actor.tenantId,
-        id,
-        record_id: record.id,
-        kind: input.kind,
-        name: input.name,
-        media_type: input.mediaType,
-        size_bytes: input.size,
-        sha256: input.sha256,
-        added_by: actor.actorId,
-        added_at: at
-      }),
-      (row) => q.exec((db) => db.insertInto("aw_record_attachments").values(row)),
-      Store.toAttachment
-    ),
-  entry: (attachment) => ({ attachment }),
-  detail: (attachment) => ({ attachmentId: attachment.id, kind: attachment.kind, name: attachment.name })
-})
+// The attachment a new version supersedes must be one of the record's, not superseded yet (versions
+// form a chain, never a fork).
+export const checkSupersedes = (
+  tenantId: string,
+  recordId: string,
+  supersedes: string | undefined
+): Effect.Effect<void, Errors.ValidationFailed | StorageError.StorageError, SqlServices> =>
+  Effect.gen(function* () {
+    if (supersedes === undefined) return
+    const refuse = (message: string) =>
+      Effect.fail(new Errors.ValidationFailed({ issues: [{ path: "supersedes", message }] }))
+    const previous = yield* q.maybe((db) =>
+      db
+        .selectFrom("aw_record_attachments")
+        .select(["id", "record_id"])
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", supersedes)
+    )
+    if (Option.isNone(previous) || previous.value.record_id !== recordId)
+      return yield* refuse("Not an attachment of this record")
+    const successor = yield* q.maybe((db) =>
+      db
+        .selectFrom("aw_record_attachments")
+        .select("id")
+        .where("tenant_id", "=", tenantId)
+        .where("supersedes", "=", supersedes)
+    )
+    if (Option.isSome(successor))
+      return yield* refuse(`Already superseded by attachment ${successor.value.id}: supersede the newest version`)
+  })
+
+const attachWith = (hasContent: boolean): Method<"attach"> =>
+  sideEntry(decodeWith(AttachInput), {
+    operation: "attach",
+    result: Attachment,
+    permission: "attach",
+    kind: "attached",
+    write: (runtime, actor, record, input) =>
+      Effect.zipRight(
+        checkSupersedes(actor.tenantId, record.id, input.supersedes),
+        insertEntry(
+          runtime,
+          (id, at): Store.AttachmentRow => ({
+            tenant_id: actor.tenantId,
+            id,
+            record_id: record.id,
+            kind: input.kind,
+            name: input.name,
+            media_type: input.mediaType,
+            size_bytes: input.size,
+            sha256: input.sha256,
+            added_by: actor.actorId,
+            added_at: at,
+            supersedes: input.supersedes ?? null,
+            has_content: hasContent ? 1 : 0
+          }),
+          (row) =>
+            q
+              .exec((db) => db.insertInto("aw_record_attachments").values(row))
+              .pipe(
+                // Two new versions of one attachment at once: the second finds the first's successor.
+                Effect.catchIf(StorageError.isConstraint, () =>
+                  Effect.fail(
+                    new Errors.ValidationFailed({
+                      issues: [{ path: "supersedes", message: "Already superseded: supersede the newest version" }]
+                    })
+                  )
+                )
+              ),
+          Store.toAttachment
+        )
+      ),
+    entry: (attachment) => ({ attachment }),
+    detail: (attachment) => ({
+      attachmentId: attachment.id,
+      kind: attachment.kind,
+      name: attachment.name,
+      size: attachment.size,
+      sha256: attachment.sha256,
+      ...(attachment.supersedes !== null ? { supersedes: attachment.supersedes } : {}),
+      hasContent: attachment.hasContent
+    })
+  })
+
+export const attach: Method<"attach"> = attachWith(false)
+
+/** `attach` for content already in the BlobStore (only `upload` calls it, after storing the bytes). */
+export const attachStored: Method<"attach"> = attachWith(true)
 
 export const recordVerification: Method<"recordVerification"> = sideEntry(decodeWith(VerificationInput), {
   operation: "verification",

@@ -56,6 +56,8 @@ export interface AttachmentRow {
   readonly sha256: string
   readonly added_by: string
   readonly added_at: string
+  readonly supersedes: string | null
+  readonly has_content: Int
 }
 
 export interface VerificationRow {
@@ -222,7 +224,9 @@ export const toAttachment = (r: AttachmentRow): Model.Attachment => ({
   size: int(r.size_bytes),
   sha256: r.sha256,
   addedBy: r.added_by,
-  addedAt: r.added_at
+  addedAt: r.added_at,
+  supersedes: r.supersedes ?? null,
+  hasContent: int(r.has_content ?? 0) === 1
 })
 
 export const toVerification = (r: VerificationRow): Model.Verification => ({
