@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { TestDatabase } from "@airworthy/testing"
 import { describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { BlobStore, Migrations, Query, StorageMigrations } from "../src/index.js"
+import { BlobStore, Migrations, Query, RowLevelSecurity, StorageMigrations } from "../src/index.js"
 import { tenantFolder } from "../src/internal/blobDirectory.js"
 import { blobSuite } from "./blobSuite.js"
 
@@ -57,6 +57,7 @@ for (const target of await TestDatabase.targets()) {
               [tenant]
             ).pipe(
               Effect.map((rs) => Number(rs[0]?.n ?? 0)),
+              RowLevelSecurity.withTenant(tenant),
               Effect.orDie
             ),
           corrupt: (tenant, sha) =>
@@ -65,7 +66,7 @@ for (const target of await TestDatabase.targets()) {
                 ? "UPDATE aw_blobs SET bytes = overlay(bytes placing '\\x00'::bytea from 100) WHERE tenant_id = $1 AND sha256 = $2 AND at = 65536"
                 : "UPDATE aw_blobs SET bytes = CAST(substr(bytes, 1, 99) || x'00' || substr(bytes, 101) AS BLOB) WHERE tenant_id = ? AND sha256 = ? AND at = 65536",
               [tenant, sha]
-            ).pipe(Effect.asVoid, Effect.orDie)
+            ).pipe(Effect.asVoid, RowLevelSecurity.withTenant(tenant), Effect.orDie)
         })
     )
   })

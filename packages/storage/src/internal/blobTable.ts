@@ -12,6 +12,7 @@ import * as Query from "../Query.js"
 import type { Storage } from "../Storage.js"
 import { isConstraint, type StorageError } from "../StorageError.js"
 import { verifiedWhole } from "./blobVerify.js"
+import { withTenant } from "./scope.js"
 
 interface Tables {
   readonly aw_blobs: {
@@ -33,10 +34,14 @@ const rowsPerPage = 4
 
 export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage | SqlClient.SqlClient> =>
   Effect.map(Effect.context<Storage | SqlClient.SqlClient>(), (context): Service => {
-    const run = <A, E>(effect: Effect.Effect<A, E, Storage | SqlClient.SqlClient>) => Effect.provide(effect, context)
+    // Every statement names its tenant, and runs in that tenant's row-level security scope too.
+    const run =
+      (tenantId: string) =>
+      <A, E>(effect: Effect.Effect<A, E, Storage | SqlClient.SqlClient>) =>
+        Effect.provide(effect, context).pipe(withTenant(tenantId))
 
     const sizeOf = (tenantId: string, sha256: string) =>
-      run(
+      run(tenantId)(
         q.maybe((db) =>
           db
             .selectFrom("aw_blobs")
@@ -48,7 +53,7 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
       ).pipe(Effect.map(Option.map((r) => Number(r.len))), Effect.mapError(io("Reading the blob's size", sha256)))
 
     const dropStaging = (tenantId: string, staging: string) =>
-      run(
+      run(tenantId)(
         q.exec((db) => db.deleteFrom("aw_blobs").where("tenant_id", "=", tenantId).where("sha256", "=", staging))
       ).pipe(Effect.ignore)
 
@@ -66,7 +71,7 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
           at += filled
           filled = 0
           buffer = Buffer.allocUnsafe(chunkBytes)
-          return run(q.exec((db) => db.insertInto("aw_blobs").values(row))).pipe(
+          return run(tenantId)(q.exec((db) => db.insertInto("aw_blobs").values(row))).pipe(
             Effect.mapError(io("Writing the content"))
           )
         })
@@ -86,7 +91,7 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
                 at += filled
                 filled = 0
                 steps.push(
-                  run(q.exec((db) => db.insertInto("aw_blobs").values(row))).pipe(
+                  run(tenantId)(q.exec((db) => db.insertInto("aw_blobs").values(row))).pipe(
                     Effect.mapError(io("Writing the content"))
                   )
                 )
@@ -124,7 +129,7 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
               )
             })
           ).pipe(
-            run,
+            run(tenantId),
             // Another put of the same bytes won the race: the content is stored, which is all we wanted.
             Effect.catchIf(isConstraint, () => Effect.void),
             Effect.mapError(io("Storing the content", stored.sha256))
@@ -150,7 +155,7 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
       })
 
     const page = (tenantId: string, sha256: string, after: number, r: Range) =>
-      run(
+      run(tenantId)(
         q.rows((db) =>
           db
             .selectFrom("aw_blobs")
