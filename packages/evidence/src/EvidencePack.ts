@@ -24,9 +24,10 @@ import type { AttachmentCorrupted, PackWriteFailed } from "./EvidenceError.js"
 import { PackTooLarge } from "./EvidenceError.js"
 import * as EvidenceProfile from "./EvidenceProfile.js"
 import { assemble } from "./internal/assemble.js"
-import { type CollectError, type Contents, collect } from "./internal/collect.js"
+import { type CollectError, collect } from "./internal/collect.js"
 import { checkAttachments, zipStream } from "./internal/zip.js"
 import type * as PackFormat from "./PackFormat.js"
+import * as Summary from "./Summary.js"
 
 /**
  * Settings of `EvidencePack.layer`.
@@ -70,7 +71,7 @@ export interface Prepared {
   /** A file name for the ZIP: `<ref>-evidence-pack.zip`. */
   readonly fileName: string
   /** The summary PDF (also the pack's `summary.pdf`). */
-  readonly summaryPdf: Uint8Array | undefined
+  readonly summaryPdf: Uint8Array
   /** The ZIP, built while it is read; the same records and checkpoint give the same bytes. */
   readonly zip: Stream.Stream<Uint8Array, AttachmentCorrupted | PackWriteFailed>
 }
@@ -110,13 +111,6 @@ export interface Service {
  */
 export class EvidencePack extends Context.Tag("@airworthy/evidence/EvidencePack")<EvidencePack, Service>() {}
 
-/**
- * Makes the summary PDF of gathered contents; set by `layer` (the PDF module), replaceable in tests.
- * @since 0.3.0
- * @category models
- */
-export type Summarise = (contents: Contents, profiles: ReadonlyArray<EvidenceProfile.Profile>) => Uint8Array | undefined
-
 const loadKey = (key: Config["signingKey"]): TreeHead.SigningKey =>
   typeof key === "string"
     ? TreeHead.keyFromConfig(key)
@@ -131,10 +125,7 @@ const iso = (millis: number) => new Date(millis).toISOString()
  * @since 0.3.0
  * @category constructors
  */
-export const make = (
-  config: Config,
-  summarise: Summarise = () => undefined
-): Effect.Effect<Service, never, BlobStore.BlobStore> =>
+export const make = (config: Config): Effect.Effect<Service, never, BlobStore.BlobStore> =>
   Effect.gen(function* () {
     const blobs = yield* BlobStore.BlobStore
     const key = loadKey(config.signingKey)
@@ -147,7 +138,7 @@ export const make = (
         const depthFor = (type: string) =>
           Math.min(EvidenceProfile.maxDepth, Math.max(0, options.depth ?? profileOf(type)?.depth ?? 1))
         const contents = yield* collect(recordId, depthFor, profileOf, exportedAt)
-        const summaryPdf = summarise(contents, profiles)
+        const summaryPdf = yield* Effect.promise(() => Summary.render(contents, profiles))
         const assembled = assemble(contents, key, summaryPdf)
         if (assembled.size > maxBytes) return yield* new PackTooLarge({ size: assembled.size, limit: maxBytes })
         yield* checkAttachments(assembled, blobs)

@@ -1,5 +1,6 @@
 // The evidence pack suite, written once; EvidencePack.test.ts runs it on every database.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AuditLog, CanonicalJson } from "@airworthy/audit"
@@ -317,6 +318,74 @@ export const evidenceSuite = (it: It, _target: TestDatabase.Target) => {
         const fromFile = yield* Effect.promise(() => VerifyPack.verifyFile(path))
         assert.isTrue(fromFile.ok)
         assert.strictEqual(PackFormat.sha256(readFileSync(path)), PackFormat.sha256(yield* collectBytes(sound.zip)))
+      })
+  )
+  it.effect(
+    "summary.pdf: title page, records, signatures, every timeline row and every attachment's hash, page numbers",
+    () =>
+      Effect.gen(function* () {
+        const { who, finding, capa } = yield* setup("summary")
+        // Enough events for the timeline to run over several pages.
+        yield* AuditLog.appendMany(
+          Array.from({ length: 180 }, (_, i) => ({
+            action: "finding.updated",
+            recordType: "finding",
+            recordId: finding.id,
+            before: { step: i },
+            after: { step: i + 1 },
+            reason: `Step ${i + 1} checked`
+          }))
+        ).pipe(as(who.quality))
+        const pack = yield* prepareAs(who.quality, finding.id)
+        const zipped = yield* collectBytes(pack.zip)
+        const entries = yield* Effect.promise(() => unzip(zipped))
+        const pdf = entries.find((e) => e.name === PackFormat.summaryPath)!
+        assert.deepStrictEqual(new Uint8Array(pdf.bytes), pack.summaryPdf)
+        assert.strictEqual(pdf.method, 0)
+        const dir = mkdtempSync(join(tmpdir(), "evidence-pdf-"))
+        writeFileSync(join(dir, "summary.pdf"), pdf.bytes)
+        const extracted = spawnSync("pdftotext", ["-layout", join(dir, "summary.pdf"), "-"], { encoding: "utf8" })
+        assert.strictEqual(extracted.status, 0, extracted.stderr)
+        const pdfText = extracted.stdout
+        const pdfLines = pdfText.split("\n")
+
+        assert.include(pdfText, "Evidence pack")
+        assert.include(pdfText, `Finding ${finding.ref}`)
+        assert.include(pdfText, "Torque wrench calibration overdue")
+        assert.include(pdfText, capa.ref)
+        assert.include(pdfText, "145.A.40") // a declared section field
+        // Every signature: signer, time and meaning on one row.
+        const signatures = yield* Records.signatures(finding.id).pipe(as(who.quality))
+        assert.isAbove(signatures.length, 0)
+        for (const s of signatures) {
+          assert.isTrue(
+            pdfLines.some((l) => l.includes(s.signerName) && l.includes(s.signedAt) && l.includes(s.meaning)),
+            `signature ${s.id}`
+          )
+        }
+        // Every timeline row: its sequence, action and record on one line.
+        const lines = text(entries.find((e) => e.name === PackFormat.timelinePath)!.bytes)
+          .split("\n")
+          .slice(0, -1)
+        assert.isAbove(lines.length, 180)
+        for (const line of lines) {
+          const env = JSON.parse(line)
+          const row = new RegExp(`#${env.sequence}\\s`)
+          const ref = env.record.id === finding.id ? finding.ref : capa.ref
+          assert.isTrue(
+            pdfLines.some((l) => row.test(l) && l.includes(env.action) && l.includes(ref)),
+            `timeline row ${env.sequence} ${env.action}`
+          )
+        }
+        assert.include(pdfText, "Step 180 checked")
+        assert.include(pdfText, "step: 179 -> 180")
+        // Attachments with their hashes, the email log, and page numbers on every page.
+        assert.include(pdfText, PackFormat.sha256(attachmentBytes.photo))
+        assert.include(pdfText, PackFormat.sha256(attachmentBytes.report))
+        assert.include(pdfText, "olive@mro.example")
+        const pages = pdfText.split("\f").filter((p) => p.trim() !== "")
+        assert.isAbove(pages.length, 3)
+        pages.forEach((page, i) => assert.include(page, `Page ${i + 1} of ${pages.length}`))
       })
   )
 }
