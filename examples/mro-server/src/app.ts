@@ -6,7 +6,7 @@ import { QmsRuntime, qmsRoutes, Session } from "@airworthy/hono"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import { SignerVerification } from "@airworthy/records"
 import type { Storage, StorageError } from "@airworthy/storage"
-import { Directory } from "@airworthy/storage"
+import { BlobStore, Directory } from "@airworthy/storage"
 import { Sweeper } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { getConnInfo } from "@hono/node-server/conninfo"
@@ -48,6 +48,13 @@ export interface AppOptions {
    * organisation with at least `minEvents` (default 1) new events.
    */
   readonly checkpoints?: { readonly everyMillis?: number; readonly minEvents?: number }
+  /**
+   * Where attachment content is kept: default `BlobStore.directory({ path: "./mro-blobs" })`;
+   * `BlobStore.database()` keeps it in the database (a single-file SQLite deployment).
+   */
+  readonly blobs?: Layer.Layer<BlobStore.BlobStore, never, Storage.Storage | SqlClient.SqlClient>
+  /** Largest attachment upload in bytes (default 50 MiB). */
+  readonly maxUploadBytes?: number
 }
 
 export interface MroApp {
@@ -104,7 +111,14 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
 
   const qms = QmsRuntime.layer({
     database,
-    qms: { signingKey: options.signingKey ?? TreeHead.generateKey(), directory, signer, migrate: false }
+    qms: {
+      signingKey: options.signingKey ?? TreeHead.generateKey(),
+      directory,
+      signer,
+      migrate: false,
+      blobs: options.blobs ?? BlobStore.directory({ path: "./mro-blobs" }),
+      ...(options.maxUploadBytes === undefined ? {} : { attachments: { maxBytes: options.maxUploadBytes } })
+    }
   })
   const transport = Layer.effect(
     Transport.Transport,

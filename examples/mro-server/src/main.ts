@@ -1,6 +1,6 @@
 // Starts the MRO server: migrates (SQLite ./mro.db, or DATABASE_URL=postgres://...), seeds the demo
 // data, serves on PORT (3000), and prints a token per demo user.
-import { Storage } from "@airworthy/storage"
+import { BlobStore, Storage } from "@airworthy/storage"
 import { Postgres } from "@airworthy/storage/pg"
 import { Sqlite } from "@airworthy/storage/sqlite"
 import { serve } from "@hono/node-server"
@@ -11,6 +11,14 @@ import { loadSecrets } from "./secrets.js"
 const url = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined
 const database =
   url !== undefined ? Postgres.layer({ url }) : Sqlite.layer({ filename: process.env.MRO_DB_FILE ?? "./mro.db" })
+
+// Attachment content: files under MRO_BLOB_DIR (./mro-blobs), or MRO_BLOBS=database to keep them in
+// the database itself (one SQLite file holds everything).
+const blobs =
+  process.env.MRO_BLOBS === "database"
+    ? BlobStore.database()
+    : BlobStore.directory({ path: process.env.MRO_BLOB_DIR ?? "./mro-blobs" })
+const maxUploadMiB = Number(process.env.MRO_MAX_UPLOAD_MB ?? 50)
 
 // The session-token secret and the audit signing key: from MRO_JWT_SECRET / AUDIT_SIGNING_KEY, else
 // kept in MRO_SECRETS_FILE (./mro-secrets.json, mode 0600, created on the first start). Never printed.
@@ -23,6 +31,8 @@ const mro = await makeApp({
   secret: secrets.jwtSecret,
   signingKey: secrets.signingKey,
   background: true,
+  blobs,
+  maxUploadBytes: Math.round(maxUploadMiB * 1024 * 1024),
   checkpoints: {
     everyMillis: 1000 * Number(process.env.MRO_CHECKPOINT_EVERY_SECONDS ?? 300),
     minEvents: Number(process.env.MRO_CHECKPOINT_MIN_EVENTS ?? 1)

@@ -1,7 +1,9 @@
 // The server as `pnpm start` runs it: its secrets persist across a restart in a file only its owner
 // may read (a session token issued before the restart still works after it) and are never printed;
-// `/login` is limited in size and in attempts.
+// `/login` is limited in size and in attempts; attachment content lands in the blob folder and is
+// served again after the restart.
 import { type ChildProcess, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -70,7 +72,11 @@ describe("secrets", () => {
   })
 
   it("survive a restart of the server and are never printed", async () => {
-    const env = { MRO_SECRETS_FILE: join(dir, "mro-secrets.json"), MRO_DB_FILE: join(dir, "mro.db") }
+    const env = {
+      MRO_SECRETS_FILE: join(dir, "mro-secrets.json"),
+      MRO_DB_FILE: join(dir, "mro.db"),
+      MRO_BLOB_DIR: join(dir, "blobs")
+    }
     const one = await start(env)
     const login = await fetch(`${one.base}/login`, {
       method: "POST",
@@ -79,11 +85,46 @@ describe("secrets", () => {
     })
     assert.strictEqual(login.status, 200)
     const { token } = (await login.json()) as { token: string }
+
+    const auth = { authorization: `Bearer ${token}` }
+    const finding = await fetch(`${one.base}/qms/findings`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        title: "TW-114 past calibration",
+        level: "2",
+        requirement: "145.A.40",
+        ownerId: "s-olive"
+      })
+    })
+    assert.strictEqual(finding.status, 201, await finding.clone().text())
+    const { id } = (await finding.json()) as { id: string }
+    const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), Buffer.alloc(100_000, 9)])
+    const form = new FormData()
+    form.set("kind", "evidence")
+    form.set("file", new Blob([pdf], { type: "application/pdf" }), "certificate.pdf")
+    const uploaded = await fetch(`${one.base}/qms/records/${id}/attachments/content`, {
+      method: "POST",
+      headers: auth,
+      body: form
+    })
+    assert.strictEqual(uploaded.status, 201, await uploaded.clone().text())
+    const attachment = (await uploaded.json()) as { id: string; sha256: string }
+    assert.strictEqual(attachment.sha256, createHash("sha256").update(pdf).digest("hex"))
+    // The directory adapter: the file is under the organisation's folder, named by its SHA-256.
+    const onDisk = readFileSync(join(env.MRO_BLOB_DIR, "skyline-mro", attachment.sha256.slice(0, 2), attachment.sha256))
+    assert.strictEqual(Buffer.compare(onDisk, pdf), 0)
     await stop(one.child)
 
     const two = await start(env)
     const me = await fetch(`${two.base}/me`, { headers: { authorization: `Bearer ${token}` } })
     assert.strictEqual(me.status, 200, "a token issued before the restart")
+    const download = await fetch(`${two.base}/qms/records/${id}/attachments/${attachment.id}/content`, {
+      headers: auth
+    })
+    assert.strictEqual(download.status, 200)
+    assert.strictEqual(Buffer.compare(Buffer.from(await download.arrayBuffer()), pdf), 0, "the content after a restart")
+    assert.strictEqual(download.headers.get("etag"), `"${attachment.sha256}"`)
     const stored = JSON.parse(readFileSync(env.MRO_SECRETS_FILE, "utf8")) as { jwtSecret: string; signingKey: string }
     for (const printed of [one.output(), two.output()]) {
       assert.notInclude(printed, stored.jwtSecret)
