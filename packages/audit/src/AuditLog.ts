@@ -15,7 +15,7 @@
  */
 import type { KeyObject } from "node:crypto"
 import { Actor, type Errors, Ids, Policy } from "@airworthy/core"
-import type { Storage, StorageError } from "@airworthy/storage"
+import { RowLevelSecurity, type Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Option, type Redacted, Schedule, Schema, Stream } from "effect"
 import type { CursorExpired, Fault, IntegrityViolation } from "./AuditError.js"
@@ -435,16 +435,22 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       append: (input) => Append.append(log, input),
       appendMany: (inputs) => Append.appendMany(log, inputs),
       query: (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f)),
-      replayFrom: (tenantId, cursor) => Read.replayFrom(log, tenantId, cursor),
-      verify: (tenantId, range) => Verify.verify(log, tenantId, range),
-      checkpoint: (tenantId) => Checkpoints.checkpoint(log, tenantId),
-      checkpointDue: (options) => Checkpoints.checkpointDue(log, options?.minEvents ?? 1),
-      checkpoints: (tenantId) => Checkpoints.checkpoints(log, tenantId),
+      // Work given a tenant id runs in that tenant's row-level security scope (PostgreSQL, when on).
+      replayFrom: (tenantId, cursor) =>
+        Read.replayFrom(log, tenantId, cursor).pipe(
+          Stream.provideService(RowLevelSecurity.TenantScope, { _tag: "Tenant", tenantId })
+        ),
+      verify: (tenantId, range) => RowLevelSecurity.withTenant(tenantId)(Verify.verify(log, tenantId, range)),
+      checkpoint: (tenantId) => RowLevelSecurity.withTenant(tenantId)(Checkpoints.checkpoint(log, tenantId)),
+      checkpointDue: (options) =>
+        RowLevelSecurity.acrossTenants(Checkpoints.checkpointDue(log, options?.minEvents ?? 1)),
+      checkpoints: (tenantId) => RowLevelSecurity.withTenant(tenantId)(Checkpoints.checkpoints(log, tenantId)),
       inclusionProof: (tenantId, sequence, checkpointSize) =>
-        Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize),
+        RowLevelSecurity.withTenant(tenantId)(Checkpoints.inclusionProof(log, tenantId, sequence, checkpointSize)),
       inclusionProofs: (tenantId, sequences, checkpointSize) =>
-        Checkpoints.inclusionProofs(log, tenantId, sequences, checkpointSize),
-      consistencyProof: (tenantId, oldSize, newSize) => Checkpoints.consistencyProof(log, tenantId, oldSize, newSize),
+        RowLevelSecurity.withTenant(tenantId)(Checkpoints.inclusionProofs(log, tenantId, sequences, checkpointSize)),
+      consistencyProof: (tenantId, oldSize, newSize) =>
+        RowLevelSecurity.withTenant(tenantId)(Checkpoints.consistencyProof(log, tenantId, oldSize, newSize)),
       erase: (request) => Effect.flatMap(decodeErase(request), (r) => Erasure.erase(log, r)),
       placeLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.placeLegalHold(log, r)),
       releaseLegalHold: (request) => Effect.flatMap(decodeHold(request), (r) => Purge.releaseLegalHold(log, r)),

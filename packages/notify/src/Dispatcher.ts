@@ -24,7 +24,7 @@
  * @since 0.1.0
  */
 import type { Ids } from "@airworthy/core"
-import type { Storage, StorageError } from "@airworthy/storage"
+import { RowLevelSecurity, type Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import * as DispatcherContext from "./internal/dispatcherContext.js"
@@ -204,11 +204,12 @@ export const make = (
   Effect.gen(function* () {
     const settings = yield* Effect.sync(() => resolve(options))
     const dispatch = yield* DispatcherContext.make(settings, options.instanceId, retryDelay)
-    const runOnce = Rounds.runOnce(dispatch)
+    // The outbox of every tenant: across tenants under row-level security (statements name theirs).
+    const runOnce = RowLevelSecurity.acrossTenants(Rounds.runOnce(dispatch))
     return {
       instanceId: dispatch.instanceId,
       runOnce,
-      drain: Rounds.drain(dispatch, runOnce),
+      drain: RowLevelSecurity.acrossTenants(Rounds.drain(dispatch, runOnce)),
       breaker: dispatch.breaker.snapshot
     }
   })

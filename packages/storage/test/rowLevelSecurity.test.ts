@@ -117,10 +117,30 @@ describe("row-level security", () => {
           const none = yield* ids
           const noneInTransaction = yield* Query.transaction(ids)
           const across = yield* RowLevelSecurity.acrossTenants(ids)
-          // The explicit scope wins over the actor; a nested transaction keeps its outer tenant.
+          // The explicit scope wins over the actor; inside one transaction each statement has the
+          // innermost scope (a nested one, then the outer one again, even after a rolled-back savepoint).
           const scopeOverActor = yield* Actor.withActor(RowLevelSecurity.withTenant(tenantB)(ids), actorOf(tenantA))
           const nested = yield* RowLevelSecurity.withTenant(tenantA)(
-            Query.transaction(Query.transaction(RowLevelSecurity.withTenant(tenantB)(ids)))
+            Query.transaction(
+              Effect.gen(function* () {
+                const outer = yield* ids
+                const inner = yield* Query.transaction(RowLevelSecurity.withTenant(tenantB)(ids))
+                const failed = yield* Effect.flip(
+                  Query.transaction(RowLevelSecurity.acrossTenants(Effect.zipRight(ids, Effect.fail("undo" as const))))
+                )
+                return {
+                  outer,
+                  inner,
+                  failed,
+                  again: yield* ids,
+                  acrossAgain: yield* RowLevelSecurity.acrossTenants(ids)
+                }
+              })
+            )
+          )
+          // A transaction begun before the actor is known takes the actor's tenant for its statements.
+          const begunBeforeActor = yield* Query.transaction(
+            Effect.all([ids, Actor.withActor(ids, actorOf(tenantB)), ids])
           )
           // Writing another tenant's row is refused and leaves nothing; one's own goes in.
           const foreign = yield* Effect.exit(RowLevelSecurity.withTenant(tenantA)(insert(tenantB, "b2")))
@@ -141,6 +161,7 @@ describe("row-level security", () => {
             across,
             scopeOverActor,
             nested,
+            begunBeforeActor,
             foreign,
             unscoped,
             bodies,
@@ -155,7 +176,15 @@ describe("row-level security", () => {
         assert.deepStrictEqual(seen.noneInTransaction, [])
         assert.deepStrictEqual(seen.across, ["tenant-a/a1", "tenant-a/a2", "tenant-b/b1", `${odd}/o1`])
         assert.deepStrictEqual(seen.scopeOverActor, ["tenant-b/b1"])
-        assert.deepStrictEqual(seen.nested, ["tenant-a/a1", "tenant-a/a2"])
+        assert.deepStrictEqual(seen.nested, {
+          outer: ["tenant-a/a1", "tenant-a/a2"],
+          inner: ["tenant-b/b1"],
+          failed: "undo",
+          again: ["tenant-a/a1", "tenant-a/a2"],
+          acrossAgain: ["tenant-a/a1", "tenant-a/a2", "tenant-b/b1", `${odd}/o1`]
+        })
+        // Before the actor: nothing; as the actor: its tenant; after it, the transaction keeps it.
+        assert.deepStrictEqual(seen.begunBeforeActor, [[], ["tenant-b/b1"], ["tenant-b/b1"]])
         assert.isTrue(Exit.isFailure(seen.foreign))
         assert.match(String(Exit.isFailure(seen.foreign) ? seen.foreign.cause : ""), /row-level security/)
         assert.isTrue(Exit.isFailure(seen.unscoped))

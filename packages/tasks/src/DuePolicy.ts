@@ -15,7 +15,7 @@
  */
 import { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
-import { Query, type Storage, type StorageError } from "@airworthy/storage"
+import { Query, RowLevelSecurity, type Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Option, Schema } from "effect"
 import { iso, type Tables } from "./internal/tables.js"
@@ -106,8 +106,10 @@ export const resolve = (
   fallback?: { readonly [kind: string]: DuePolicy }
 ): Effect.Effect<Option.Option<DuePolicy>, StorageError.StorageError, Storage.Storage | SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const row = yield* q.maybe((db) =>
-      db.selectFrom("aw_task_due_policies").selectAll().where("tenant_id", "=", tenantId).where("kind", "=", kind)
+    const row = yield* RowLevelSecurity.withTenant(tenantId)(
+      q.maybe((db) =>
+        db.selectFrom("aw_task_due_policies").selectAll().where("tenant_id", "=", tenantId).where("kind", "=", kind)
+      )
     )
     if (Option.isSome(row))
       return Option.some({ kind: row.value.kind, hours: Number(row.value.due_hours), source: row.value.source })

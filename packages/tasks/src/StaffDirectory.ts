@@ -10,7 +10,7 @@
  *
  * @since 0.2.0
  */
-import { Directory, Query, Storage, type StorageError } from "@airworthy/storage"
+import { Directory, Query, RowLevelSecurity, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Option } from "effect"
 import type { Tables } from "./internal/tables.js"
@@ -35,9 +35,13 @@ export const make: Effect.Effect<Directory.Service, never, Storage.Storage | Sql
     const context = yield* Effect.context<Storage.Storage | SqlClient.SqlClient>()
     const run = <A, E>(self: Effect.Effect<A, E, Storage.Storage | SqlClient.SqlClient>) =>
       Effect.provide(self, context)
+    const inTenant = <A, E>(tenantId: string, self: Effect.Effect<A, E, Storage.Storage | SqlClient.SqlClient>) =>
+      RowLevelSecurity.withTenant(tenantId)(run(self))
     return {
+      // Each look-up names its tenant: it runs in that tenant's row-level security scope.
       supervisorOf: (tenantId, actorId) =>
-        run(
+        inTenant(
+          tenantId,
           Effect.map(
             q.maybe((db) =>
               db
@@ -50,7 +54,8 @@ export const make: Effect.Effect<Directory.Service, never, Storage.Storage | Sql
           )
         ),
       usersWithRole: (tenantId, role) =>
-        run(
+        inTenant(
+          tenantId,
           Effect.gen(function* () {
             const { dialect } = yield* Storage.Storage
             const match = dialect === "pg" ? "strpos(roles, $2) > 0" : "instr(roles, ?) > 0"
@@ -63,7 +68,8 @@ export const make: Effect.Effect<Directory.Service, never, Storage.Storage | Sql
           })
         ),
       contactOf: (tenantId, actorId) =>
-        run(
+        inTenant(
+          tenantId,
           Effect.map(
             q.maybe((db) =>
               db
@@ -114,25 +120,27 @@ export const upsert = (
   Effect.forEach(
     staff,
     (s) =>
-      q.exec((db) =>
-        db
-          .insertInto("aw_task_directory")
-          .values({
-            tenant_id: s.tenantId,
-            actor_id: s.actorId,
-            display_name: s.displayName,
-            email: s.email,
-            roles: encodeRoles(s.roles),
-            supervisor_id: s.supervisorId ?? null
-          })
-          .onConflict((oc) =>
-            oc.columns(["tenant_id", "actor_id"]).doUpdateSet({
+      RowLevelSecurity.withTenant(s.tenantId)(
+        q.exec((db) =>
+          db
+            .insertInto("aw_task_directory")
+            .values({
+              tenant_id: s.tenantId,
+              actor_id: s.actorId,
               display_name: s.displayName,
               email: s.email,
               roles: encodeRoles(s.roles),
               supervisor_id: s.supervisorId ?? null
             })
-          )
+            .onConflict((oc) =>
+              oc.columns(["tenant_id", "actor_id"]).doUpdateSet({
+                display_name: s.displayName,
+                email: s.email,
+                roles: encodeRoles(s.roles),
+                supervisor_id: s.supervisorId ?? null
+              })
+            )
+        )
       ),
     { discard: true }
   )

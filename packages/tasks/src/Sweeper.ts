@@ -24,7 +24,7 @@
  */
 import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { type Errors, Ids } from "@airworthy/core"
-import { Directory, Query, Storage, type StorageError } from "@airworthy/storage"
+import { Directory, Query, RowLevelSecurity, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
 import { Clock, type Context, Duration, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import { chunk, iso, pgArray, type Tables, type TaskRow } from "./internal/tables.js"
@@ -654,7 +654,8 @@ export const runOnce = (
       { concurrency: "unbounded", discard: true }
     )
     return { performed, lost, batches }
-  })
+    // Every tenant's due steps: across tenants under row-level security (statements still name theirs).
+  }).pipe(RowLevelSecurity.acrossTenants)
 
 /** A plan's notice, the task at `taskLevel` before the step. */
 const noticeOf = (p: Plan, taskLevel: number): Notice => ({

@@ -222,7 +222,7 @@ export const probePostgres = async (): Promise<string | undefined> => {
  * @category models
  */
 export interface Target {
-  readonly name: "sqlite-memory" | "sqlite-file" | "postgres" | "postgres-rls"
+  readonly name: "sqlite-memory" | "sqlite-file" | "postgres"
   readonly dialect: Storage.Dialect
   readonly layer: TestLayer
   readonly skip: boolean
@@ -260,8 +260,5 @@ export const targets = async (options: { readonly sqliteFile?: boolean } = {}): 
   if (options.sqliteFile !== false)
     list.push({ name: "sqlite-file", dialect: "sqlite", layer: sqliteFile, skip: false })
   list.push({ name: "postgres", dialect: "pg", layer: postgres, skip: unreachable !== undefined })
-  // AIRWORTHY_TEST_PG_RLS=1: every shared suite also runs as a non-superuser under row-level security.
-  if (process.env.AIRWORTHY_TEST_PG_RLS === "1")
-    list.push({ name: "postgres-rls", dialect: "pg", layer: postgresRowLevelSecurity, skip: unreachable !== undefined })
   return list
 }

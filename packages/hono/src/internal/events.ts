@@ -3,6 +3,7 @@
 // proxies from closing it.
 import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { Actor, Policy } from "@airworthy/core"
+import { RowLevelSecurity } from "@airworthy/storage"
 import { SqlClient } from "@effect/sql"
 import { Effect, Exit, Fiber, Option, Queue, Scope, Stream } from "effect"
 import type { Context } from "hono"
@@ -54,7 +55,7 @@ export const eventStream = (options: {
         last_sequence: number | string
       }>`SELECT last_sequence FROM aw_audit_heads WHERE tenant_id = ${tenant}`
       return AuditLog.cursorAfter(Number(rows[0]?.last_sequence ?? 0))
-    })
+    }).pipe(RowLevelSecurity.withTenant(tenant))
     // Subscribe and fix the starting point before the response opens: whatever commits after the
     // client sees the stream open is delivered.
     const scope = await runtime.runPromise(Scope.make())

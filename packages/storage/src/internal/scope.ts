@@ -73,11 +73,16 @@ export const literal = (value: string): string =>
   value.includes("\\") ? `E'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'` : `'${value.replace(/'/g, "''")}'`
 
 /**
- * The statement that makes a scope's settings for the rest of the current transaction.
+ * The statement that makes a scope's settings for the rest of the current transaction (both
+ * settings, so that moving from every tenant to one tenant takes the wider one back).
  * @since 0.3.0
  * @category utils
  */
 export const setScopeSql = (scope: Scope): string =>
   scope._tag === "AllTenants"
-    ? `SELECT set_config('${allTenantsSetting}', 'on', true)`
-    : `SELECT set_config('${tenantSetting}', ${literal(scope.tenantId)}, true)`
+    ? `SELECT set_config('${allTenantsSetting}', 'on', true), set_config('${tenantSetting}', '', true)`
+    : `SELECT set_config('${tenantSetting}', ${literal(scope.tenantId)}, true), set_config('${allTenantsSetting}', '', true)`
+
+/** Do two scopes admit the same rows? */
+export const sameScope = (a: Scope, b: Scope): boolean =>
+  a._tag === "AllTenants" ? b._tag === "AllTenants" : b._tag === "Tenant" && a.tenantId === b.tenantId

@@ -1,12 +1,12 @@
-// The PostgreSQL client under row-level security: the same pool, but every transaction begins by
-// making the tenant settings of the fiber's scope, and a statement outside a transaction runs in a
-// transaction of its own that does the same. Settings are transaction-local (`set_config(..., true)`),
-// so nothing outlives the transaction on a pooled connection.
+// The PostgreSQL client under row-level security: the same pool, but every transaction carries the
+// tenant settings of the fiber's scope, and a statement outside a transaction runs in a transaction
+// of its own that does the same. Settings are transaction-local (`set_config(..., true)`), so nothing
+// outlives the transaction on a pooled connection.
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient, type SqlConnection, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Stream } from "effect"
-import * as RowLevelSecurity from "./scope.js"
+import * as Scope from "./scope.js"
 
 type Connection = SqlConnection.Connection
 
@@ -14,27 +14,52 @@ type Connection = SqlConnection.Connection
 // settings, in one round trip (simple protocol: no parameters, the tenant is a quoted literal).
 const beginMarker = "BEGIN /* airworthy: tenant settings */"
 
-const delegate = (conn: Connection, executeUnprepared: Connection["executeUnprepared"]): Connection => ({
-  execute: (sql, params, transformRows) => conn.execute(sql, params, transformRows),
-  executeRaw: (sql, params) => conn.executeRaw(sql, params),
-  executeStream: (sql, params, transformRows) => conn.executeStream(sql, params, transformRows),
-  executeValues: (sql, params) => conn.executeValues(sql, params),
-  executeUnprepared
-})
-
-const beginning = (conn: Connection, scope: Option.Option<RowLevelSecurity.Scope>): Connection =>
-  delegate(conn, (sql, params, transformRows) =>
-    sql === beginMarker
-      ? Effect.as(
-          conn.executeUnprepared(
-            Option.isSome(scope) ? `BEGIN; ${RowLevelSecurity.setScopeSql(scope.value)}` : "BEGIN",
-            [],
-            undefined
-          ),
-          []
+/**
+ * A connection reserved for one transaction. Its settings follow the scope of each statement: the
+ * scope at BEGIN is set with it; a statement whose fiber has another scope (a transaction begun
+ * before the actor was known, a `withTenant` nested inside) sets its own first; a statement with no
+ * scope keeps what the transaction has. A rollback to a savepoint may undo a setting, so the next
+ * scoped statement sets it again.
+ */
+const transactionConnection = (conn: Connection, atBegin: Option.Option<Scope.Scope>): Connection => {
+  let applied: Scope.Scope | undefined
+  const ensure = <A>(self: Effect.Effect<A, SqlError.SqlError>): Effect.Effect<A, SqlError.SqlError> =>
+    Effect.flatMap(Scope.current, (scope) => {
+      if (Option.isNone(scope) || (applied !== undefined && Scope.sameScope(applied, scope.value))) return self
+      const next = scope.value
+      return conn.executeUnprepared(Scope.setScopeSql(next), [], undefined).pipe(
+        Effect.tap(() => {
+          applied = next
+        }),
+        Effect.zipRight(self)
+      )
+    })
+  return {
+    execute: (sql, params, transformRows) => ensure(conn.execute(sql, params, transformRows)),
+    executeRaw: (sql, params) => ensure(conn.executeRaw(sql, params)),
+    executeValues: (sql, params) => ensure(conn.executeValues(sql, params)),
+    executeStream: (sql, params, transformRows) =>
+      Stream.unwrap(ensure(Effect.sync(() => conn.executeStream(sql, params, transformRows)))),
+    executeUnprepared: (sql, params, transformRows) => {
+      if (sql === beginMarker) {
+        if (Option.isNone(atBegin)) return conn.executeUnprepared("BEGIN", [], undefined)
+        const scope = atBegin.value
+        return conn.executeUnprepared(`BEGIN; ${Scope.setScopeSql(scope)}`, [], undefined).pipe(
+          Effect.tap(() => {
+            applied = scope
+          }),
+          Effect.as([])
         )
-      : conn.executeUnprepared(sql, params, transformRows)
-  )
+      }
+      // `withTransaction`'s own statements (COMMIT, ROLLBACK, SAVEPOINT) pass as they are.
+      if (/^(COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/.test(sql)) {
+        if (sql.startsWith("ROLLBACK TO SAVEPOINT")) applied = undefined
+        return conn.executeUnprepared(sql, params, transformRows)
+      }
+      return ensure(conn.executeUnprepared(sql, params, transformRows))
+    }
+  }
+}
 
 /**
  * Wraps a PostgreSQL `SqlClient` (made without name transforms) so that every statement runs with the
@@ -72,11 +97,11 @@ export const make = (inner: SqlClient.SqlClient): Effect.Effect<SqlClient.SqlCli
     }
     self = yield* SqlClient.make({
       // Outside a transaction: without a scope, a plain pooled connection (it sees no tenant row).
-      acquirer: Effect.flatMap(RowLevelSecurity.current, (scope) =>
+      acquirer: Effect.flatMap(Scope.current, (scope) =>
         Option.isSome(scope) ? Effect.succeed(ownTransaction) : inner.reserve
       ),
-      transactionAcquirer: Effect.flatMap(RowLevelSecurity.current, (scope) =>
-        Effect.map(inner.reserve, (conn) => beginning(conn, scope))
+      transactionAcquirer: Effect.flatMap(Scope.current, (scope) =>
+        Effect.map(inner.reserve, (conn) => transactionConnection(conn, scope))
       ),
       beginTransaction: beginMarker,
       compiler: PgClient.makeCompiler(),
