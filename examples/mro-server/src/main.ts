@@ -1,6 +1,6 @@
 // Starts the MRO server: migrates (SQLite ./mro.db, or DATABASE_URL=postgres://...), seeds the demo
 // data, serves on PORT (3000), and prints a token per demo user.
-import { BlobStore, Storage } from "@airworthy/storage"
+import { BlobStore, RowLevelSecurity, Storage } from "@airworthy/storage"
 import { Postgres } from "@airworthy/storage/pg"
 import { Sqlite } from "@airworthy/storage/sqlite"
 import { serve } from "@hono/node-server"
@@ -9,8 +9,13 @@ import { demoStaff } from "./db.js"
 import { loadSecrets } from "./secrets.js"
 
 const url = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined
+// On PostgreSQL every aw_ table is under row-level security by tenant (MRO_ROW_LEVEL_SECURITY=0 turns
+// it off). It holds only for a role that is not a superuser and has no BYPASSRLS: see the README.
+const rowLevelSecurity = url !== undefined && process.env.MRO_ROW_LEVEL_SECURITY !== "0"
 const database =
-  url !== undefined ? Postgres.layer({ url }) : Sqlite.layer({ filename: process.env.MRO_DB_FILE ?? "./mro.db" })
+  url !== undefined
+    ? Postgres.layer({ url, rowLevelSecurity })
+    : Sqlite.layer({ filename: process.env.MRO_DB_FILE ?? "./mro.db" })
 
 // Attachment content: files under MRO_BLOB_DIR (./mro-blobs), or MRO_BLOBS=database to keep them in
 // the database itself (one SQLite file holds everything).
@@ -40,6 +45,16 @@ const mro = await makeApp({
   ...(process.env.MRO_PUBLIC_ORIGIN === undefined ? {} : { publicOrigins: [process.env.MRO_PUBLIC_ORIGIN] }),
   onEmail: (m) => console.log(`[mail] to ${m.to.address}: ${m.subject}`)
 })
+
+if (rowLevelSecurity) {
+  const bypassed = await mro.runtime.runPromise(RowLevelSecurity.bypassed)
+  console.log(
+    bypassed
+      ? "WARNING: row-level security is on, but this PostgreSQL role is a superuser or has BYPASSRLS, so it " +
+          "sees every organisation's rows anyway. Run the server as a role without them (see the README)."
+      : "row-level security: on (every aw_ table, keyed by the transaction's organisation)"
+  )
+} else if (url !== undefined) console.log("row-level security: off (MRO_ROW_LEVEL_SECURITY=0)")
 
 const server = serve({ fetch: mro.app.fetch, port, hostname: process.env.HOST ?? "127.0.0.1" }, async (info) => {
   const base = `http://${info.address === "::" ? "localhost" : info.address}:${info.port}`

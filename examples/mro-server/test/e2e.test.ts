@@ -42,7 +42,17 @@ const request = async (
   return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) }
 }
 
-for (const target of await TestDatabase.targets({ sqliteFile: false })) {
+const targets = await TestDatabase.targets({ sqliteFile: false })
+// The reference server turns row-level security on for PostgreSQL: run it as the application would,
+// as a role that is not a superuser (a superuser bypasses row-level security).
+const rowLevelSecurity: TestDatabase.Target = {
+  name: "postgres-rls",
+  dialect: "pg",
+  layer: TestDatabase.postgresRowLevelSecurity,
+  skip: targets.find((t) => t.dialect === "pg")?.skip ?? true
+}
+
+for (const target of [...targets, rowLevelSecurity]) {
   describe.skipIf(target.skip)(`mro-server on ${target.name}`, () => {
     let mro: MroApp
     let server: ServerType

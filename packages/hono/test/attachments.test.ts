@@ -490,7 +490,7 @@ for (const setup of await setups()) {
       const id = await newFinding(tenant)
       const path = `/records/${id}/attachments/content`
       const b = "----x"
-      const cases: Array<[string, Record<string, string>, RequestInit["body"] & {} | undefined]> = [
+      const cases: Array<[string, Record<string, string>, (RequestInit["body"] & {}) | undefined]> = [
         ["no body", {}, undefined],
         ["no name", { "content-type": "application/pdf" }, pdf(100)],
         ["bad sha header", { "x-content-sha256": "../../etc" }, pdf(100)],

@@ -222,7 +222,7 @@ export const probePostgres = async (): Promise<string | undefined> => {
  * @category models
  */
 export interface Target {
-  readonly name: "sqlite-memory" | "sqlite-file" | "postgres"
+  readonly name: "sqlite-memory" | "sqlite-file" | "postgres" | "postgres-rls"
   readonly dialect: Storage.Dialect
   readonly layer: TestLayer
   readonly skip: boolean
