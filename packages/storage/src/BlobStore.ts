@@ -238,8 +238,8 @@ export const directory = (options: {
 /**
  * Blobs in the database itself, table `aw_blobs` (run `StorageMigrations.migrations`), for a
  * deployment that is one SQLite file. A blob is cut into rows of `chunkBytes` (default 256 KiB), so
- * no statement carries a whole file; a put writes its rows under a staging name and renames them in
- * one short transaction once the content is whole and its hash checked. A whole read fails
+ * no statement carries a whole file; a put writes its rows under a key of their own and publishes
+ * them with one header row under the SHA-256 once the content is whole and its hash checked. A whole read fails
  * `hash_mismatch` at its end when the rows no longer hash to their name.
  * @since 0.2.0
  * @category layers

@@ -21,9 +21,9 @@ CREATE TABLE aw_blobs (
 `
 
 /**
- * `aw_blobs (tenant_id, sha256, at, len, bytes)`: one row per chunk of a blob, keyed by the chunk's
- * byte offset `at`, and one header row at `at = -1` whose `len` is the blob's size. Rows of a put in
- * progress are named `part-<random>` until the content is whole and hashed.
+ * `aw_blobs (tenant_id, sha256, at, len, bytes)`: one row per chunk of a blob under the blob's own
+ * `part-<random>` key, keyed by the chunk's byte offset `at`, and one header row under the SHA-256 at
+ * `at = -1` whose `len` is the blob's size and whose `bytes` are the chunk rows' key (UTF-8).
  * @since 0.2.0
  * @category migrations
  */

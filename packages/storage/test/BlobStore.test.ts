@@ -50,23 +50,34 @@ for (const target of await TestDatabase.targets()) {
       (it) =>
         blobSuite(it, {
           leftovers: (tenant) =>
-            Query.unsafe<{ n: number | string }>(
-              target.dialect === "pg"
-                ? "SELECT COUNT(*) AS n FROM aw_blobs WHERE tenant_id = $1 AND sha256 LIKE 'part-%'"
-                : "SELECT COUNT(*) AS n FROM aw_blobs WHERE tenant_id = ? AND sha256 LIKE 'part-%'",
-              [tenant]
-            ).pipe(
-              Effect.map((rs) => Number(rs[0]?.n ?? 0)),
-              RowLevelSecurity.withTenant(tenant),
-              Effect.orDie
-            ),
+            Effect.gen(function* () {
+              const p = (n: number) => (target.dialect === "pg" ? `$${n}` : "?")
+              const parts = yield* Query.unsafe<{ sha256: string }>(
+                `SELECT DISTINCT sha256 FROM aw_blobs WHERE tenant_id = ${p(1)} AND sha256 LIKE 'part-%'`,
+                [tenant]
+              )
+              const headers = yield* Query.unsafe<{ bytes: Uint8Array }>(
+                `SELECT bytes FROM aw_blobs WHERE tenant_id = ${p(1)} AND at = -1`,
+                [tenant]
+              )
+              const published = new Set(headers.map((h) => Buffer.from(h.bytes).toString("utf8")))
+              return parts.filter((r) => !published.has(r.sha256)).length
+            }).pipe(RowLevelSecurity.withTenant(tenant), Effect.orDie),
           corrupt: (tenant, sha) =>
-            Query.unsafe(
-              target.dialect === "pg"
-                ? "UPDATE aw_blobs SET bytes = overlay(bytes placing '\\x00'::bytea from 100) WHERE tenant_id = $1 AND sha256 = $2 AND at = 65536"
-                : "UPDATE aw_blobs SET bytes = CAST(substr(bytes, 1, 99) || x'00' || substr(bytes, 101) AS BLOB) WHERE tenant_id = ? AND sha256 = ? AND at = 65536",
-              [tenant, sha]
-            ).pipe(Effect.asVoid, RowLevelSecurity.withTenant(tenant), Effect.orDie)
+            Effect.gen(function* () {
+              const p = (n: number) => (target.dialect === "pg" ? `$${n}` : "?")
+              const [header] = yield* Query.unsafe<{ bytes: Uint8Array }>(
+                `SELECT bytes FROM aw_blobs WHERE tenant_id = ${p(1)} AND sha256 = ${p(2)} AND at = -1`,
+                [tenant, sha]
+              )
+              const key = Buffer.from(header!.bytes).toString("utf8")
+              yield* Query.unsafe(
+                target.dialect === "pg"
+                  ? "UPDATE aw_blobs SET bytes = overlay(bytes placing '\\x00'::bytea from 100) WHERE tenant_id = $1 AND sha256 = $2 AND at = 65536"
+                  : "UPDATE aw_blobs SET bytes = CAST(substr(bytes, 1, 99) || x'00' || substr(bytes, 101) AS BLOB) WHERE tenant_id = ? AND sha256 = ? AND at = 65536",
+                [tenant, key]
+              )
+            }).pipe(RowLevelSecurity.withTenant(tenant), Effect.orDie)
         })
     )
   })

@@ -1,7 +1,8 @@
 // The database adapter of BlobStore: table `aw_blobs`, a blob cut into rows of at most `chunkBytes`
-// (256 KiB by default) keyed by their byte offset, plus one header row (offset -1) holding the size.
-// A put inserts its rows under a staging name while hashing, then renames them to the SHA-256 and
-// adds the header in one short transaction; a failed or refused put deletes its staging rows.
+// (256 KiB by default) keyed by their byte offset under a key of their own (`part-<random>`), plus one
+// header row under the SHA-256 (offset -1) holding the size and that key. A put inserts its rows while
+// hashing, then publishes them with the one header insert; a refused, failed or duplicate put deletes
+// its rows.
 import { randomBytes } from "node:crypto"
 import type { SqlClient } from "@effect/sql"
 import { Chunk, Effect, Option, Stream } from "effect"
@@ -40,17 +41,21 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
       <A, E>(effect: Effect.Effect<A, E, Storage | SqlClient.SqlClient>) =>
         Effect.provide(effect, context).pipe(withTenant(tenantId))
 
-    const sizeOf = (tenantId: string, sha256: string) =>
+    // The header row names the blob's size (`len`) and the key its chunk rows are stored under (`bytes`).
+    const headerOf = (tenantId: string, sha256: string) =>
       run(tenantId)(
         q.maybe((db) =>
           db
             .selectFrom("aw_blobs")
-            .select("len")
+            .select(["len", "bytes"])
             .where("tenant_id", "=", tenantId)
             .where("sha256", "=", sha256)
             .where("at", "=", headerAt)
         )
-      ).pipe(Effect.map(Option.map((r) => Number(r.len))), Effect.mapError(io("Reading the blob's size", sha256)))
+      ).pipe(
+        Effect.map(Option.map((r) => ({ size: Number(r.len), key: Buffer.from(r.bytes).toString("utf8") }))),
+        Effect.mapError(io("Reading the blob's size", sha256))
+      )
 
     const dropStaging = (tenantId: string, staging: string) =>
       run(tenantId)(
@@ -99,38 +104,25 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
             }
             return Effect.all(steps, { discard: true })
           })
+        let kept = false
+        // One insert publishes the content: the header row, naming the chunk rows' staging key. Nothing
+        // is renamed or copied. If the bytes are already stored (also by a concurrent put that won the
+        // race), this put's rows are dropped.
         const finalise = (stored: Stored) =>
-          Query.transaction(
-            Effect.gen(function* () {
-              const existing = yield* q.maybe((db) =>
-                db
-                  .selectFrom("aw_blobs")
-                  .select("len")
-                  .where("tenant_id", "=", tenantId)
-                  .where("sha256", "=", stored.sha256)
-                  .where("at", "=", headerAt)
-              )
-              if (Option.isSome(existing)) return
-              yield* q.exec((db) =>
-                db
-                  .updateTable("aw_blobs")
-                  .set({ sha256: stored.sha256 })
-                  .where("tenant_id", "=", tenantId)
-                  .where("sha256", "=", staging)
-              )
-              yield* q.exec((db) =>
-                db.insertInto("aw_blobs").values({
-                  tenant_id: tenantId,
-                  sha256: stored.sha256,
-                  at: headerAt,
-                  len: stored.size,
-                  bytes: Buffer.alloc(0)
-                })
-              )
-            })
+          run(tenantId)(
+            q.exec((db) =>
+              db.insertInto("aw_blobs").values({
+                tenant_id: tenantId,
+                sha256: stored.sha256,
+                at: headerAt,
+                len: stored.size,
+                bytes: Buffer.from(staging, "utf8")
+              })
+            )
           ).pipe(
-            run(tenantId),
-            // Another put of the same bytes won the race: the content is stored, which is all we wanted.
+            Effect.tap(() => {
+              kept = true
+            }),
             Effect.catchIf(isConstraint, () => Effect.void),
             Effect.mapError(io("Storing the content", stored.sha256))
           )
@@ -149,38 +141,38 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
               : Effect.void
           ),
           Effect.tap(finalise),
-          // Renamed rows are no longer under the staging name; anything left there is dropped.
-          Effect.ensuring(dropStaging(tenantId, staging))
+          // A put that did not publish its rows (refused, failed, interrupted, or a duplicate) drops them.
+          Effect.ensuring(Effect.suspend(() => (kept ? Effect.void : dropStaging(tenantId, staging))))
         )
       })
 
-    const page = (tenantId: string, sha256: string, after: number, r: Range) =>
+    const page = (tenantId: string, key: string, after: number, r: Range) =>
       run(tenantId)(
         q.rows((db) =>
           db
             .selectFrom("aw_blobs")
             .select(["at", "len", "bytes"])
             .where("tenant_id", "=", tenantId)
-            .where("sha256", "=", sha256)
+            .where("sha256", "=", key)
             .where("at", ">", after)
             .where("at", "<=", r.end)
             .where(sql<number>`at + len`, ">", r.start)
             .orderBy("at")
             .limit(rowsPerPage)
         )
-      ).pipe(Effect.mapError(io("Reading the content", sha256)))
+      ).pipe(Effect.mapError(io("Reading the content", key)))
 
     const read: Service["read"] = (tenantId, sha256, range) =>
       Stream.unwrap(
         Effect.gen(function* () {
           yield* checkSha256(sha256)
-          const size = yield* sizeOf(tenantId, sha256)
-          if (Option.isNone(size))
+          const header = yield* headerOf(tenantId, sha256)
+          if (Option.isNone(header))
             return yield* new BlobError({ reason: "not_found", sha256, detail: "No such content" })
-          const r = yield* checkRange(range, size.value)
+          const r = yield* checkRange(range, header.value.size)
           if (r.end < r.start) return verifiedWhole(Stream.empty, sha256)
           const rows = Stream.paginateChunkEffect(headerAt, (after) =>
-            Effect.map(page(tenantId, sha256, after, r), (rs) => {
+            Effect.map(page(tenantId, header.value.key, after, r), (rs) => {
               const slices = rs.map((row) => {
                 const start = Number(row.at)
                 // A value that is not bytes (edited by hand) is read as text: the hash check then refuses it.
@@ -203,8 +195,8 @@ export const make = (chunkBytes: number): Effect.Effect<Service, never, Storage 
     const stat: Service["stat"] = (tenantId, sha256) =>
       /^[0-9a-f]{64}$/.test(sha256)
         ? Effect.map(
-            sizeOf(tenantId, sha256),
-            Option.map((size) => ({ size }))
+            headerOf(tenantId, sha256),
+            Option.map((h) => ({ size: h.size }))
           )
         : Effect.succeed(Option.none())
 
