@@ -22,7 +22,8 @@ const config = {
   concurrency: Number(process.env.AIRWORTHY_MUTATE_CONCURRENCY ?? 2),
   timeoutMS: 20_000,
   timeoutFactor: 2,
-  tempDirName: ".stryker-tmp",
+  // One sandbox folder per module, so runs of two modules at once never clean up each other's.
+  tempDirName: `.stryker-tmp/${name}`,
   cleanTempDir: true,
   ignorePatterns: ["dist", "coverage", "docs/api", "reports", "*.db", "*.db-wal", "*.db-shm", "mro-secrets.json"],
   reporters: ["clear-text", "progress-append-only", "json", "html"],

@@ -14,7 +14,10 @@ if (pkg === undefined || !/^[a-z]+$/.test(pkg)) {
   throw new Error("Set AIRWORTHY_MUTATE_PACKAGE to the package whose tests to run (pnpm mutate does)")
 }
 
-const alias = [{ find: /^@airworthy\/([a-z]+)$/, replacement: `${root}packages/$1/src/index.ts` }]
+const alias = [
+  { find: /^@airworthy\/([a-z]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+  { find: /^@airworthy\/([a-z]+)\/([a-z]+)$/, replacement: `${root}packages/$1/src/$2/index.ts` }
+]
 
 export default defineConfig({
   root: `${root}packages/${pkg}`,
@@ -23,6 +26,8 @@ export default defineConfig({
   test: {
     name: `${pkg} (mutation)`,
     include: ["test/**/*.test.ts"],
+    exclude: (process.env.AIRWORTHY_MUTATE_EXCLUDE ?? "").split(",").filter((f) => f !== ""),
+    setupFiles: [`${root}scripts/mutate.setup.ts`],
     // One worker kept across mutants with its modules loaded: a mutant is switched on at run time,
     // so only the test files run again (loading effect and the sources anew for every mutant was
     // most of the time).
