@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync
 import { open } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { Bench } from "@airworthy/testing"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
@@ -109,7 +110,64 @@ const database = () =>
     })
   )
 
+// Peak memory: 256 MB generated in 64 KiB chunks (never held whole by the source) put into the
+// directory store, beside the same chunks written to a file with a plain fs write stream.
+const bigSize = 256 * 1024 * 1024
+const generated = function* () {
+  const block = randomBytes(chunk)
+  for (let i = 0; i < bigSize / chunk; i++) {
+    const c = Buffer.from(block)
+    c.writeUInt32BE(i, 0)
+    yield c
+  }
+}
+
+/** Peak RSS growth (MB) over `body`, sampled every 5 ms. */
+const peakRss = async (body: () => Promise<unknown>) => {
+  globalThis.gc?.()
+  const before = process.memoryUsage().rss
+  let peak = before
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 5)
+  try {
+    await body()
+  } finally {
+    clearInterval(timer)
+  }
+  peak = Math.max(peak, process.memoryUsage().rss)
+  return (peak - before) / (1024 * 1024)
+}
+
+const rssOf = () =>
+  once("rss", () =>
+    withTempDir(async (dir) => {
+      const runtime = ManagedRuntime.make(BlobStore.directory({ path: join(dir, "blobs") }))
+      try {
+        const plain = await peakRss(async () => {
+          const out = createWriteStream(join(dir, "plain.bin"))
+          await pipeline(Readable.from(generated()), out)
+        })
+        const ours = await peakRss(() =>
+          runtime.runPromise(BlobStore.put("mro-1", Stream.fromIteratorSucceed(generated(), 1)))
+        )
+        return { put: ours, copy: plain, read: 0, plainRead: 0 }
+      } finally {
+        await runtime.dispose()
+      }
+    })
+  )
+
 export const scenarios: ReadonlyArray<Bench.Scenario> = [
+  Bench.scenario("blob.put.peak_rss", async () => {
+    const r = await rssOf()
+    return {
+      unit: "MB",
+      value: r.put,
+      baseline: "fs write stream of the same 256 MB (peak RSS growth)",
+      baseline_value: r.copy
+    }
+  }),
   Bench.scenario("blob.put", async () => {
     const r = await directory()
     return {
@@ -117,6 +175,15 @@ export const scenarios: ReadonlyArray<Bench.Scenario> = [
       value: r.put,
       baseline: `fs streaming copy of the same ${mb} MB + fsync`,
       baseline_value: r.copy
+    }
+  }),
+  Bench.scenario("blob.read.peak_rss", async () => {
+    const r = await rssOf()
+    return {
+      unit: "MB",
+      value: r.read,
+      baseline: "fs createReadStream of the same 256 MB (peak RSS growth)",
+      baseline_value: r.plainRead
     }
   }),
   Bench.scenario("blob.read", async () => {
