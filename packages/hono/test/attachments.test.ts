@@ -215,6 +215,9 @@ for (const setup of await setups()) {
       assert.strictEqual(down.headers.get("content-type"), "application/pdf")
       assert.strictEqual(down.headers.get("content-length"), String(bytes.byteLength))
       assert.strictEqual(down.headers.get("accept-ranges"), "bytes")
+      // The middleware's headers reach a streamed response too.
+      assert.strictEqual(down.headers.get("x-content-type-options"), "nosniff")
+      assert.match(down.headers.get("x-trace-id") ?? "", /.+/)
       assert.strictEqual(
         down.headers.get("content-disposition"),
         `attachment; filename="Calibration certificate TW-114.pdf"; filename*=UTF-8''Calibration%20certificate%20TW-114.pdf`

@@ -185,8 +185,7 @@ export const mountAttachmentContent = (
     const attachment = found.value
     const etag = `"${attachment.sha256}"`
     const common = { etag, "cache-control": "private, no-cache", "accept-ranges": "bytes" }
-    if (attachment.hasContent && etagMatches(c.req.header("if-none-match"), etag))
-      return new Response(null, { status: 304, headers: common })
+    if (attachment.hasContent && etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, common)
     // If-Range with another validator: the client's part is stale, send it all.
     const ifRange = c.req.header("if-range")
     const rangeHeader = ifRange === undefined || ifRange.trim() === etag ? c.req.header("range") : undefined
@@ -226,6 +225,8 @@ export const mountAttachmentContent = (
               Stream.map((chunk) => (chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk)))
             )
           )
-    return new Response(bodyStream, { status: range === undefined ? 200 : 206, headers })
+    // Through the context, so the headers middleware set (trace id, secure headers, CORS) are kept.
+    const status = range === undefined ? 200 : 206
+    return bodyStream === null ? c.body(null, status, headers) : c.body(bodyStream, status, headers)
   })
 }
