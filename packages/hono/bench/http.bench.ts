@@ -106,17 +106,103 @@ type Dialect = "sqlite" | "postgres"
  * Forks http.server.ts (the adapter and the bare routes, one runtime, one database) and waits for
  * its URLs. The load generator stays in this process: each side gets its own CPU and event loop.
  */
-const start = (pgUrl: string | undefined, pool: number) =>
+const start = (pgUrl: string | undefined, pool: number, rowLevelSecurity = false) =>
   new Promise<{ child: ChildProcess; ready: Ready }>((resolve, reject) => {
-    const { AW_BENCH_PG_URL: _, ...env } = process.env
+    const { AW_BENCH_PG_URL: _, AW_BENCH_RLS: __, ...env } = process.env
     const child = fork(fileURLToPath(new URL("./http.server.ts", import.meta.url)), [], {
       execArgv: ["--import", import.meta.resolve("tsx"), "--conditions=@airworthy/source"],
-      env: { ...env, AW_BENCH_POOL: String(pool), ...(pgUrl === undefined ? {} : { AW_BENCH_PG_URL: pgUrl }) }
+      env: {
+        ...env,
+        AW_BENCH_POOL: String(pool),
+        ...(pgUrl === undefined ? {} : { AW_BENCH_PG_URL: pgUrl }),
+        ...(rowLevelSecurity ? { AW_BENCH_RLS: "1" } : {})
+      }
     })
     child.once("message", (ready) => resolve({ child, ready: ready as Ready }))
     child.once("error", reject)
     child.once("exit", (code) => reject(new Error(`hono bench server exited (${code}) before listening`)))
   })
+
+const stopServer = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.removeAllListeners("exit")
+    child.once("exit", () => resolve())
+    child.send("stop")
+  })
+
+interface RlsResults {
+  readonly get: { readonly rls: Run; readonly plain: Run }
+  readonly post: { readonly rls: Run; readonly plain: Run }
+}
+
+/**
+ * Row-level security on PostgreSQL: two servers, each on its own database owned by one role that is
+ * not a superuser, one with `rowLevelSecurity: true`; the same requests through `qmsRoutes`,
+ * interleaved. The baseline is the same request without row-level security.
+ */
+const measureRowLevelSecurity = (): Promise<RlsResults> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const role = yield* TestDatabase.freshPostgresRole
+        const rlsUrl = role.urlOf(yield* TestDatabase.freshPostgresDatabaseOwnedBy(role.name))
+        const plainUrl = role.urlOf(yield* TestDatabase.freshPostgresDatabaseOwnedBy(role.name))
+        return yield* Effect.promise(async () => {
+          const rls = await start(rlsUrl, pools.postgres, true)
+          const plain = await start(plainUrl, pools.postgres).catch(async (e) => {
+            await stopServer(rls.child)
+            throw e
+          })
+          try {
+            const getOf = (r: Ready) => ({ url: `${r.adapterUrl}/qms/records/${r.record}` })
+            const postOf = (r: Ready) => ({ url: r.adapterUrl, requests: transitions("/qms", r.adapterPool) as never })
+            for (const r of [rls.ready, plain.ready]) await cannon(getOf(r), 2)
+            const get = await interleaved({ rls: getOf(rls.ready), plain: getOf(plain.ready) })
+            const post = await interleaved({ rls: postOf(rls.ready), plain: postOf(plain.ready) })
+            for (const [name, m] of Object.entries({ get, post })) {
+              if (m.rls.non2xx + m.plain.non2xx > 0) {
+                console.error(`hono bench rls ${name}: ${m.rls.non2xx} rls / ${m.plain.non2xx} plain non-2xx responses`)
+              }
+            }
+            return { get, post }
+          } finally {
+            await Promise.all([stopServer(rls.child), stopServer(plain.child)])
+          }
+        })
+      })
+    )
+  )
+
+let rlsMeasured: Promise<RlsResults> | undefined
+const rlsResults = () => {
+  rlsMeasured ??= measureRowLevelSecurity()
+  return rlsMeasured
+}
+
+const rlsBaseline = "the same request through qmsRoutes without row-level security (same non-superuser role)"
+const rlsScenarios: ReadonlyArray<Bench.Scenario> = (
+  [
+    ["GET /records/:id", (r: RlsResults) => r.get],
+    ["POST transition", (r: RlsResults) => r.post]
+  ] as const
+).flatMap(([name, pick]) => [
+  Bench.scenario(
+    `hono ${name} req/s rls (64 conns, postgres)`,
+    async () => {
+      const m = pick(await rlsResults())
+      return { unit: "req/s", value: m.rls.rps, baseline: rlsBaseline, baseline_value: m.plain.rps }
+    },
+    { postgres: true }
+  ),
+  Bench.scenario(
+    `hono ${name} p99 rls (64 conns, postgres)`,
+    async () => {
+      const m = pick(await rlsResults())
+      return { unit: "ms", value: m.rls.p99, baseline: rlsBaseline, baseline_value: m.plain.p99 }
+    },
+    { postgres: true }
+  )
+])
 
 const measure = async (pgUrl?: string): Promise<Results> => {
   const { child, ready } = await start(pgUrl, pgUrl === undefined ? pools.sqlite : pools.postgres)
@@ -209,4 +295,8 @@ const scenariosFor = (dialect: Dialect): ReadonlyArray<Bench.Scenario> => {
 }
 
 /** @since 0.1.0 */
-export const scenarios: ReadonlyArray<Bench.Scenario> = [...scenariosFor("sqlite"), ...scenariosFor("postgres")]
+export const scenarios: ReadonlyArray<Bench.Scenario> = [
+  ...scenariosFor("sqlite"),
+  ...scenariosFor("postgres"),
+  ...rlsScenarios
+]

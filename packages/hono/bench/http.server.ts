@@ -57,7 +57,7 @@ const runtime = QmsRuntime.make({
   database:
     pgUrl === undefined
       ? Sqlite.layer({ filename: join(dir, "qms.db") })
-      : Postgres.layer({ url: pgUrl, maxConnections: 10 }),
+      : Postgres.layer({ url: pgUrl, maxConnections: 10, rowLevelSecurity: process.env.AW_BENCH_RLS === "1" }),
   qms: { signingKey: TreeHead.generateKey() }
 })
 const as = <A, E>(e: Effect.Effect<A, E, QmsRuntime.Services | Actor.CurrentActor>) =>

@@ -195,6 +195,66 @@ const measure = async (
   }
 }
 
+// Row-level security (PostgreSQL): the same Records calls on two databases owned by one role that is
+// not a superuser, one with `rowLevelSecurity: true`, one without, measured in interleaved rounds so
+// a burst of load from elsewhere hits both alike. The baseline is the same work without it.
+const rlsRounds = 8
+const rlsCounts = { create: 800, get: 4000 } as const
+
+const compareRowLevelSecurity = (operation: "create" | "get") =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const role = yield* TestDatabase.freshPostgresRole
+        const onUrl = role.urlOf(yield* TestDatabase.freshPostgresDatabaseOwnedBy(role.name))
+        const offUrl = role.urlOf(yield* TestDatabase.freshPostgresDatabaseOwnedBy(role.name))
+        return yield* Effect.promise(async () => {
+          const on = ManagedRuntime.make(
+            layerFor(Postgres.layer({ url: onUrl, maxConnections: 4, rowLevelSecurity: true }))
+          )
+          const off = ManagedRuntime.make(layerFor(Postgres.layer({ url: offUrl, maxConnections: 4 })))
+          try {
+            const n = rlsCounts[operation]
+            const per = Math.floor(n / rlsRounds)
+            // `get` reads a seeded record (not timed); `create` makes a new one each time.
+            const ids = {
+              on: operation === "get" ? await on.runPromise(seed("bench-rls", 50)) : [],
+              off: operation === "get" ? await off.runPromise(seed("bench-rls", 50)) : []
+            }
+            const op = (side: "on" | "off", i: number) =>
+              (side === "on" ? on : off).runPromise(
+                operation === "create"
+                  ? Records.create({ type: "defect", data: { title: `Chafed harness ${i}` } }).pipe(
+                      Actor.withActor(actor("bench-rls"))
+                    )
+                  : Records.get(ids[side][i % 50]!).pipe(Actor.withActor(actor("bench-rls")))
+              )
+            for (let i = 0; i < warm; i++) {
+              await op("on", i)
+              await op("off", i)
+            }
+            const seconds = { on: 0, off: 0 }
+            for (let round = 0; round < rlsRounds; round++) {
+              for (const side of round % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+                const rate = await Bench.opsPerSecond(per, (i) => op(side, round * per + i))
+                seconds[side] += per / rate
+              }
+            }
+            return {
+              unit: operation === "create" ? "creates/s" : "reads/s",
+              value: (per * rlsRounds) / seconds.on,
+              baseline: `the same Records.${operation} without row-level security (PostgreSQL, same non-superuser role, interleaved rounds)`,
+              baseline_value: (per * rlsRounds) / seconds.off
+            }
+          } finally {
+            await on.dispose()
+            await off.dispose()
+          }
+        })
+      })
+    )
+  )
+
 export const scenarios: ReadonlyArray<Bench.Scenario> = [
   Bench.scenario("records.sqlite.transition", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aw-bench-records-"))
@@ -215,5 +275,7 @@ export const scenarios: ReadonlyArray<Bench.Scenario> = [
         )
       ),
     { postgres: true }
-  )
+  ),
+  Bench.scenario("records.pg.create.rls", () => compareRowLevelSecurity("create"), { postgres: true }),
+  Bench.scenario("records.pg.get.rls", () => compareRowLevelSecurity("get"), { postgres: true })
 ]

@@ -169,6 +169,24 @@ export const freshPostgresRole: Effect.Effect<
 )
 
 /**
+ * A fresh PostgreSQL database owned by `role` (it may create tables in its `public` schema), dropped
+ * when the scope closes; returns its URL (as the test server's user: `urlOf` of the role connects as it).
+ * @since 0.3.0
+ * @category constructors
+ */
+export const freshPostgresDatabaseOwnedBy = (
+  role: string
+): Effect.Effect<string, StorageError.StorageError, import("effect").Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const name = `aw_test_${randomBytes(6).toString("hex")}`
+      yield* adminQuery(`CREATE DATABASE ${name} OWNER ${role}`)
+      return name
+    }),
+    (name) => Effect.orDie(adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+  ).pipe(Effect.map((name) => withDatabase(postgresServerUrl, name)))
+
+/**
  * PostgreSQL with row-level security on, as the application would run it: a fresh database owned
  * by a fresh role that is not a superuser, which runs the migrations (owning the tables, so `FORCE
  * ROW LEVEL SECURITY` is what holds it to the policies) and every statement.
@@ -178,15 +196,7 @@ export const freshPostgresRole: Effect.Effect<
 export const postgresRowLevelSecurity: TestLayer = Layer.unwrapScoped(
   Effect.gen(function* () {
     const role = yield* freshPostgresRole
-    const database = yield* Effect.acquireRelease(
-      Effect.gen(function* () {
-        const name = `aw_test_${randomBytes(6).toString("hex")}`
-        yield* adminQuery(`CREATE DATABASE ${name} OWNER ${role.name}`)
-        return name
-      }),
-      (name) => Effect.orDie(adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-    )
-    const url = role.urlOf(withDatabase(postgresServerUrl, database))
+    const url = role.urlOf(yield* freshPostgresDatabaseOwnedBy(role.name))
     return Layer.merge(
       Postgres.layer({ url, maxConnections: 10, rowLevelSecurity: true }),
       Layer.succeed(TestDatabaseInfo, {
