@@ -56,10 +56,10 @@ export const modules: { readonly [name: string]: Module } = {
     // authentication middleware, and the input of an operation (path parameters win); not ETags,
     // CORS, OpenAPI or the health routes.
     files: [
-      "packages/hono/src/QmsRoutes.ts:88-110",
-      "packages/hono/src/QmsRoutes.ts:155-168",
-      "packages/hono/src/QmsRoutes.ts:277-307",
-      "packages/hono/src/QmsRoutes.ts:320-347",
+      "packages/hono/src/QmsRoutes.ts:89-111",
+      "packages/hono/src/QmsRoutes.ts:156-169",
+      "packages/hono/src/QmsRoutes.ts:296-325",
+      "packages/hono/src/QmsRoutes.ts:339-366",
       "packages/hono/src/Session.ts",
       "packages/hono/src/Problem.ts"
     ],
