@@ -54,6 +54,14 @@ export const timelinePath = "timeline.jsonl"
 export const summaryPath = "summary.pdf"
 
 /**
+ * The attachment kind of a pack stored on its record: listed in `attachments.json` (with `path`
+ * null) but its bytes are not packed again.
+ * @since 0.3.0
+ * @category constants
+ */
+export const storedPackKind = "evidence_pack"
+
+/**
  * Every ZIP entry's modification time: 1980-01-01 00:00:00, the first DOS date, written without an
  * extended timestamp field, so the pack's bytes never depend on the clock or the time zone.
  * @since 0.3.0

@@ -385,7 +385,7 @@ export const evidenceSuite = (it: It, _target: TestDatabase.Target) => {
         assert.include(pdfText, "olive@mro.example")
         const pages = pdfText.split("\f").filter((p) => p.trim() !== "")
         assert.isAbove(pages.length, 3)
-        pages.forEach((page, i) => assert.include(page, `Page ${i + 1} of ${pages.length}`))
+        for (const [i, page] of pages.entries()) assert.include(page, `Page ${i + 1} of ${pages.length}`)
       })
   )
 }

@@ -20,6 +20,7 @@ import { cors } from "hono/cors"
 import { mountAttachmentContent, uploadPath } from "./internal/attachmentContent.js"
 import * as Body from "./internal/body.js"
 import { eventStream } from "./internal/events.js"
+import { evidencePaths, mountEvidencePacks } from "./internal/evidenceRoutes.js"
 import { methodsByPath, shorten } from "./internal/fallback.js"
 import { type Route, routesOf } from "./internal/routes.js"
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit/index.js"
@@ -132,7 +133,8 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   const heartbeat = options.events?.heartbeatMillis ?? 15_000
   const retry = options.events?.retryMillis ?? 2_000
   const app = new Hono()
-  const routes = routesOf(options.modules ?? Qms.modules)
+  const modules = options.modules ?? Qms.modules
+  const routes = routesOf(modules)
 
   const limits: Body.Limits = {
     maxDepth: options.limits?.maxDepth ?? 64,
@@ -175,7 +177,9 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
     { method: "get", path: "/openapi.json" },
     { method: "get", path: "/events" },
     { method: "post", path: "/records/:id/attachments/content" },
-    { method: "get", path: "/records/:id/attachments/:attachmentId/content" }
+    { method: "get", path: "/records/:id/attachments/:attachmentId/content" },
+    ...evidencePaths(modules).map(({ path }) => ({ method: "get", path })),
+    { method: "post", path: "/records/:id/evidence-pack" }
   ])
 
   // Unknown path: 404; known path, other method: 405 with Allow. Paths are matched relative to
@@ -329,6 +333,7 @@ export const qmsRoutes = (options: QmsRoutesOptions): Hono => {
   app.get("/events", (c) => events(c))
 
   mountAttachmentContent(app, runtime, logFailure)
+  mountEvidencePacks(app, runtime, modules, logFailure)
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r))
   // Last: whatever no route took, also when mounted inside a host's app.
   app.all("*", (c) => {

@@ -13,6 +13,7 @@
  */
 import { AuditLog, AuditMigrations, type TreeHead } from "@airworthy/audit"
 import { Ids, Policy } from "@airworthy/core"
+import { EvidencePack } from "@airworthy/evidence"
 import { Notify, NotifyMigrations } from "@airworthy/notify"
 import { type AttachmentContent, RecordHooks, Records, RecordsMigrations, SignerVerification } from "@airworthy/records"
 import {
@@ -29,6 +30,7 @@ import { Effect, Layer, type Redacted } from "effect"
 import * as AuditTrail from "./audit-trail/module.js"
 import * as Audits from "./audits/module.js"
 import * as Capa from "./capa/module.js"
+import * as Evidence from "./evidence/module.js"
 import * as Findings from "./findings/module.js"
 import * as Notifications from "./notifications/module.js"
 import * as Programme from "./programme/module.js"
@@ -52,7 +54,8 @@ export const modules: readonly [
   typeof Capa.module,
   typeof TaskOperations.module,
   typeof Notifications.module,
-  typeof AuditTrail.module
+  typeof AuditTrail.module,
+  typeof Evidence.module
 ] = QmsModule.checkAll([
   RecordOperations.module,
   Programme.module,
@@ -61,7 +64,8 @@ export const modules: readonly [
   Capa.module,
   TaskOperations.module,
   Notifications.module,
-  AuditTrail.module
+  AuditTrail.module,
+  Evidence.module
 ])
 
 /**
@@ -147,6 +151,8 @@ export interface Config {
   readonly blobs?: Layer.Layer<BlobStore.BlobStore, never, Storage.Storage | SqlClient.SqlClient>
   /** Attachment uploads: largest size (one number, or per tenant) and allowed media types. */
   readonly attachments?: AttachmentContent.Settings
+  /** Evidence packs: largest pack content in bytes (default 2 GiB; larger → 413). They are signed with `signingKey`. */
+  readonly evidence?: { readonly maxBytes?: number }
   /** Run migrations when the layer is built (default true). */
   readonly migrate?: boolean
 }
@@ -166,6 +172,7 @@ export type Services =
   | Directory.Directory
   | TaskNotifier.TaskNotifier
   | BlobStore.BlobStore
+  | EvidencePack.EvidencePack
 
 /**
  * The QMS over the host's database (`Storage` and `SqlClient`), migrated first.
@@ -181,7 +188,12 @@ export const layer = (
     ...recordsConfigOf(list),
     ...(config.attachments === undefined ? {} : { attachments: config.attachments })
   }
-  return Records.layer(recordsConfig).pipe(
+  const evidence = EvidencePack.layer({
+    signingKey: config.signingKey,
+    profiles: list.flatMap((m) => m.evidence),
+    ...(config.evidence?.maxBytes === undefined ? {} : { maxBytes: config.evidence.maxBytes })
+  })
+  return Layer.merge(Records.layer(recordsConfig), evidence).pipe(
     Layer.provideMerge(Layer.merge(hooks(config.hooks, list), config.signer ?? SignerVerification.acceptAll)),
     Layer.provideMerge(Tasks.layer(config.tasks)),
     Layer.provideMerge(

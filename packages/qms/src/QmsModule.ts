@@ -19,6 +19,7 @@
  */
 import type { AuditError, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
+import type { EvidenceProfile } from "@airworthy/evidence"
 import type { Notify } from "@airworthy/notify"
 import { type RecordHooks, Records, RecordType } from "@airworthy/records"
 import type { BlobStore, Directory, Storage } from "@airworthy/storage"
@@ -300,6 +301,12 @@ export interface QmsModule<
   /** Tasks and notifications that follow a record change, in the command's transaction. */
   readonly rules: ReadonlyArray<Rule.Rule>
   readonly operations: Ops
+  /**
+   * What the module's record types add to their evidence packs: linked types followed, depth,
+   * summary sections, and the domain route (`/findings/:id/evidence-pack`).
+   * @since 0.3.0
+   */
+  readonly evidence: ReadonlyArray<EvidenceProfile.Profile>
 }
 
 /**
@@ -327,6 +334,7 @@ export const make = <const Name extends string, const Ops extends ReadonlyArray<
   readonly grants?: { readonly [role: string]: ReadonlyArray<Policy.Permission> }
   readonly rules?: ReadonlyArray<Rule.Rule>
   readonly operations?: Ops
+  readonly evidence?: ReadonlyArray<EvidenceProfile.Profile>
 }): QmsModule<Name, Ops> => {
   if (!namePattern.test(spec.name)) throw new Error(`Module "${spec.name}" must be a camelCase word (e.g. findings)`)
   const names = new Set<string>()
@@ -353,7 +361,8 @@ export const make = <const Name extends string, const Ops extends ReadonlyArray<
     permissions: spec.permissions ?? {},
     grants: spec.grants ?? {},
     rules: spec.rules ?? [],
-    operations: spec.operations ?? ([] as unknown as Ops)
+    operations: spec.operations ?? ([] as unknown as Ops),
+    evidence: spec.evidence ?? []
   }
 }
 
@@ -399,7 +408,12 @@ export const checkAll = <const Ms extends ReadonlyArray<Any>>(modules: Ms): Ms =
   const linkKind = seen("Link kind")
   const operationId = seen("Operation id")
   const route = seen("Route")
+  const evidenceType = seen("Evidence profile of record type")
   for (const m of modules) {
+    for (const e of m.evidence ?? []) {
+      evidenceType(e.recordType, m.name)
+      if (e.path !== undefined) route(`GET ${e.path.replace(/:[A-Za-z_]+/g, ":")}`, m.name)
+    }
     moduleName(m.name, m.name)
     for (const t of m.recordTypes) typeName(t.name, m.name)
     for (const l of m.links) linkKind(l.kind, m.name)

@@ -18,6 +18,7 @@ import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { TreeHead } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
+import { EvidencePack } from "@airworthy/evidence"
 import { Dispatcher, Transport } from "@airworthy/notify"
 import { type QmsRecord, Records, SignerVerification } from "@airworthy/records"
 import {
@@ -30,6 +31,7 @@ import {
 import { StaffDirectory } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import * as Evidence from "./evidence/Evidence.js"
 import * as Qms from "./Qms.js"
 import * as QmsModule from "./QmsModule.js"
 
@@ -232,7 +234,10 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     throw startupError(started.cause)
   }
 
-  const run = async <A, E>(effect: Effect.Effect<A, E, QmsModule.Needs>, call: Call): Promise<A> => {
+  const run = async <A, E>(
+    effect: Effect.Effect<A, E, QmsModule.Needs | EvidencePack.EvidencePack>,
+    call: Call
+  ): Promise<A> => {
     const exit = await runtime.runPromiseExit(Actor.withActor(effect, toActor(call.actor)))
     if (Exit.isSuccess(exit)) return exit.value
     const failure = Cause.failureOption(exit.cause)
@@ -296,6 +301,53 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
       }> => {
         const found = await run(Records.content(recordId, attachmentId, c.range), c)
         return { ...found, stream: Stream.toReadableStream(found.stream) }
+      }
+    },
+    /** Evidence packs (permission `evidence.export`); each export is audited (`evidence.exported`). */
+    evidence: {
+      ...(facade as { readonly evidence?: object }).evidence,
+      /**
+       * Exports a record's evidence pack: checks first (rejects 403, 404, 413 `evidence_pack_too_large`,
+       * 422 `evidence_attachment_corrupted`), audits it, stores it on the record with `store: true`
+       * and emails `notify`; resolves with the manifest and the ZIP as a web `ReadableStream`
+       * (built while read) and the summary PDF's bytes.
+       */
+      exportPack: async (recordId: string, c: Call & Evidence.ExportOptions): Promise<Evidence.ExportedStream> => {
+        const { actor: _actor, ...options } = c
+        const exported = await run(Evidence.exportPack(recordId, options), c)
+        const { pack } = exported
+        return {
+          manifest: pack.manifest,
+          manifestSha256: pack.manifestSha256,
+          size: pack.size,
+          fileName: pack.fileName,
+          summaryPdf: pack.summaryPdf,
+          attachment: exported.attachment,
+          event: exported.event,
+          stream: Stream.toReadableStream(pack.zip)
+        }
+      },
+      /** Exports a record's evidence pack into a file (written whole or not at all); resolves with its manifest hash. */
+      writePack: (
+        recordId: string,
+        path: string,
+        c: Call & Omit<Evidence.ExportOptions, "format">
+      ): Promise<{
+        readonly manifestSha256: string
+        readonly size: number
+        readonly attachment: QmsRecord.Attachment | undefined
+      }> => {
+        const { actor: _actor, ...options } = c
+        return run(
+          Effect.flatMap(Evidence.exportPack(recordId, options), ({ attachment, pack }) =>
+            Effect.as(EvidencePack.writeFile(pack, path), {
+              manifestSha256: pack.manifestSha256,
+              size: pack.size,
+              attachment
+            })
+          ),
+          c
+        )
       }
     },
     staff: {

@@ -15,6 +15,8 @@ export * as Capa from "./capa/index.js"
 export * as CreateQms from "./createQms.js"
 /** @since 0.1.0 */
 export { createQms } from "./createQms.js"
+/** @since 0.3.0 */
+export * as Evidence from "./evidence/index.js"
 /** @since 0.1.0 */
 export * as Findings from "./findings/index.js"
 /** @since 0.2.0 */

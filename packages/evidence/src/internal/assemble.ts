@@ -72,7 +72,12 @@ const recordEntries = (tenantId: string, r: RecordContents, folder: string): Rea
     closedAt: record.closedAt,
     data: record.data
   }
-  const attachments = r.attachments.map((a) => ({ ...plain(a), path: attachmentPath(folder, a) }))
+  // Packs stored on the record are listed, not nested: each pack would otherwise hold all earlier ones.
+  const packed = r.attachments.filter((a) => a.kind !== PackFormat.storedPackKind)
+  const attachments = r.attachments.map((a) => ({
+    ...plain(a),
+    path: a.kind === PackFormat.storedPackKind ? null : attachmentPath(folder, a)
+  }))
   return [
     bytesEntry(`${folder}/record.json`, PackFormat.json(snapshot)),
     bytesEntry(`${folder}/links.json`, PackFormat.json(r.links.map(plain))),
@@ -82,7 +87,7 @@ const recordEntries = (tenantId: string, r: RecordContents, folder: string): Rea
     bytesEntry(`${folder}/signatures.json`, PackFormat.json(r.signatures.map(plain))),
     bytesEntry(`${folder}/email-log.json`, PackFormat.json(r.emails.map(plain))),
     bytesEntry(`${folder}/attachments.json`, PackFormat.json(attachments)),
-    ...r.attachments.map(
+    ...packed.map(
       (a): Entry => ({
         path: attachmentPath(folder, a),
         mediaType: a.mediaType,

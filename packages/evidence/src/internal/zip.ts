@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto"
 import { pipeline, Readable, Transform } from "node:stream"
 import type { BlobStore } from "@airworthy/storage"
-import { Effect, Stream } from "effect"
+import { Effect, type Runtime, Stream } from "effect"
 import * as yazl from "yazl"
 import { AttachmentCorrupted, PackWriteFailed } from "../EvidenceError.js"
 import * as PackFormat from "../PackFormat.js"
@@ -52,10 +52,20 @@ const checked = (entry: Entry): Transform => {
 }
 
 // yazl does not listen for errors of a lazily opened stream: they are passed to `fail` here.
-const attachmentStream = (blobs: BlobStore.Service, entry: Entry, fail: (e: unknown) => void): Readable => {
+// The blob is read with the runtime of the fiber running the ZIP, so a read joins that fiber's
+// transaction (a database blob store inside a transaction on SQLite's one connection would otherwise wait forever).
+const attachmentStream = (
+  blobs: BlobStore.Service,
+  entry: Entry,
+  fail: (e: unknown) => void,
+  runtime: Runtime.Runtime<never>
+): Readable => {
   if (entry.content._tag !== "attachment") return Readable.from([])
   const source = Readable.fromWeb(
-    Stream.toReadableStream(blobs.read(entry.content.tenantId, entry.content.attachment.sha256)) as never
+    Stream.toReadableStreamRuntime(
+      blobs.read(entry.content.tenantId, entry.content.attachment.sha256),
+      runtime
+    ) as never
   )
   const check = checked(entry)
   pipeline(source, check, (e) => {
@@ -64,7 +74,7 @@ const attachmentStream = (blobs: BlobStore.Service, entry: Entry, fail: (e: unkn
   return check
 }
 
-const open = (assembled: Assembled, blobs: BlobStore.Service): Readable => {
+const open = (assembled: Assembled, blobs: BlobStore.Service, runtime: Runtime.Runtime<never>): Readable => {
   const zip = new yazl.ZipFile()
   const out = zip.outputStream as Readable
   const fail = (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e)))
@@ -75,7 +85,7 @@ const open = (assembled: Assembled, blobs: BlobStore.Service): Readable => {
       zip.addBuffer(Buffer.from(entry.content.bytes), entry.path, entryOptions(entry.path))
     } else {
       zip.addReadStreamLazy(entry.path, { ...entryOptions(entry.path), size: entry.size }, (cb) =>
-        cb(null, attachmentStream(blobs, entry, fail))
+        cb(null, attachmentStream(blobs, entry, fail, runtime))
       )
     }
   }
@@ -98,7 +108,7 @@ export const zipStream = (
   Stream.unwrapScoped(
     Effect.map(
       Effect.acquireRelease(
-        Effect.sync(() => open(assembled, blobs)),
+        Effect.map(Effect.runtime<never>(), (runtime) => open(assembled, blobs, runtime)),
         (out) => Effect.sync(() => out.destroy())
       ),
       (out) => Stream.fromAsyncIterable(out as AsyncIterable<Uint8Array>, writeFailure)

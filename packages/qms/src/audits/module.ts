@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+import { EvidenceProfile } from "@airworthy/evidence"
 import { RecordType } from "@airworthy/records"
 import * as QmsModule from "../QmsModule.js"
 import * as Audit from "./Audit.js"
@@ -39,5 +40,28 @@ export const module: QmsModule.QmsModule<"audits", typeof operations> = QmsModul
     capa_owner: ["audit.read"],
     accountable_manager: ["audit.read", "audit.read_sensitive", "audit.approve_programme"]
   },
-  operations
+  operations,
+  evidence: [
+    EvidenceProfile.make({
+      recordType: "internal_audit",
+      label: "Internal audit",
+      // The audit, its area and the findings raised in it; the findings' own profile reaches their CAPAs.
+      follow: ["audits_area", "raised_in"],
+      depth: 2,
+      sections: [
+        {
+          title: "Audit",
+          fields: [
+            { label: "Scope", path: "scope" },
+            { label: "Lead auditor", path: "leadAuditorId" },
+            { label: "Team", path: "teamIds" },
+            { label: "Planned", path: "plannedAt" },
+            { label: "Checklist", path: "checklist" },
+            { label: "Summary", path: "summary" }
+          ]
+        }
+      ],
+      path: "/audits/:id/evidence-pack"
+    })
+  ]
 })

@@ -7,6 +7,7 @@
  * @since 0.2.0
  */
 import { Policy } from "@airworthy/core"
+import { EvidenceProfile } from "@airworthy/evidence"
 import { RecordType } from "@airworthy/records"
 import * as QmsModule from "../QmsModule.js"
 import { effectiveness, skipEffectiveness } from "./actions.js"
@@ -67,5 +68,28 @@ export const module: QmsModule.QmsModule<"capa", typeof operations> = QmsModule.
     accountable_manager: ["capa.read", "capa.approve"]
   },
   rules,
-  operations
+  operations,
+  evidence: [
+    EvidenceProfile.make({
+      recordType: "capa",
+      label: "CAPA",
+      follow: ["corrective_action"],
+      depth: 1,
+      sections: [
+        {
+          title: "Corrective and preventive action",
+          fields: [
+            { label: "Description", path: "description" },
+            { label: "Root cause method", path: "rootCause.method" },
+            { label: "Root cause", path: "rootCause.text" },
+            { label: "Actions", path: "actions" },
+            { label: "Effectiveness", path: "effectiveness.result" },
+            { label: "Effectiveness verified by", path: "effectiveness.verifiedBy" },
+            { label: "Check skipped because", path: "effectivenessSkipRationale" }
+          ]
+        }
+      ],
+      path: "/capas/:id/evidence-pack"
+    })
+  ]
 })

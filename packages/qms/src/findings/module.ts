@@ -6,6 +6,7 @@
  * @since 0.2.0
  */
 import { Policy } from "@airworthy/core"
+import { EvidenceProfile } from "@airworthy/evidence"
 import { RecordType } from "@airworthy/records"
 import { raiseCapa } from "../capa/actions.js"
 import * as QmsModule from "../QmsModule.js"
@@ -65,5 +66,26 @@ export const module: QmsModule.QmsModule<"findings", typeof operations> = QmsMod
     accountable_manager: ["finding.read"]
   },
   rules,
-  operations
+  operations,
+  evidence: [
+    EvidenceProfile.make({
+      recordType: "finding",
+      label: "Finding",
+      follow: ["corrective_action", "raised_in"],
+      depth: 1,
+      sections: [
+        {
+          title: "Finding",
+          fields: [
+            { label: "Level", path: "level" },
+            { label: "Requirement", path: "requirement" },
+            { label: "Description", path: "description" },
+            { label: "Objective evidence", path: "evidence" },
+            { label: "Response", path: "response" }
+          ]
+        }
+      ],
+      path: "/findings/:id/evidence-pack"
+    })
+  ]
 })

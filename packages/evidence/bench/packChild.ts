@@ -1,0 +1,128 @@
+// One measured run of the evidence bench, in its own process so that its peak RSS is its own:
+// `pack` exports the seeded record's pack into a file, `baseline` zips the same attachment bytes and
+// the same event envelopes with yazl (no sealing, proofs, PDF or records), `verify` runs the offline
+// verifier on the pack, `hash` only hashes the pack file (the verifier's baseline). Prints one JSON line.
+import { createHash } from "node:crypto"
+import { createReadStream, createWriteStream, readdirSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { performance } from "node:perf_hooks"
+import { pipeline } from "node:stream/promises"
+import { TreeHead } from "@airworthy/audit"
+import { Actor } from "@airworthy/core"
+import { Notify, NotifyMigrations } from "@airworthy/notify"
+import { BlobStore, Migrations, type StorageError } from "@airworthy/storage"
+import { Sqlite } from "@airworthy/storage/sqlite"
+import { RecordsTestLayer, TestDatabase } from "@airworthy/testing"
+import Database from "better-sqlite3"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import * as yazl from "yazl"
+import { EvidencePack, PackFormat, VerifyPack } from "../src/index.js"
+import { capa, finding, links, profiles, type Services } from "../test/layers.js"
+
+export const signingKey = TreeHead.keyFromSeed(new Uint8Array(32).fill(7))
+
+export const benchLayer = (filename: string, blobDir: string): Layer.Layer<Services, StorageError.StorageError> => {
+  const database = Layer.merge(
+    Sqlite.layer({ filename }),
+    Layer.succeed(TestDatabase.TestDatabaseInfo, { name: "bench", dialect: "sqlite", connectAgain: undefined })
+  )
+  const base = RecordsTestLayer.make({ types: [finding, capa], links, database, signingKey, seed: 99 })
+  const notify = Notify.layer().pipe(
+    Layer.provideMerge(Layer.effectDiscard(Effect.orDie(Migrations.run([NotifyMigrations.migrations])))),
+    Layer.provideMerge(base)
+  )
+  return EvidencePack.layer({ signingKey, profiles }).pipe(
+    Layer.provideMerge(BlobStore.directory({ path: blobDir })),
+    Layer.provideMerge(notify)
+  )
+}
+
+export const benchActor = (tenantId: string) =>
+  Actor.make({
+    tenantId,
+    actorId: "u-quinn",
+    displayName: "Quinn Quality",
+    roles: ["quality_manager"],
+    traceId: "bench-evidence",
+    source: "ui"
+  })
+
+const filesUnder = (dir: string): Array<string> =>
+  readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name)
+      return statSync(path).isDirectory() ? filesUnder(path) : [path]
+    })
+
+const peakMb = () => process.resourceUsage().maxRSS / 1024
+
+const main = async () => {
+  const [mode, dbFile, blobDir, recordId, tenantId, out] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string
+  ]
+  if (mode === "pack") {
+    const runtime = ManagedRuntime.make(benchLayer(dbFile, blobDir))
+    await runtime.runtime()
+    const start = performance.now()
+    const pack = await runtime.runPromise(EvidencePack.prepare(recordId).pipe(Actor.withActor(benchActor(tenantId))))
+    await runtime.runPromise(EvidencePack.writeFile(pack, out))
+    const ms = performance.now() - start
+    await runtime.dispose()
+    return { ms, peakMb: peakMb(), bytes: statSync(out).size, events: pack.manifest.events }
+  }
+  if (mode === "baseline") {
+    const start = performance.now()
+    // The same envelopes and the same attachment bytes, through the same library, unsealed.
+    const db = new Database(dbFile, { readonly: true })
+    const envelopes = db
+      .prepare("SELECT envelope FROM aw_audit_events WHERE tenant_id = ? AND record_id = ? ORDER BY sequence")
+      .all(tenantId, recordId) as Array<{ envelope: string }>
+    db.close()
+    const zip = new yazl.ZipFile()
+    const options = { mtime: PackFormat.entryTime(), forceDosTimestamp: true }
+    zip.addBuffer(Buffer.from(envelopes.map((e) => `${e.envelope}\n`).join("")), "timeline.jsonl", {
+      ...options,
+      compress: true
+    })
+    for (const file of filesUnder(blobDir).filter((f) => !f.includes(".put-"))) {
+      zip.addReadStreamLazy(file.slice(blobDir.length + 1), { ...options, compress: false }, (cb) =>
+        cb(null, createReadStream(file))
+      )
+    }
+    zip.end()
+    await pipeline(zip.outputStream, createWriteStream(out))
+    return { ms: performance.now() - start, peakMb: peakMb(), bytes: statSync(out).size, events: envelopes.length }
+  }
+  if (mode === "verify") {
+    const start = performance.now()
+    const report = await VerifyPack.verifyFile(out)
+    const ms = performance.now() - start
+    if (!report.ok) throw new Error(`the pack does not verify: ${JSON.stringify(report.failures.slice(0, 3))}`)
+    return { ms, peakMb: peakMb(), bytes: statSync(out).size, events: report.events }
+  }
+  // hash: read and SHA-256 the pack file, nothing else.
+  const start = performance.now()
+  const hash = createHash("sha256")
+  for await (const chunk of createReadStream(out)) hash.update(chunk as Buffer)
+  hash.digest()
+  return { ms: performance.now() - start, peakMb: peakMb(), bytes: statSync(out).size, events: 0 }
+}
+
+if (process.argv[1]?.endsWith("packChild.ts")) {
+  main().then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`)
+      process.exit(0)
+    },
+    (e) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+      process.exit(1)
+    }
+  )
+}
