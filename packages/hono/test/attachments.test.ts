@@ -2,6 +2,8 @@
 // database one on SQLite): what was stored is read back byte for byte, and every boundary holds.
 import { createHash } from "node:crypto"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AuditLog } from "@airworthy/audit"
@@ -9,6 +11,7 @@ import { Actor, Ids } from "@airworthy/core"
 import { BlobStore } from "@airworthy/storage"
 import { TestDatabase } from "@airworthy/testing"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { type ServerType, serve } from "@hono/node-server"
 import { Effect, ManagedRuntime, Option } from "effect"
 import { Hono } from "hono"
 import { type QmsRoutes, QmsRuntime, qmsRoutes } from "../src/index.js"
@@ -571,3 +574,89 @@ for (const setup of await setups()) {
     })
   })
 }
+
+// Over a real socket (@hono/node-server): the body arrives in network-sized pieces, a 20 MB file is
+// stored and served back byte for byte, and the tenant's limit answers 413 while the client is still
+// sending, leaving nothing behind.
+describe("over a real server", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aw-http-blobs-real-"))
+  let runtime: QmsRuntime.QmsRuntime
+  let server: ServerType
+  let base = ""
+  beforeAll(async () => {
+    runtime = ManagedRuntime.make(
+      QmsRuntime.layer({
+        database: TestDatabase.sqliteMemory as QmsRuntime.Config["database"],
+        qms: {
+          signingKey,
+          ids: Ids.layerTest(98),
+          blobs: BlobStore.directory({ path: dir }),
+          attachments: { maxBytes: (tenantId) => (tenantId.startsWith("small") ? 100_000 : 64 * 1024 * 1024) }
+        }
+      })
+    )
+    await runtime.runtime()
+    const app = new Hono()
+    app.route("/qms", qmsRoutes({ runtime, authenticate, rateLimit: false }))
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+        base = `http://127.0.0.1:${info.port}/qms`
+        resolve()
+      })
+    })
+  })
+  afterAll(async () => {
+    ;(server as Server).closeAllConnections()
+    await new Promise((r) => server.close(r))
+    await runtime.dispose()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const findingIn = async (tenant: string) => {
+    await staff(runtime, tenant)
+    const res = await fetch(`${base}/findings`, {
+      method: "POST",
+      headers: { "x-tenant": tenant, "x-actor": "u-quinn", "content-type": "application/json" },
+      body: JSON.stringify(finding)
+    })
+    return ((await res.json()) as { id: string }).id
+  }
+
+  it("stores 20 MB streamed in, serves it back whole, and refuses past the limit mid-upload", async () => {
+    const tenant = freshTenant("real")
+    const id = await findingIn(tenant)
+    const bytes = pdf(20 * 1024 * 1024, 21)
+    const headers = { "x-tenant": tenant, "x-actor": "u-quinn" }
+    const up = await fetch(`${base}/records/${id}/attachments/content?name=manual.pdf`, {
+      method: "POST",
+      headers: { ...headers, "x-content-sha256": sha(bytes) },
+      body: bytes
+    })
+    assert.strictEqual(up.status, 201, await up.clone().text())
+    const attachment = (await up.json()) as { id: string; size: number }
+    assert.strictEqual(attachment.size, bytes.byteLength)
+    const down = await fetch(`${base}/records/${id}/attachments/${attachment.id}/content`, { headers })
+    assert.strictEqual(down.status, 200)
+    assert.strictEqual(sha(Buffer.from(await down.arrayBuffer())), sha(bytes))
+
+    const small = freshTenant("small")
+    const smallId = await findingIn(small)
+    const refused = await fetch(`${base}/records/${smallId}/attachments/content?name=manual.pdf`, {
+      method: "POST",
+      headers: { "x-tenant": small, "x-actor": "u-quinn" },
+      body: bytes
+    })
+    assert.strictEqual(refused.status, 413)
+    const problem = (await refused.json()) as { code: string; max_bytes: number }
+    assert.strictEqual(problem.code, "content_too_large")
+    assert.strictEqual(problem.max_bytes, 100_000)
+    assert.strictEqual(
+      readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".part")).length,
+      0
+    )
+    const listed = await fetch(`${base}/records/${smallId}/attachments`, {
+      headers: { "x-tenant": small, "x-actor": "u-quinn" }
+    })
+    assert.deepStrictEqual(await listed.json(), [])
+  })
+})
