@@ -48,7 +48,10 @@ describe("AttachmentContent", () => {
   })
 
   it("refuses contradictions, unknown bytes and types off the allow-list", () => {
-    assert.strictEqual(stored(decide("application/pdf", "a.pdf", b(0x89, "PNG\r\n", 0x1a, "\n"))), "refused:media_type_mismatch")
+    assert.strictEqual(
+      stored(decide("application/pdf", "a.pdf", b(0x89, "PNG\r\n", 0x1a, "\n"))),
+      "refused:media_type_mismatch"
+    )
     assert.strictEqual(stored(decide("image/png", "a.png", b("just text"))), "refused:media_type_mismatch")
     assert.strictEqual(stored(decide("text/plain", "a.txt", b("MZ", 0x90, 0))), "refused:media_type_mismatch")
     assert.strictEqual(stored(decide(undefined, "a.exe", b("MZ", 0x90, 0))), "refused:unrecognised_content")
