@@ -129,6 +129,12 @@ export const hooks = (
 export interface Config {
   /** Signs the audit log's checkpoints (Ed25519). */
   readonly signingKey: string | Redacted.Redacted<string> | TreeHead.SigningKey
+  /**
+   * Public keys of earlier signing keys, `{ [keyId]: publicKeyPem }`: after a rotation, checkpoints
+   * signed with them still verify, and `auditTrail.keys` (`GET /audit-trail/keys`) publishes them.
+   * @since 0.3.0
+   */
+  readonly verificationKeys?: AuditLog.Config["verificationKeys"]
   /** The host's role configuration. */
   readonly policy?: Policy.Config
   /** Settings of the tasks service (due policies, ladders, SLA buckets). */
@@ -204,7 +210,12 @@ export const layer = (
       )
     ),
     Layer.provideMerge(Notify.layer()),
-    Layer.provideMerge(AuditLog.layer({ signingKey: config.signingKey })),
+    Layer.provideMerge(
+      AuditLog.layer({
+        signingKey: config.signingKey,
+        ...(config.verificationKeys === undefined ? {} : { verificationKeys: config.verificationKeys })
+      })
+    ),
     Layer.provideMerge(config.blobs ?? BlobStore.directory({ path: "airworthy-blobs" })),
     Layer.provideMerge(migrateLayer),
     Layer.provideMerge(config.ids ?? Ids.layer)

@@ -56,6 +56,12 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
   readonly modules?: Ms
   /** Ed25519 private key (PEM) signing audit checkpoints. Without it a key is generated per process (development only). */
   readonly signingKey?: string | Redacted.Redacted<string>
+  /**
+   * Public keys (SPKI PEM) of earlier signing keys by key id, kept after a rotation so the checkpoints
+   * they signed still verify; `qms.auditTrail.keys` lists them after the current one.
+   * @since 0.3.0
+   */
+  readonly verificationKeys?: { readonly [keyId: string]: string }
   readonly policy?: Qms.Config["policy"]
   readonly tasks?: Qms.Config["tasks"]
   /** The host's people directory; default the SQL directory filled with `qms.staff.upsert`. */
@@ -216,6 +222,7 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
   const qmsLayer = Qms.layer({
     signingKey: options.signingKey ?? TreeHead.generateKey(),
     modules,
+    ...(options.verificationKeys === undefined ? {} : { verificationKeys: options.verificationKeys }),
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(options.tasks === undefined ? {} : { tasks: options.tasks }),
     ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) }),
