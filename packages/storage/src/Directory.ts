@@ -12,8 +12,8 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Layer, type Option } from "effect"
-import type { StorageError } from "./StorageError.js"
+import { Context, Effect, Layer, Option } from "effect"
+import { fromCause, type StorageError } from "./StorageError.js"
 
 /**
  * How to reach a person.
@@ -57,3 +57,47 @@ export const layer = (service: Service): Layer.Layer<Directory> => Layer.succeed
  * @category accessors
  */
 export const { contactOf, supervisorOf, usersWithRole } = Effect.serviceFunctions(Directory)
+
+/**
+ * The directory as a host without Effect writes it: plain functions, synchronous or async, answering
+ * `null` or `undefined` for nobody.
+ * @since 0.3.0
+ * @category models
+ */
+export interface PromiseService {
+  readonly supervisorOf: (
+    tenantId: string,
+    actorId: string
+  ) => string | null | undefined | PromiseLike<string | null | undefined>
+  readonly usersWithRole: (tenantId: string, role: string) => ReadonlyArray<string> | PromiseLike<ReadonlyArray<string>>
+  readonly contactOf: (
+    tenantId: string,
+    actorId: string
+  ) => Contact | null | undefined | PromiseLike<Contact | null | undefined>
+}
+
+const call = <A>(what: string, f: () => A | PromiseLike<A>): Effect.Effect<A, StorageError> =>
+  Effect.tryPromise({
+    try: async () => await f(),
+    catch: (cause) => fromCause(cause, `The host's directory failed (${what})`)
+  })
+
+/**
+ * The directory from plain functions (`createQms({ directory: Directory.fromPromises({ ... }) })`);
+ * a function that throws or rejects fails the command with a `StorageError` naming it.
+ * @since 0.3.0
+ * @category constructors
+ */
+export const fromPromises = (service: PromiseService): Service => ({
+  supervisorOf: (tenantId, actorId) =>
+    Effect.map(
+      call("supervisorOf", () => service.supervisorOf(tenantId, actorId)),
+      Option.fromNullable
+    ),
+  usersWithRole: (tenantId, role) => call("usersWithRole", () => service.usersWithRole(tenantId, role)),
+  contactOf: (tenantId, actorId) =>
+    Effect.map(
+      call("contactOf", () => service.contactOf(tenantId, actorId)),
+      Option.fromNullable
+    )
+})
