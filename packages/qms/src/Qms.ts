@@ -161,6 +161,13 @@ export interface Config {
   readonly evidence?: { readonly maxBytes?: number }
   /** Run migrations when the layer is built (default true). */
   readonly migrate?: boolean
+  /**
+   * Signs audit checkpoints in the background (default off): every `everyMillis` (default 5 minutes,
+   * at least 1 s), for every tenant with at least `minEvents` (default 1) events no checkpoint covers
+   * yet. Without it they are signed when an evidence pack is exported. Safe in several processes.
+   * @since 0.3.0
+   */
+  readonly checkpoints?: boolean | { readonly everyMillis?: number; readonly minEvents?: number }
 }
 
 /**
@@ -199,7 +206,7 @@ export const layer = (
     profiles: list.flatMap((m) => m.evidence),
     ...(config.evidence?.maxBytes === undefined ? {} : { maxBytes: config.evidence.maxBytes })
   })
-  return Layer.merge(Records.layer(recordsConfig), evidence).pipe(
+  const built = Layer.merge(Records.layer(recordsConfig), evidence).pipe(
     Layer.provideMerge(Layer.merge(hooks(config.hooks, list), config.signer ?? SignerVerification.acceptAll)),
     Layer.provideMerge(Tasks.layer(config.tasks)),
     Layer.provideMerge(
@@ -220,4 +227,11 @@ export const layer = (
     Layer.provideMerge(migrateLayer),
     Layer.provideMerge(config.ids ?? Ids.layer)
   )
+  const schedule = config.checkpoints === true ? {} : config.checkpoints
+  if (schedule === undefined || schedule === false) return built
+  const checkpoints = AuditLog.scheduleCheckpoints({
+    everyMillis: schedule.everyMillis ?? 5 * 60_000,
+    minEvents: schedule.minEvents ?? 1
+  })
+  return Layer.merge(built, Layer.provide(checkpoints, built))
 }

@@ -87,6 +87,14 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
   readonly blobs?: Qms.Config["blobs"]
   /** Attachment uploads: largest size (per tenant) and allowed media types. */
   readonly attachments?: Qms.Config["attachments"]
+  /**
+   * Signs audit checkpoints in the background (default off): every `everyMillis` (default 5 minutes,
+   * at least 1 s), for every tenant with at least `minEvents` (default 1) events no checkpoint covers
+   * yet. Without it, checkpoints are signed when an evidence pack is exported. Safe in several
+   * processes at once.
+   * @since 0.3.0
+   */
+  readonly checkpoints?: Qms.Config["checkpoints"]
 }
 
 const signerLayer = (verify: NonNullable<Options["verifySigner"]>) =>
@@ -228,7 +236,8 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     ...(options.directory === undefined ? {} : { directory: Directory.layer(options.directory) }),
     ...(options.verifySigner === undefined ? {} : { signer: signerLayer(options.verifySigner) }),
     ...(options.blobs === undefined ? {} : { blobs: options.blobs }),
-    ...(options.attachments === undefined ? {} : { attachments: options.attachments })
+    ...(options.attachments === undefined ? {} : { attachments: options.attachments }),
+    ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints })
   }).pipe(Layer.provideMerge(database))
   const dispatcher =
     options.transport === undefined
