@@ -58,7 +58,7 @@ export const profiles = [
   EvidenceProfile.make({ recordType: "capa", label: "CAPA", depth: 1 })
 ]
 
-const policy: Policy.Config = {
+export const policy: Policy.Config = {
   ...Fixtures.policy,
   grant: { ...Fixtures.policy.grant, quality_manager: [...(Fixtures.policy.grant?.quality_manager ?? []), "record.*"] }
 }
