@@ -15,7 +15,7 @@ import { type ServerType, serve } from "@hono/node-server"
 import { Effect, ManagedRuntime, Option } from "effect"
 import { Hono } from "hono"
 import { type QmsRoutes, QmsRuntime, qmsRoutes } from "../src/index.js"
-import { finding, freshTenant, signingKey, staff } from "./helpers.js"
+import { type BytesReply, bytesCall, finding, freshTenant, signingKey, staff } from "./helpers.js"
 
 const roles: Record<string, ReadonlyArray<string>> = {
   "u-quinn": ["quality_manager"],
@@ -63,13 +63,7 @@ const multipart = (
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` }
 }
 
-interface Reply {
-  readonly status: number
-  readonly headers: Headers
-  readonly bytes: Buffer
-  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies loosely.
-  readonly json: any
-}
+type Reply = BytesReply
 
 const setups = async () => {
   const list: Array<{
@@ -112,26 +106,7 @@ for (const setup of await setups()) {
       rmSync(dir, { recursive: true, force: true })
     })
 
-    const call = async (
-      tenant: string,
-      method: string,
-      path: string,
-      options: { actor?: string; headers?: Record<string, string>; body?: RequestInit["body"] & {} } = {}
-    ): Promise<Reply> => {
-      const res = await app.request(`http://localhost/qms${path}`, {
-        method,
-        headers: { "x-tenant": tenant, "x-actor": options.actor ?? "u-quinn", ...options.headers },
-        ...(options.body === undefined ? {} : { body: options.body })
-      })
-      const bytes = Buffer.from(await res.arrayBuffer())
-      const isJson = /json/.test(res.headers.get("content-type") ?? "")
-      return {
-        status: res.status,
-        headers: res.headers,
-        bytes,
-        json: isJson ? JSON.parse(bytes.toString()) : undefined
-      }
-    }
+    const call = bytesCall(() => app)
     const problem = (r: Reply, status: number, code: string) => {
       assert.strictEqual(r.status, status, r.bytes.toString().slice(0, 500))
       assert.strictEqual(r.headers.get("content-type"), "application/problem+json")

@@ -15,7 +15,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { ManagedRuntime } from "effect"
 import { Hono } from "hono"
 import { type QmsRoutes, QmsRuntime, qmsRoutes } from "../src/index.js"
-import { finding, freshTenant, signingKey, staff } from "./helpers.js"
+import { type BytesReply, bytesCall, finding, freshTenant, signingKey, staff } from "./helpers.js"
 
 const roles: Record<string, ReadonlyArray<string>> = {
   "u-quinn": ["quality_manager"],
@@ -31,13 +31,7 @@ const authenticate: QmsRoutes.QmsRoutesOptions["authenticate"] = (c) => {
 const photo = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(5000, 7)])
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
-interface Reply {
-  readonly status: number
-  readonly headers: Headers
-  readonly bytes: Buffer
-  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies loosely.
-  readonly json: any
-}
+type Reply = BytesReply
 
 // Entry names as the verified manifest lists them (the verifier checked the ZIP holds exactly those).
 const entryNames = async (bytes: Buffer): Promise<Array<string>> => {
@@ -78,26 +72,7 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
       rmSync(dir, { recursive: true, force: true })
     })
 
-    const call = async (
-      tenant: string,
-      method: string,
-      path: string,
-      options: { actor?: string; headers?: Record<string, string>; body?: RequestInit["body"] & {} } = {}
-    ): Promise<Reply> => {
-      const res = await app.request(`http://localhost/qms${path}`, {
-        method,
-        headers: { "x-tenant": tenant, "x-actor": options.actor ?? "u-quinn", ...options.headers },
-        ...(options.body === undefined ? {} : { body: options.body })
-      })
-      const bytes = Buffer.from(await res.arrayBuffer())
-      const isJson = /json/.test(res.headers.get("content-type") ?? "")
-      return {
-        status: res.status,
-        headers: res.headers,
-        bytes,
-        json: isJson ? JSON.parse(bytes.toString()) : undefined
-      }
-    }
+    const call = bytesCall(() => app)
     const json = (tenant: string, method: string, path: string, body: unknown, actor = "u-quinn") =>
       call(tenant, method, path, {
         actor,

@@ -68,6 +68,37 @@ export interface Reply {
   readonly text: string
 }
 
+/** A reply read as bytes (downloads, ZIPs), with the JSON parsed when it is JSON. */
+export interface BytesReply {
+  readonly status: number
+  readonly headers: Headers
+  readonly bytes: Buffer
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies loosely.
+  readonly json: any
+}
+
+/**
+ * Calls the app mounted at `/qms` as an actor of a tenant (the `x-tenant` / `x-actor` headers the
+ * tests' `authenticate` reads) and reads the reply as bytes. `app` is a getter: suites build theirs in `beforeAll`.
+ */
+export const bytesCall =
+  (app: () => Hono) =>
+  async (
+    tenant: string,
+    method: string,
+    path: string,
+    options: { actor?: string; headers?: Record<string, string>; body?: RequestInit["body"] & {} } = {}
+  ): Promise<BytesReply> => {
+    const res = await app().request(`http://localhost/qms${path}`, {
+      method,
+      headers: { "x-tenant": tenant, "x-actor": options.actor ?? "u-quinn", ...options.headers },
+      ...(options.body === undefined ? {} : { body: options.body })
+    })
+    const bytes = Buffer.from(await res.arrayBuffer())
+    const isJson = /json/.test(res.headers.get("content-type") ?? "")
+    return { status: res.status, headers: res.headers, bytes, json: isJson ? JSON.parse(bytes.toString()) : undefined }
+  }
+
 export interface Client {
   readonly get: (path: string, actor?: string, headers?: Record<string, string>) => Promise<Reply>
   readonly post: (path: string, body?: unknown, actor?: string, headers?: Record<string, string>) => Promise<Reply>
