@@ -24,7 +24,7 @@ import {
   type StorageError,
   StorageMigrations
 } from "@airworthy/storage"
-import { StaffDirectory, type TaskNotifier, Tasks, TasksMigrations } from "@airworthy/tasks"
+import { StaffDirectory, Sweeper, type TaskNotifier, Tasks, TasksMigrations } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, type Redacted } from "effect"
 import * as AuditTrail from "./audit-trail/module.js"
@@ -168,6 +168,13 @@ export interface Config {
    * @since 0.3.0
    */
   readonly checkpoints?: boolean | { readonly everyMillis?: number; readonly minEvents?: number }
+  /**
+   * Runs the task sweeper in the background (default off): the reminders, due notices and escalations
+   * of the tasks' ladders, performed exactly once even with several processes sweeping. `true`
+   * sweeps every 10 s; `{ intervalMillis }` chooses.
+   * @since 0.3.0
+   */
+  readonly sweeper?: boolean | { readonly intervalMillis?: number }
 }
 
 /**
@@ -227,11 +234,22 @@ export const layer = (
     Layer.provideMerge(migrateLayer),
     Layer.provideMerge(config.ids ?? Ids.layer)
   )
+  // Background work over the same services: audit checkpoints, the task sweeper.
   const schedule = config.checkpoints === true ? {} : config.checkpoints
-  if (schedule === undefined || schedule === false) return built
-  const checkpoints = AuditLog.scheduleCheckpoints({
-    everyMillis: schedule.everyMillis ?? 5 * 60_000,
-    minEvents: schedule.minEvents ?? 1
-  })
-  return Layer.merge(built, Layer.provide(checkpoints, built))
+  const sweep = config.sweeper === true ? {} : config.sweeper
+  const background = [
+    ...(schedule === undefined || schedule === false
+      ? []
+      : [
+          AuditLog.scheduleCheckpoints({
+            everyMillis: schedule.everyMillis ?? 5 * 60_000,
+            minEvents: schedule.minEvents ?? 1
+          })
+        ]),
+    ...(sweep === undefined || sweep === false
+      ? []
+      : [Sweeper.layer(sweep.intervalMillis === undefined ? {} : { intervalMillis: sweep.intervalMillis })])
+  ]
+  const [first, ...rest] = background
+  return first === undefined ? built : Layer.merge(built, Layer.provide(Layer.mergeAll(first, ...rest), built))
 }

@@ -95,6 +95,12 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
    * @since 0.3.0
    */
   readonly checkpoints?: Qms.Config["checkpoints"]
+  /**
+   * Runs the task sweeper in the background (default off): reminders, due notices and escalations
+   * of the tasks' ladders, each performed once even with several processes. `true`: every 10 s.
+   * @since 0.3.0
+   */
+  readonly sweeper?: Qms.Config["sweeper"]
 }
 
 const signerLayer = (verify: NonNullable<Options["verifySigner"]>) =>
@@ -237,7 +243,8 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     ...(options.verifySigner === undefined ? {} : { signer: signerLayer(options.verifySigner) }),
     ...(options.blobs === undefined ? {} : { blobs: options.blobs }),
     ...(options.attachments === undefined ? {} : { attachments: options.attachments }),
-    ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints })
+    ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+    ...(options.sweeper === undefined ? {} : { sweeper: options.sweeper })
   }).pipe(Layer.provideMerge(database))
   const dispatcher =
     options.transport === undefined
