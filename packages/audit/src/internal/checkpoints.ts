@@ -119,6 +119,16 @@ const purgedHash = (tenantId: string, sequence: number) =>
 const notFoundCheckpoint = (tenantId: string, size: number | undefined) =>
   new Errors.NotFound({ entity: "audit checkpoint", id: `${tenantId}/${size ?? "latest"}` })
 
+// The checkpoint proofs are made against: the given size, or the latest; `NotFound` when there is none.
+const provingCheckpoint = (tenantId: string, checkpointSize: number | undefined) =>
+  Effect.flatMap(
+    checkpointSize === undefined ? latestCheckpoint(tenantId) : checkpointAt(tenantId, checkpointSize),
+    Option.match({
+      onNone: () => notFoundCheckpoint(tenantId, checkpointSize),
+      onSome: Effect.succeed
+    })
+  )
+
 export const inclusionProof = (
   log: LogContext,
   tenantId: string,
@@ -127,11 +137,8 @@ export const inclusionProof = (
 ): ReturnType<Service["inclusionProof"]> =>
   log.provided(
     Effect.gen(function* () {
-      const cp = yield* checkpointSize === undefined
-        ? latestCheckpoint(tenantId)
-        : checkpointAt(tenantId, checkpointSize)
-      if (Option.isNone(cp)) return yield* notFoundCheckpoint(tenantId, checkpointSize)
-      const size = cp.value.tree_size
+      const cp = yield* provingCheckpoint(tenantId, checkpointSize)
+      const size = cp.tree_size
       if (!Number.isSafeInteger(sequence) || sequence < 1 || sequence > size) {
         return yield* new Errors.NotFound({
           entity: "audit event",
@@ -159,7 +166,7 @@ export const inclusionProof = (
         eventHash: eventHash || (yield* purgedHash(tenantId, sequence)),
         ...(Option.isSome(envelope) ? { envelope: envelope.value.envelope } : {}),
         proof: Merkle.inclusionProof(leaves, sequence - 1).map(Merkle.toHex),
-        checkpoint: toCheckpoint(cp.value)
+        checkpoint: toCheckpoint(cp)
       }
       return proof
     })
@@ -174,11 +181,8 @@ export const inclusionProofs = (
 ): ReturnType<Service["inclusionProofs"]> =>
   log.provided(
     Effect.gen(function* () {
-      const cp = yield* checkpointSize === undefined
-        ? latestCheckpoint(tenantId)
-        : checkpointAt(tenantId, checkpointSize)
-      if (Option.isNone(cp)) return yield* notFoundCheckpoint(tenantId, checkpointSize)
-      const size = cp.value.tree_size
+      const cp = yield* provingCheckpoint(tenantId, checkpointSize)
+      const size = cp.tree_size
       const outside = sequences.find((s) => !Number.isSafeInteger(s) || s < 1 || s > size)
       if (outside !== undefined) {
         return yield* new Errors.NotFound({ entity: "audit event", id: `${tenantId}/${outside} in checkpoint ${size}` })
@@ -204,7 +208,7 @@ export const inclusionProofs = (
         leaves,
         sequences.map((s) => s - 1)
       )
-      const checkpoint = toCheckpoint(cp.value)
+      const checkpoint = toCheckpoint(cp)
       const proofs: Array<InclusionProof> = []
       for (let i = 0; i < sequences.length; i++) {
         const sequence = sequences[i]!
