@@ -69,6 +69,12 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
   /** When given, a background dispatcher sends queued emails through it. */
   readonly transport?: Transport.Service
   /**
+   * Sends queued emails over SMTP (nodemailer) from a background dispatcher, with retries and a
+   * circuit breaker: `{ host, port, secure, auth?, from }`. `transport`, when also given, wins.
+   * @since 0.3.0
+   */
+  readonly smtp?: Transport.SmtpOptions
+  /**
    * Re-authenticates the signer of an electronic signature (21 CFR Part 11: password or PIN re-entry).
    * Resolve `true` to accept; `false` or a rejection refuses the signature with `Unauthenticated`.
    * Without it every signature of an authenticated actor is accepted.
@@ -246,10 +252,14 @@ export const createQms = async <const Ms extends ReadonlyArray<QmsModule.Any> = 
     ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
     ...(options.sweeper === undefined ? {} : { sweeper: options.sweeper })
   }).pipe(Layer.provideMerge(database))
+  const transport =
+    options.transport !== undefined
+      ? Transport.layer(options.transport)
+      : options.smtp !== undefined
+        ? Transport.layerSmtp(options.smtp)
+        : undefined
   const dispatcher =
-    options.transport === undefined
-      ? Layer.empty
-      : Dispatcher.layer().pipe(Layer.provide(Transport.layer(options.transport)), Layer.provide(qmsLayer))
+    transport === undefined ? Layer.empty : Dispatcher.layer().pipe(Layer.provide(transport), Layer.provide(qmsLayer))
   const runtime = ManagedRuntime.make(Layer.merge(qmsLayer, dispatcher))
   const started = await Effect.runPromiseExit(runtime.runtimeEffect)
   if (Exit.isFailure(started)) {
