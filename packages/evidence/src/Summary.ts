@@ -41,8 +41,6 @@ const show = (value: unknown): string => {
   return JSON.stringify(value)
 }
 
-const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s)
-
 interface Column {
   readonly title: string
   readonly width: number
@@ -73,6 +71,66 @@ const keyValues = (doc: Doc, rows: ReadonlyArray<readonly [string, string]>) => 
   }
 }
 
+// pdfkit's current font, as the row writer needs it (its PDF name, its reference, its ascender).
+interface CurrentFont {
+  readonly id: string
+  readonly ascender: number
+  readonly ref: () => unknown
+}
+
+const pdfNumber = (n: number): number => Math.round(n * 1e6) / 1e6
+
+/**
+ * Writes table rows in Helvetica 7.5 straight into the page's content: one text object per row, a
+ * positioned string per cell, each clipped to its column by the font's own glyph widths ("..." when
+ * cut). A `doc.text` per cell would run pdfkit's line wrapper and a text object each, which for a
+ * timeline of thousands of rows is most of the summary's time.
+ */
+const rowWriter = (doc: Doc) => {
+  const size = 7.5
+  doc.font("Helvetica").fontSize(size)
+  const font = (doc as unknown as { _font: CurrentFont })._font
+  const widths = new Map<number, number>()
+  const widthOf = (code: number): number => {
+    let w = widths.get(code)
+    if (w === undefined) {
+      w = doc.widthOfString(String.fromCharCode(code))
+      widths.set(code, w)
+    }
+    return w
+  }
+  const ellipsis = widthOf(46) * 3
+  const clipTo = (s: string, room: number): string => {
+    let used = 0
+    let cut = -1
+    for (let i = 0; i < s.length; i++) {
+      used += widthOf(s.charCodeAt(i))
+      if (cut < 0 && used + ellipsis > room) cut = i
+      if (used > room) return `${s.slice(0, Math.max(0, cut))}...`
+    }
+    return s
+  }
+  const ascent = (font.ascender / 1000) * size
+  return (columns: ReadonlyArray<Column>, row: ReadonlyArray<string>, y: number) => {
+    const page = doc.page
+    if (page.fonts[font.id] == null) page.fonts[font.id] = font.ref()
+    // The page's coordinates run top-down (pdfkit flips them); text is set in the PDF's own, bottom-up.
+    const parts = [`q 1 0 0 -1 0 ${pdfNumber(page.height)} cm BT /${font.id} ${size} Tf`]
+    const baseline = pdfNumber(page.height - y - ascent)
+    let x = margin
+    row.forEach((cell, i) => {
+      const width = columns[i]!.width
+      const text = clipTo(latin1(cell).replace(/\n/g, " "), width - 4)
+      if (text.length > 0) {
+        parts.push(`1 0 0 1 ${pdfNumber(x)} ${baseline} Tm <${Buffer.from(text, "latin1").toString("hex")}> Tj`)
+      }
+      x += width
+    })
+    parts.push("ET Q")
+    doc.addContent(parts.join("\n"))
+  }
+}
+
 // A table of single-line cells (long values are clipped): rows are fast to lay out even by the thousand.
 const table = (doc: Doc, columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
   const rowHeight = 11
@@ -99,19 +157,14 @@ const table = (doc: Doc, columns: ReadonlyArray<Column>, rows: ReadonlyArray<Rea
   }
   ensureSpace(doc, rowHeight * 3)
   header()
+  const write = rowWriter(doc)
   for (const row of rows) {
     if (doc.y + rowHeight > bottomOf(doc)) {
       nextPage(doc)
       header()
     }
-    let x = margin
     const y = doc.y
-    row.forEach((cell, i) => {
-      const width = columns[i]!.width
-      // About 2 characters per 7.5 pt of width for Helvetica 7.5: clip before pdfkit measures.
-      doc.text(latin1(clip(cell, Math.max(4, Math.floor(width / 3.6)))), x, y, { width: width - 4, lineBreak: false })
-      x += width
-    })
+    write(columns, row, y)
     doc.y = y + rowHeight
   }
 }
@@ -272,9 +325,9 @@ const othersSection = (doc: Doc, contents: Contents) => {
   table(
     doc,
     [
-      { title: "Record", width: 70 },
-      { title: "To", width: 120 },
-      { title: "Subject", width: 150 },
+      { title: "Record", width: 60 },
+      { title: "To", width: 150 },
+      { title: "Subject", width: 130 },
       { title: "Queued (UTC)", width: 95 },
       { title: "Status", width: contentWidth - 435 }
     ],
