@@ -51,6 +51,18 @@ const checked = (entry: Entry): Transform => {
   })
 }
 
+// The recorded bytes of an attachment, asked for as a range: the pack hashes every byte it takes
+// itself (whatever the store), and a whole read of a store that verifies would hash them once more.
+// A blob shorter than its recorded size fails the range; a longer one gives its first `size` bytes,
+// which still have to hash to the recorded SHA-256.
+const recordedBytes = (blobs: BlobStore.Service, entry: Entry) => {
+  if (entry.content._tag !== "attachment") return Stream.empty
+  const { attachment, tenantId } = entry.content
+  return entry.size === 0
+    ? blobs.read(tenantId, attachment.sha256)
+    : blobs.read(tenantId, attachment.sha256, { start: 0, end: entry.size - 1 })
+}
+
 // yazl does not listen for errors of a lazily opened stream: they are passed to `fail` here.
 // The blob is read with the runtime of the fiber running the ZIP, so a read joins that fiber's
 // transaction (a database blob store inside a transaction on SQLite's one connection would otherwise wait forever).
@@ -61,12 +73,7 @@ const attachmentStream = (
   runtime: Runtime.Runtime<never>
 ): Readable => {
   if (entry.content._tag !== "attachment") return Readable.from([])
-  const source = Readable.fromWeb(
-    Stream.toReadableStreamRuntime(
-      blobs.read(entry.content.tenantId, entry.content.attachment.sha256),
-      runtime
-    ) as never
-  )
+  const source = Readable.fromWeb(Stream.toReadableStreamRuntime(recordedBytes(blobs, entry), runtime) as never)
   const check = checked(entry)
   pipeline(source, check, (e) => {
     if (e) fail(e)
@@ -127,7 +134,7 @@ export const checkAttachments = (
         if (entry.content._tag !== "attachment") return Effect.void
         const hash = createHash("sha256")
         let size = 0
-        return blobs.read(entry.content.tenantId, entry.content.attachment.sha256).pipe(
+        return recordedBytes(blobs, entry).pipe(
           Stream.runForEach((chunk) =>
             Effect.sync(() => {
               hash.update(chunk)
