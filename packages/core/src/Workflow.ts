@@ -123,11 +123,13 @@ export type TypeId = typeof TypeId
 
 /**
  * A checked workflow: only `make` and `extend` build one, so every value of this type is valid.
- * It is itself a `Definition`, with defaults filled in.
+ * It is itself a `Definition`, with defaults filled in. Covariant in `R` through `[TypeId]`; it
+ * carries no `out` annotation because the published declaration bundle re-exports it as a type
+ * alias, where TypeScript refuses variance annotations (TS2637 under `skipLibCheck: false`).
  * @since 0.1.0
  * @category models
  */
-export interface Workflow<out R = never> extends Definition<R> {
+export interface Workflow<R = never> extends Definition<R> {
   readonly [TypeId]: { readonly _R: (_: never) => R }
   readonly label: string
   readonly states: { readonly [state: string]: State }
