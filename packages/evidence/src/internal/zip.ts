@@ -73,7 +73,9 @@ const attachmentStream = (
   runtime: Runtime.Runtime<never>
 ): Readable => {
   if (entry.content._tag !== "attachment") return Readable.from([])
-  const source = Readable.fromWeb(Stream.toReadableStreamRuntime(recordedBytes(blobs, entry), runtime) as never)
+  const source = Readable.from(Stream.toAsyncIterableRuntime(recordedBytes(blobs, entry), runtime), {
+    objectMode: false
+  })
   const check = checked(entry)
   pipeline(source, check, (e) => {
     if (e) fail(e)
