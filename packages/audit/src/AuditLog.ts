@@ -255,6 +255,20 @@ export interface Service {
   ) => Effect.Effect<AppendManyResult, Failures, Actor.CurrentActor>
   /** Events of the current actor's tenant, filtered and paged (newest first unless `order: "asc"`). */
   readonly query: (filter?: QueryFilter) => Effect.Effect<Page, Failures | CursorExpired, Actor.CurrentActor>
+  /**
+   * The sequence and action of every retained event of one record of the current actor's tenant,
+   * oldest first, read without decoding the events: for work that only needs to know which events a
+   * record has (proving them, counting them).
+   * @since 0.3.0
+   */
+  readonly recordSequences: (record: {
+    readonly type: string
+    readonly id: string
+  }) => Effect.Effect<
+    ReadonlyArray<{ readonly sequence: number; readonly action: string }>,
+    StorageError.StorageError,
+    Actor.CurrentActor
+  >
   /** Events after `cursor` (all retained events without one), read in pages, up to the newest. */
   readonly replayFrom: (
     tenantId: string,
@@ -435,6 +449,7 @@ export const make = (config: Config): Effect.Effect<Service, never, Storage.Stor
       append: (input) => Append.append(log, input),
       appendMany: (inputs) => Append.appendMany(log, inputs),
       query: (filter = {}) => Effect.flatMap(decodeFilter(filter), (f) => Read.query(log, f)),
+      recordSequences: (record) => Read.recordSequences(log, record),
       // Work given a tenant id runs in that tenant's row-level security scope (PostgreSQL, when on).
       replayFrom: (tenantId, cursor) =>
         Read.replayFrom(log, tenantId, cursor).pipe(
@@ -485,7 +500,7 @@ export const layer = (config: Config): Layer.Layer<AuditLog, never, Storage.Stor
 
 /**
  * The service's operations as effects that require `AuditLog`: `append` and `appendMany` (as the
- * current actor, joining the current transaction), `query`, `verify`, `checkpoint`, `checkpoints`,
+ * current actor, joining the current transaction), `query`, `recordSequences`, `verify`, `checkpoint`, `checkpoints`,
  * `inclusionProof`, `consistencyProof`, `erase`, `placeLegalHold`, `releaseLegalHold` and `purge`;
  * see `Service` for each.
  * @since 0.1.0
@@ -504,6 +519,7 @@ export const {
   placeLegalHold,
   purge,
   query,
+  recordSequences,
   releaseLegalHold,
   verify
 } = Effect.serviceFunctions(AuditLog)

@@ -460,9 +460,26 @@ export const auditSuite = (it: It, target: TestDatabase.Target) => {
       assert.deepStrictEqual(seqs(rest), [11, 12, 13])
       const bad = yield* Effect.flip(run({ cursor: "not a cursor" }))
       assert.strictEqual(bad._tag, "CursorExpired")
+      // A record's sequences and actions alone, oldest first, as the full query lists them.
+      const capaEvents = yield* run({ record: { type: "capa", id: "r-1" }, order: "asc" })
+      const capaSequences = yield* AuditLog.recordSequences({ type: "capa", id: "r-1" }).pipe(asActor(qm))
+      assert.deepStrictEqual(capaSequences, [{ sequence: 9, action: "capa.opened" }])
+      assert.deepStrictEqual(
+        capaSequences,
+        capaEvents.events.map((e) => ({ sequence: e.sequence, action: e.action }))
+      )
+      assert.deepStrictEqual(yield* AuditLog.recordSequences({ type: "finding", id: "r-1" }).pipe(asActor(qm)), [
+        { sequence: 1, action: "finding.updated" },
+        { sequence: 5, action: "finding.updated" }
+      ])
+      assert.deepStrictEqual(yield* AuditLog.recordSequences({ type: "capa", id: "r-none" }).pipe(asActor(qm)), [])
       // Another tenant sees none of it.
       const other = yield* AuditLog.query({}).pipe(asActor(actor(freshTenant("query-other"))))
       assert.strictEqual(other.events.length, 0)
+      const otherSequences = yield* AuditLog.recordSequences({ type: "finding", id: "r-1" }).pipe(
+        asActor(actor(freshTenant("query-other")))
+      )
+      assert.deepStrictEqual(otherSequences, [])
     })
   )
 

@@ -168,6 +168,27 @@ export const query = (log: LogContext, f: typeof QueryFilter.Type): ReturnType<S
     })
   )
 
+/** `AuditLog.recordSequences`: two columns of the record's rows, nothing decoded. */
+export const recordSequences = (
+  log: LogContext,
+  record: { readonly type: string; readonly id: string }
+): ReturnType<Service["recordSequences"]> =>
+  log.provided(
+    Effect.gen(function* () {
+      const reader = yield* Actor.CurrentActor
+      const rows = yield* q.rows((db) =>
+        db
+          .selectFrom("aw_audit_events")
+          .select(["sequence", "action"])
+          .where("tenant_id", "=", reader.tenantId)
+          .where("record_type", "=", record.type)
+          .where("record_id", "=", record.id)
+          .orderBy("sequence", "asc")
+      )
+      return rows.map((r) => ({ sequence: Number(r.sequence), action: String(r.action) }))
+    })
+  )
+
 const replayPage = 500
 
 /** `AuditLog.replayFrom`: pages are read as the stream is pulled, each with the layer's services. */

@@ -137,23 +137,14 @@ const gatherRecords = (
     return { records: out, depth }
   })
 
-/** Sequences of every audit event of the records, ascending. */
+/** Sequences of every audit event of the records, ascending (read without decoding the events). */
 const eventSequences = (records: ReadonlyArray<QmsRecord.QmsRecord>) =>
   Effect.gen(function* () {
     const sequences = new Set<number>()
     for (const record of records) {
-      let cursor: string | undefined
-      do {
-        const page = yield* AuditLog.query({
-          record: { type: record.type, id: record.id },
-          order: "asc",
-          limit: 1000,
-          ...(cursor === undefined ? {} : { cursor })
-        })
-        // Exports of the pack are not part of the record's history: with them, no two packs could be equal.
-        for (const e of page.events) if (!e.action.startsWith("evidence.")) sequences.add(e.sequence)
-        cursor = page.hasMore && page.nextCursor !== null ? page.nextCursor : undefined
-      } while (cursor !== undefined)
+      const events = yield* AuditLog.recordSequences({ type: record.type, id: record.id })
+      // Exports of the pack are not part of the record's history: with them, no two packs could be equal.
+      for (const e of events) if (!e.action.startsWith("evidence.")) sequences.add(e.sequence)
     }
     return [...sequences].sort((a, b) => a - b)
   })
@@ -174,7 +165,6 @@ export type CollectError =
   | Errors.Forbidden
   | Errors.ValidationFailed
   | StorageError.StorageError
-  | AuditError.CursorExpired
   | AuditError.IntegrityViolation
 
 export const collect = (
