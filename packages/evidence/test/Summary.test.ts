@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import type { Contents } from "../src/index.js"
+import type { Contents } from "../src/EvidencePack.js"
 import * as Summary from "../src/Summary.js"
 
 const at = "2026-12-05T10:00:00.000Z"
