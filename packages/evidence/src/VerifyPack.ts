@@ -265,6 +265,9 @@ const verifyEntries = (
     })
   } else {
     const digest = PackFormat.sha256(manifestRead.bytes)
+    // Canonical base64 only: a decoder ignores a last character's unused bits, so the signature string
+    // could otherwise be varied without changing the signature it decodes to.
+    const signatureBytes = Buffer.from(signature.signature, "base64")
     let valid = false
     try {
       valid =
@@ -272,7 +275,8 @@ const verifyEntries = (
         signature.manifest_sha256 === digest &&
         exporterKey !== undefined &&
         signature.key_id === TreeHead.keyIdOf(exporterKey) &&
-        cryptoVerify(null, manifestRead.bytes, exporterKey, Buffer.from(signature.signature, "base64"))
+        signatureBytes.toString("base64") === signature.signature &&
+        cryptoVerify(null, manifestRead.bytes, exporterKey, signatureBytes)
     } catch {
       valid = false
     }

@@ -73,6 +73,22 @@ describe("tampering with a pack", () => {
     )
   })
 
+  it("a manifest signature spelled another way (unused bits of its last base64 character) is refused", async () => {
+    const entry = original.find((e) => e.name === PackFormat.signaturePath)!
+    const text = new TextDecoder().decode(entry.bytes)
+    const signature = (JSON.parse(text) as { signature: string }).signature
+    assert.isTrue(signature.endsWith("=="))
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    const last = signature.at(-3)!
+    const respelled = `${signature.slice(0, -3)}${alphabet[alphabet.indexOf(last) ^ 1]}==`
+    // The same 64 bytes once decoded: only the spelling differs.
+    assert.deepStrictEqual(Buffer.from(respelled, "base64"), Buffer.from(signature, "base64"))
+    const bytes = new TextEncoder().encode(text.replace(signature, respelled))
+    const report = await verify(original.map((e) => (e === entry ? { name: e.name, bytes } : e)))
+    assert.isFalse(report.ok)
+    assert.include(codes(report), "manifest_signature")
+  })
+
   it("dropping any entry is detected, naming it", async () => {
     for (const dropped of original) {
       const report = await verify(original.filter((e) => e !== dropped))
