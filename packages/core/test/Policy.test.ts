@@ -123,6 +123,26 @@ describe("Policy", () => {
       assert.isTrue(rules.can(person("a", ["auditor", "quality_manager"]), "record.sign"))
     })
 
+    it("resolves each role to exactly the grants and revocations the host gave", () => {
+      const rules = Policy.make({
+        roles: { dpo: ["audit_trail.erase"] },
+        grant: { stores: ["task.read"], technician: ["finding.create"] },
+        revoke: { technician: ["record.comment"], ghost: ["record.read"] }
+      })
+      // A default role unchanged; a new role from `roles` or from `grant`: nothing more than given.
+      assert.deepStrictEqual(rules.roles.viewer, { grants: Policy.defaultRoles.viewer!, denies: [] })
+      assert.deepStrictEqual(rules.roles.dpo, { grants: ["audit_trail.erase"], denies: [] })
+      assert.deepStrictEqual(rules.roles.stores, { grants: ["task.read"], denies: [] })
+      // A revoked exact grant leaves the role's grants, and stays as a revocation.
+      assert.deepStrictEqual(rules.roles.technician, {
+        grants: ["task.read", "record.read", "task.complete", "record.attach", "finding.create"],
+        denies: ["record.comment"]
+      })
+      // A revocation for a role nobody defined makes no role.
+      assert.isFalse(Object.hasOwn(rules.roles, "ghost"))
+      assert.isFalse(rules.can(person("g", ["ghost"]), "record.read"))
+    })
+
     it("can start from no roles at all", () => {
       const rules = Policy.make({ defaults: false, roles: { boss: ["*"] } })
       assert.deepStrictEqual(Object.keys(rules.roles), ["boss"])
@@ -162,6 +182,27 @@ describe("Policy", () => {
           "You need the permission concession.grant (Grant a concession); your roles technician do not grant it"
         )
       }).pipe(Actor.withActor(person("t", ["technician"])), Effect.provide(Policy.layer()))
+    )
+
+    it.effect("names every role of the actor, no roles at all, and a permission nobody described", () =>
+      Effect.gen(function* () {
+        const twoRoles = yield* Effect.flip(Policy.authorizeActor(person("v", ["viewer", "technician"]), "record.link"))
+        assert.strictEqual(
+          twoRoles.message,
+          "You need the permission record.link (Link records to each other); your roles viewer, technician do not grant it"
+        )
+        const none = yield* Effect.flip(Policy.authorizeActor(person("n", []), "record.read"))
+        assert.strictEqual(none.missing_permission, "record.read")
+        assert.strictEqual(
+          none.message,
+          "You need the permission record.read (See any QMS record); your no roles do not grant it"
+        )
+        const undescribed = yield* Effect.flip(Policy.authorizeActor(person("v", ["viewer"]), "host.custom_thing"))
+        assert.strictEqual(
+          undescribed.message,
+          "You need the permission host.custom_thing; your roles viewer do not grant it"
+        )
+      }).pipe(Effect.provide(Policy.layer()))
     )
 
     it.effect("uses the host's configuration from the layer", () =>
@@ -237,6 +278,41 @@ describe("Policy", () => {
       assert.isFalse(rules.canOn(olive, "capa.cancel", ["creator"]))
       assert.isFalse(rules.canOn(olive, "capa.plan", ["owner"]))
     })
+
+    it("are removed by a revocation limited to a relation only under that relation", () => {
+      const limited = Policy.make({
+        defaults: false,
+        roles: {
+          lead: [Policy.onlyAs("owner", "capa.*"), Policy.onlyAs("creator", "capa.*")],
+          editor: ["finding.update"]
+        },
+        revoke: { lead: [Policy.onlyAs("creator", "capa.cancel")], editor: [Policy.onlyAs("owner", "finding.update")] }
+      })
+      const lead = person("u-lead", ["lead"])
+      assert.isFalse(limited.canOn(lead, "capa.cancel", ["creator"]))
+      assert.isTrue(limited.canOn(lead, "capa.cancel", ["owner"]))
+      assert.deepStrictEqual(limited.onlyOn(lead, "capa.cancel"), ["owner"])
+      assert.deepStrictEqual(limited.onlyOn(lead, "capa.plan"), ["owner", "creator"])
+      // A revocation limited to owners does not touch a grant on every record.
+      assert.isTrue(limited.can(person("u-ed", ["editor"]), "finding.update"))
+    })
+
+    it.effect("refuse with a detail that names every relation the grant needs", () =>
+      Effect.gen(function* () {
+        const refused = yield* Effect.flip(Policy.authorizeOn(person("u", ["lead"]), "capa.plan", [])).pipe(
+          Effect.provide(
+            Policy.layer({
+              defaults: false,
+              roles: { lead: [Policy.onlyAs("owner", "capa.*"), Policy.onlyAs("creator", "capa.*")] }
+            })
+          )
+        )
+        assert.strictEqual(
+          refused.detail,
+          "You need the permission capa.plan; your roles lead grant it only on records where you are its owner or creator, and this one is not"
+        )
+      })
+    )
 
     it("are removed under every relation by a revocation without one", () => {
       const revoked = Policy.make({
