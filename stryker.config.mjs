@@ -25,7 +25,18 @@ const config = {
   // One sandbox folder per module, so runs of two modules at once never clean up each other's.
   tempDirName: `.stryker-tmp/${name}`,
   cleanTempDir: true,
-  ignorePatterns: ["dist", "coverage", "docs/api", "reports", "*.db", "*.db-wal", "*.db-shm", "mro-secrets.json"],
+  // `.stryker-tmp`: another module's sandbox, when two modules run at once.
+  ignorePatterns: [
+    "dist",
+    "coverage",
+    "docs/api",
+    "reports",
+    ".stryker-tmp",
+    "*.db",
+    "*.db-wal",
+    "*.db-shm",
+    "mro-secrets.json"
+  ],
   reporters: ["clear-text", "progress-append-only", "json", "html"],
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },

@@ -315,6 +315,145 @@ describe("Guard", () => {
     assert.strictEqual(Guard.valueAt(null, "a"), undefined)
   })
 
+  describe("relations, names, words and the order of the history", () => {
+    it("relationsOf takes the context's own list, else owner and creator as they apply", () => {
+      assert.deepStrictEqual(Guard.relationsOf({ ...context(), relations: ["lead"] }), ["lead"])
+      assert.deepStrictEqual(Guard.relationsOf({ ...context({ actor: person("owner") }), relations: [] }), [])
+      assert.deepStrictEqual(Guard.relationsOf(context({ actor: person("owner") })), ["owner"])
+      assert.deepStrictEqual(Guard.relationsOf(context({ actor: person("auditor") })), ["creator"])
+      assert.deepStrictEqual(Guard.relationsOf(context({ actor: person("qm") })), [])
+      const own = context({ actor: person("tech"), record: { ownerId: id("tech"), createdBy: id("tech") } })
+      assert.deepStrictEqual(Guard.relationsOf(own), ["owner", "creator"])
+    })
+
+    it("names each guard by what it checks, as the unmet requirements report it", () => {
+      assert.strictEqual(Guard.requiredFields(["a"]).name, "required_fields")
+      assert.strictEqual(Guard.requiredFields(["a"], { mode: "any" }).name, "one_of_fields")
+      const oneOf = Guard.oneOfFields(["a", "b"])
+      assert.deepStrictEqual([oneOf.name, oneOf.mode], ["one_of_fields", "any"])
+      const reported = Effect.runSync(Guard.evaluate(oneOf, context()))
+      assert.deepStrictEqual(
+        reported.map((u) => u.guard),
+        ["one_of_fields"]
+      )
+      assert.strictEqual(Guard.separationOfDuties("owner").name, "separation_of_duties.owner")
+      assert.strictEqual(Guard.separationOfDuties("creator").name, "separation_of_duties.creator")
+      assert.strictEqual(
+        Guard.separationOfDuties({ performerOf: "submit" }).name,
+        "separation_of_duties.performer.submit"
+      )
+    })
+
+    it("one of a single field asks for that field; an empty label still reports", () => {
+      assert.deepStrictEqual(unmetOf(context(), Guard.oneOfFields(["rootCause.method"])), [
+        { code: "field.one_of_required", message: "Root cause method must be filled in" }
+      ])
+      assert.deepStrictEqual(unmetOf(context(), Guard.requiredFields([{ path: "x", label: "" }])), [
+        { code: "field.required", message: " must be filled in" }
+      ])
+    })
+
+    it("humanize drops empty segments of a path", () => {
+      assert.strictEqual(Guard.humanize("_internal__flag."), "internal flag")
+    })
+
+    it("the record entered its state at the latest entry into it, whatever the order of the history", () => {
+      const history = [
+        { transition: "submit", by: id("owner"), at: at(9), from: "open", to: "verification" },
+        { transition: "submit", by: id("owner"), at: at(1), from: "open", to: "verification" },
+        { transition: "reject", by: id("qa"), at: at(12), from: "verification", to: "open" }
+      ]
+      const entered = Guard.enteredStateAt(context({ record: { state: "verification" }, history }))
+      assert.deepStrictEqual(entered, at(9))
+      assert.deepStrictEqual(Guard.enteredStateAt(context({ record: { state: "open" }, history })), at(12))
+      assert.strictEqual(Guard.enteredStateAt(context({ record: { state: "closed" }, history })), undefined)
+    })
+
+    it("a verification asked with several results names them all", () => {
+      const g = Guard.verification({ results: ["effective", "partially_effective"] })
+      const ctx = context({ verifications: [{ by: id("qa"), at: at(1), result: "ineffective" }] })
+      assert.deepStrictEqual(unmetOf(ctx, g), [
+        {
+          code: "verification.result",
+          message: "A verification with the result 'effective' or 'partially_effective' must be recorded"
+        }
+      ])
+    })
+
+    it("independent approvals count everyone but the owner", () => {
+      const ctx = context({
+        approvals: [
+          { by: id("owner"), at: at(1) },
+          { by: id("qa"), at: at(2) }
+        ]
+      })
+      assert.deepStrictEqual(unmetOf(ctx, Guard.approvals(1, { independent: true })), [])
+      assert.deepStrictEqual(unmetOf(ctx, Guard.approvals(2, { independent: true })), [
+        {
+          code: "approvals.insufficient",
+          message: "2 approvals from different people other than the owner are required (1 given)"
+        }
+      ])
+    })
+
+    it("the creator is told in words who must do it", () => {
+      assert.deepStrictEqual(unmetOf(context({ actor: person("auditor") }), Guard.separationOfDuties("creator")), [
+        {
+          code: "separation_of_duties.creator",
+          message: "Someone other than the person who raised this record must do this"
+        }
+      ])
+    })
+
+    it("the performer is whoever did that transition last by time, not whoever acted last", () => {
+      const g = Guard.separationOfDuties({ performerOf: "submit" })
+      const submittedThenRejected = [
+        { transition: "submit", by: id("tech-1"), at: at(1), from: "open", to: "verification" },
+        { transition: "reject", by: id("tech-2"), at: at(3), from: "verification", to: "open" }
+      ]
+      assert.deepStrictEqual(unmetOf(context({ actor: person("tech-2"), history: submittedThenRejected }), g), [])
+      assert.strictEqual(
+        unmetOf(context({ actor: person("tech-1"), history: submittedThenRejected }), g)[0]?.code,
+        "separation_of_duties.performer"
+      )
+      const unordered = [
+        { transition: "submit", by: id("tech-2"), at: at(3), from: "open", to: "verification" },
+        { transition: "submit", by: id("tech-1"), at: at(1), from: "open", to: "verification" }
+      ]
+      assert.strictEqual(
+        unmetOf(context({ actor: person("tech-2"), history: unordered }), g)[0]?.code,
+        "separation_of_duties.performer"
+      )
+      assert.deepStrictEqual(unmetOf(context({ actor: person("tech-1"), history: unordered }), g), [])
+    })
+
+    it("a linked record of another type does not count; without a type any record does, in words", () => {
+      const audit = {
+        kind: "corrective_action",
+        direction: "out" as const,
+        recordId: "a-1",
+        recordType: "audit",
+        state: "closed"
+      }
+      const typed = Guard.linkedRecord({ kind: "corrective_action", states: "closed", recordType: "capa" })
+      assert.deepStrictEqual(unmetOf(context({ links: [audit] }), typed), [
+        { code: "link.missing", message: "A linked capa (corrective action) in state 'closed' is required" }
+      ])
+      const untyped = Guard.linkedRecord({ kind: "corrective_action", states: "closed" })
+      assert.deepStrictEqual(unmetOf(context({ links: [audit] }), untyped), [])
+      assert.deepStrictEqual(unmetOf(context(), untyped), [
+        { code: "link.missing", message: "A linked record (corrective action) in state 'closed' is required" }
+      ])
+      const any = Guard.linkedRecord({ kind: "corrective_action", states: ["closed", "cancelled"], mode: "any" })
+      assert.deepStrictEqual(unmetOf(context({ links: [{ ...audit, state: "open" }] }), any), [
+        {
+          code: "link.state",
+          message: "At least one linked record (corrective action) must be in state 'closed' or 'cancelled'"
+        }
+      ])
+    })
+  })
+
   it("the context is a Schema the records runtime can check", () => {
     const ctx = context({ verifications: [{ by: id("qa"), at: at(1), result: "effective" }] })
     assert.isTrue(Schema.is(Guard.GuardContext)(ctx))
