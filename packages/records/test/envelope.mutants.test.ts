@@ -1,13 +1,15 @@
 // The command envelope where the shared suite left mutants alive (docs/mutation.md): a write that
 // meets a version changed since the read, a stored idempotent response that no longer decodes, a
-// command's own hook reusing its idempotency key, and who may read a type through which permission.
+// command's own hook reusing its idempotency key, who may read a type through which permission
+// (also only as its creator), what NotFound names, the reason and correlation id as stored, and what
+// the bus gets inside and outside a host's own transaction.
 import { AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Guard, Ids, Policy, Workflow } from "@airworthy/core"
 import { Query, StorageError } from "@airworthy/storage"
 import { TestDatabase } from "@airworthy/testing"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Exit, Layer, Schema } from "effect"
+import { Effect, Exit, Layer, Logger, Queue, Schema } from "effect"
 import { RecordHooks, Records, RecordType } from "../src/index.js"
 import { as, count, freshTenant, migrate, p, policy, signer, signingKey } from "./layers.js"
 
@@ -59,7 +61,12 @@ const reenter = RecordHooks.layer(
 
 const probePolicy: Policy.Config = {
   ...policy,
-  roles: { probe_reader: ["probe.read"], probe_runner: ["probe.*"] },
+  roles: {
+    probe_reader: ["probe.read"],
+    probe_runner: ["probe.*"],
+    // Reads and finishes only the probes this person raised.
+    probe_maker: ["probe.create", Policy.onlyAs("creator", "probe.read"), Policy.onlyAs("creator", "probe.finish")]
+  },
   grant: { ...policy.grant, quality_manager: [...(policy.grant?.quality_manager ?? []), "probe.*"] }
 }
 
@@ -188,6 +195,147 @@ for (const target of await TestDatabase.targets({ sqliteFile: false })) {
           const finished = yield* Records.transition({ id: made.id, transition: "finish" }).pipe(as(runner))
           assert.deepStrictEqual([finished.state, finished.version], ["done", 2])
         })
+      )
+
+      it.effect("a record unknown, or of another tenant, is NotFound naming the record; nothing else is said", () =>
+        Effect.gen(function* () {
+          const tenant = freshTenant("envelope-missing")
+          const other = freshTenant("envelope-missing-other")
+          const quality = actor(tenant, "u-quality", ["quality_manager"])
+          const theirs = yield* Records.create({ type: "probe", data: { title: "theirs" } }).pipe(
+            as(actor(other, "u-quality", ["quality_manager"]))
+          )
+          for (const id of ["0190a000-0000-7000-8000-0000000000ff", theirs.id]) {
+            const error = yield* failure(Records.get(id).pipe(as(quality)))
+            assert.instanceOf(error, Errors.NotFound)
+            assert.deepStrictEqual([(error as Errors.NotFound).entity, (error as Errors.NotFound).id], ["record", id])
+            const notMoved = yield* failure(Records.transition({ id, transition: "finish" }).pipe(as(quality)))
+            assert.instanceOf(notMoved, Errors.NotFound)
+          }
+          assert.strictEqual(yield* count(d, "aw_audit_events", tenant), 0)
+          const still = yield* Records.get(theirs.id).pipe(as(actor(other, "u-quality", ["quality_manager"])))
+          assert.deepStrictEqual([still.state, still.version], ["draft", 1])
+        })
+      )
+
+      it.effect("a stored record of a type this application does not declare is NotFound naming its type", () =>
+        Effect.gen(function* () {
+          const tenant = freshTenant("envelope-ghost")
+          const quality = actor(tenant, "u-quality", ["quality_manager"])
+          const id = "0190a000-0000-7000-8000-0000000000aa"
+          const at = "2026-01-05T08:00:00.000Z"
+          yield* Query.unsafe(
+            `INSERT INTO aw_records (tenant_id, id, type, ref, title, state, version, owner_id, created_by, created_at, updated_at, due_at, closed_at, data) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((n) => p(d, n)).join(", ")})`,
+            [tenant, id, "ghost", "GH-2026-0001", "ghost", "draft", 1, null, "u-quality", at, at, null, null, "{}"]
+          )
+          const error = yield* failure(Records.get(id).pipe(as(quality)))
+          assert.instanceOf(error, Errors.NotFound)
+          assert.deepStrictEqual(
+            [(error as Errors.NotFound).entity, (error as Errors.NotFound).id],
+            ["record type", "ghost"]
+          )
+        })
+      )
+
+      it.effect("a read granted only on records the actor raised reads those, and no one else's", () =>
+        Effect.gen(function* () {
+          const tenant = freshTenant("envelope-creator")
+          const maker = actor(tenant, "u-maker", ["probe_maker"])
+          const otherMaker = actor(tenant, "u-maker-2", ["probe_maker"])
+          const mine = yield* Records.create({ type: "probe", data: { title: "mine" } }).pipe(as(maker))
+          const read = yield* Records.get(mine.id).pipe(as(maker))
+          assert.deepStrictEqual([read.id, read.createdBy], [mine.id, "u-maker"])
+          const history = yield* Records.history(mine.id).pipe(as(maker))
+          assert.deepStrictEqual(
+            history.map((h) => h.kind),
+            ["created"]
+          )
+          const refused = yield* failure(Records.get(mine.id).pipe(as(otherMaker)))
+          assert.instanceOf(refused, Errors.Forbidden)
+          assert.strictEqual((refused as Errors.Forbidden).missing_permission, "probe.read")
+          const notTheirs = yield* failure(
+            Records.transition({ id: mine.id, transition: "finish" }).pipe(as(otherMaker))
+          )
+          assert.instanceOf(notTheirs, Errors.Forbidden)
+          const finished = yield* Records.transition({ id: mine.id, transition: "finish" }).pipe(as(maker))
+          assert.deepStrictEqual([finished.state, finished.version], ["done", 2])
+        })
+      )
+
+      it.effect("the reason goes into the history and the correlation id into each audit event", () =>
+        Effect.gen(function* () {
+          const tenant = freshTenant("envelope-reason")
+          const quality = actor(tenant, "u-quality", ["quality_manager"])
+          const made = yield* Records.create({ type: "probe", data: { title: "why" }, correlationId: "req-1" }).pipe(
+            as(quality)
+          )
+          yield* Records.transition({
+            id: made.id,
+            transition: "finish",
+            reason: "Checked on the hangar floor",
+            correlationId: "req-2"
+          }).pipe(as(quality))
+          const history = yield* Records.history(made.id).pipe(as(quality))
+          assert.deepStrictEqual(
+            history.map((h) => [h.kind, h.transition, h.reason]),
+            [
+              ["created", null, null],
+              ["transitioned", "finish", "Checked on the hangar floor"]
+            ]
+          )
+          const page = yield* AuditLog.query({ record: { type: "probe", id: made.id }, order: "asc" }).pipe(as(quality))
+          assert.deepStrictEqual(
+            page.events.map((e) => [e.action, e.correlationId, e.reason]),
+            [
+              ["probe.created", "req-1", null],
+              ["probe.transition.finish", "req-2", "Checked on the hangar floor"]
+            ]
+          )
+        })
+      )
+
+      it.scoped(
+        "a command publishes its one change after commit; inside a host's own transaction it publishes none and says so",
+        () =>
+          Effect.gen(function* () {
+            const tenant = freshTenant("envelope-bus")
+            const quality = actor(tenant, "u-quality", ["quality_manager"])
+            const queue = yield* Records.subscribe
+            const made = yield* Records.create({ type: "probe", data: { title: "published" } }).pipe(as(quality))
+            const published = yield* Queue.takeAll(queue)
+            assert.deepStrictEqual(
+              [...published].map((c) => [c.tenantId, c.recordId, c.kind, c.version, c.state]),
+              [[tenant, made.id, "created", 1, "draft"]]
+            )
+
+            const logs: Array<string> = []
+            const logger = Logger.replace(
+              Logger.defaultLogger,
+              Logger.make(({ logLevel, message }) => {
+                logs.push(`${logLevel.label}: ${[message].flat().join(" ")}`)
+              })
+            )
+            const sql = yield* SqlClient.SqlClient
+            const inHost = yield* sql
+              .withTransaction(
+                Records.create({ type: "probe", data: { title: "host" }, idempotencyKey: "host-1" }).pipe(as(quality))
+              )
+              .pipe(Effect.provide(logger))
+            assert.strictEqual(yield* Queue.size(queue), 0)
+            assert.deepStrictEqual(logs, [
+              "WARN: Record commands ran inside a transaction not opened by Records.transaction; their bus events were not published"
+            ])
+            // The same request again inside a host's transaction changes nothing: nothing to warn about.
+            const replayed = yield* sql
+              .withTransaction(
+                Records.create({ type: "probe", data: { title: "host" }, idempotencyKey: "host-1" }).pipe(as(quality))
+              )
+              .pipe(Effect.provide(logger))
+            assert.strictEqual(replayed.id, inHost.id)
+            assert.strictEqual(logs.length, 1)
+            assert.strictEqual(yield* Queue.size(queue), 0)
+            assert.strictEqual(yield* count(d, "aw_records", tenant), 2)
+          })
       )
     })
   })
