@@ -439,6 +439,10 @@ describe("Guard", () => {
       assert.deepStrictEqual(unmetOf(context({ links: [audit] }), typed), [
         { code: "link.missing", message: "A linked capa (corrective action) in state 'closed' is required" }
       ])
+      assert.deepStrictEqual(
+        unmetOf(context({ links: [audit, { ...audit, recordId: "c-1", recordType: "capa" }] }), typed),
+        []
+      )
       const untyped = Guard.linkedRecord({ kind: "corrective_action", states: "closed" })
       assert.deepStrictEqual(unmetOf(context({ links: [audit] }), untyped), [])
       assert.deepStrictEqual(unmetOf(context(), untyped), [
