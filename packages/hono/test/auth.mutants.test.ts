@@ -21,6 +21,10 @@ app.post("/login", (c) => {
   Session.setCookie(c, "aw_session", "sess-quinn")
   return c.json({ ok: true })
 })
+app.post("/logout-everywhere", (c) => {
+  Session.clearCookie(c, "aw_session")
+  return c.json({ ok: true })
+})
 app.post("/logout", (c) => {
   Session.clearCookie(c, "aw_session", { path: "/qms" })
   return c.json({ ok: true })
@@ -280,5 +284,46 @@ describe("browser sessions", () => {
     assert.match(cleared, /^aw_session=;/)
     for (const flag of ["Max-Age=0", "Path=/qms", "HttpOnly", "Secure", "SameSite=Strict"])
       assert.include(cleared, flag)
+  })
+
+  it("the cookie is cleared on / unless a path is given", async () => {
+    const logout = await app.request(`${origin}/logout-everywhere`, { method: "POST" })
+    const cleared = logout.headers.get("set-cookie") ?? ""
+    assert.match(cleared, /^aw_session=;/)
+    for (const flag of ["Max-Age=0", "Path=/", "HttpOnly", "Secure", "SameSite=Strict"]) assert.include(cleared, flag)
+    assert.notInclude(cleared, "Path=/qms")
+  })
+
+  it("a host whose authenticate answers undefined gets 401, not an actor", async () => {
+    const nobody = new Hono()
+    nobody.route("/qms", qmsRoutes({ runtime, rateLimit: false, authenticate: () => undefined }))
+    for (const method of ["GET", "POST"]) {
+      const res = await nobody.request(`${origin}/qms/records`, { method })
+      assert.strictEqual(res.status, 401, method)
+      assert.strictEqual(res.headers.get("www-authenticate"), "Bearer")
+      assert.strictEqual(((await res.json()) as { code: string }).code, "unauthenticated")
+    }
+  })
+
+  it("a refused body and a refused query answer with the request's own trace id", async () => {
+    const tenant = freshTenant("auth-trace")
+    const badBody = await app.request(`${origin}/qms/findings`, {
+      method: "POST",
+      headers: {
+        "x-tenant": tenant,
+        "x-actor": "u-quinn",
+        "content-type": "application/json",
+        "x-request-id": "req-body-1"
+      },
+      body: "{not json"
+    })
+    assert.strictEqual(badBody.status, 400)
+    assert.strictEqual(((await badBody.json()) as { trace_id: string }).trace_id, "req-body-1")
+    const badQuery = await app.request(`${origin}/qms/records?limit=abc`, {
+      headers: { "x-tenant": tenant, "x-actor": "u-quinn", "x-request-id": "req-query-1" }
+    })
+    assert.strictEqual(badQuery.status, 400)
+    const problem = (await badQuery.json()) as { trace_id: string; code: string }
+    assert.deepStrictEqual([problem.trace_id, problem.code], ["req-query-1", "validation_failed"])
   })
 })
