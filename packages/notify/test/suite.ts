@@ -333,6 +333,7 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
         const summary = yield* dispatcher.drain
         assert.strictEqual(summary.sent, 4)
         assert.strictEqual(summary.dead, 1)
+        assert.deepStrictEqual([summary.claimed, summary.failed, summary.released], [5, 0, 0])
         assert.strictEqual(summary.breaker, "closed")
 
         assert.strictEqual(server.received.length, 4)
@@ -365,6 +366,8 @@ export const notifySuite = (it: It, target: TestDatabase.Target) => {
           ["left@mro.example"]
         )
         assert.strictEqual(dead[0]!.attempts, 1)
+        // Refused for good: never sent, no provider id.
+        assert.deepStrictEqual([dead[0]!.sentAt, dead[0]!.providerMessageId], [null, null])
         assert.include(dead[0]!.lastError!, "550")
         assert.include(dead[0]!.lastError!, "Mailbox unavailable")
         const sent = yield* Notify.emailLog({ status: ["sent"], recordId: "f-10" }).pipe(as(tenant))
