@@ -93,7 +93,7 @@ export const defaultCanAdminister = (actor: Actor.Actor): boolean =>
 /**
  * A UTC instant as the log stores it, or a day: `2026-05-01T08:00:00.000Z`, `2026-05-01T08:00Z`,
  * `2026-05-01`. Offsets other than `Z` are refused: the log compares instants as UTC text.
- * @since 0.2.0
+ * @since 0.1.0
  * @category schemas
  */
 export const Instant = Schema.String.pipe(
@@ -259,7 +259,7 @@ export interface Service {
    * The sequence and action of every retained event of one record of the current actor's tenant,
    * oldest first, read without decoding the events: for work that only needs to know which events a
    * record has (proving them, counting them).
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly recordSequences: (record: {
     readonly type: string
@@ -284,7 +284,7 @@ export interface Service {
   /**
    * Signs a checkpoint for every tenant with at least `minEvents` (default 1) events not yet covered;
    * a tenant whose chain does not verify is left unsigned and named in `refused`.
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly checkpointDue: (options?: { readonly minEvents?: number }) => Effect.Effect<
     {
@@ -304,7 +304,7 @@ export interface Service {
   /**
    * Proves many events are in one checkpoint (the newest unless `checkpointSize` is given), in the
    * order asked, each with its envelope when it has not been purged; the tree is hashed once.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly inclusionProofs: (
     tenantId: string,
@@ -344,7 +344,7 @@ export interface Service {
   /**
    * Every key this log trusts, current first: the signing key and the earlier ones given as
    * `verificationKeys`, so a verifier can check checkpoints signed before a rotation.
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly keys: ReadonlyArray<{ readonly keyId: string; readonly publicKeyPem: string; readonly current: boolean }>
 }
@@ -529,7 +529,7 @@ export const {
  * least `minEvents` (default 1) events not yet covered. A tenant whose chain does not verify is left
  * unsigned and logged as an error (the others are still signed); a failed round is logged and the
  * next one retries.
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const scheduleCheckpoints = (

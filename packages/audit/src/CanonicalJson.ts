@@ -47,7 +47,7 @@ export class CanonicalJsonError extends Schema.TaggedError<CanonicalJsonError>()
 /**
  * How deep arrays and objects may nest (512): deeper values fail with reason `too_deep` instead of
  * overflowing the stack. Record data is limited to 64 levels long before this.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const maxDepth = 512
@@ -55,7 +55,7 @@ export const maxDepth = 512
 /**
  * Throws `CanonicalJsonError` (`too_deep`) at `path` past `maxDepth`; for the recursive readers of
  * JSON values (diff, equality) to call at each level.
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const checkDepth = (depth: number, path: string): void => {

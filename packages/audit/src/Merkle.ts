@@ -175,7 +175,7 @@ export const inclusionProof = (leafHashes: ReadonlyArray<Uint8Array>, index: num
  * Audit paths for many leaves of one tree at once (each as `inclusionProof` gives it): the tree's
  * levels are hashed once, so n proofs cost O(tree + n log tree) rather than n full trees.
  * Throws `MerkleError` for an index outside the tree.
- * @since 0.3.0
+ * @since 0.1.0
  * @category proofs
  */
 export const inclusionProofs = (

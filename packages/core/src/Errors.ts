@@ -261,7 +261,7 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
 /**
  * An input names something that does not exist in the actor's organisation: a person who is not in
  * its directory, a record that is not in its tenant. The field is named so the form can show it.
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export class UnknownReference extends Schema.TaggedError<UnknownReference>()("UnknownReference", {

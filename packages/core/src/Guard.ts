@@ -134,7 +134,7 @@ export const GuardContext = Schema.Struct({
   /**
    * The actor's relations to the record (`owner`, `creator`, and any its record type declares), for
    * grants limited to them (`finding.update@owner`); when absent, worked out by `relationsOf`.
-   * @since 0.2.0
+   * @since 0.1.0
    */
   relations: Schema.optional(Schema.Array(Schema.String))
 })
@@ -144,7 +144,7 @@ export type GuardContext = typeof GuardContext.Type
 /**
  * The actor's relations to the record: the context's own list, else `owner` (the record's owner)
  * and `creator` (who created it) as they apply.
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const relationsOf = (ctx: GuardContext): ReadonlyArray<string> => {

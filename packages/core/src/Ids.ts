@@ -166,7 +166,7 @@ export const make = (randomBytes: (n: number) => Uint8Array): Ids["Type"] => {
 /**
  * `n` new ids from a service, in increasing order: its `nextMany` when it has one, else `n` calls of
  * `next`. For a batch (a sweep's audit events, a distribution's messages) it saves an Effect step per id.
- * @since 0.3.0
+ * @since 0.1.0
  * @category accessors
  */
 export const many = (ids: Ids["Type"], n: number): Effect.Effect<ReadonlyArray<string>> =>

@@ -25,7 +25,7 @@ export type Permission = string
 /**
  * A relation an actor may have to a record: `owner` (the record's owner), `creator` (who created
  * it), or one a record type declares (`lead`, `team`, ...). Lower-case words.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Relation = string
@@ -36,7 +36,7 @@ const relationPattern = /^[a-z][a-z0-9_]*$/
  * A grant limited to the records the actor has `relation` to: `onlyAs("owner", "finding.update")`
  * is `"finding.update@owner"`. Such a grant counts only where the record is at hand (the records
  * runtime checks it on the record); a check without a record (`authorize`) does not count it.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const onlyAs = (relation: Relation, permission: Permission): Permission => {
@@ -166,13 +166,13 @@ export interface Rules {
   /**
    * Does any of the actor's roles grant the permission on a record the actor has these relations
    * to (`["owner"]`)? True whenever `can` is.
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly canOn: (actor: Actor, permission: Permission, relations: ReadonlyArray<Relation>) => boolean
   /**
    * The relations under which the actor's roles grant the permission, when they grant it only on
    * some records (empty when they grant it everywhere or nowhere).
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly onlyOn: (actor: Actor, permission: Permission) => ReadonlyArray<Relation>
   /** What a permission lets a person do, when known. */
@@ -312,7 +312,7 @@ export const authorizeActor = (actor: Actor, permission: Permission): Effect.Eff
 /**
  * Fails with `Forbidden` unless the actor holds the permission on a record they have these
  * relations to (`["owner"]`); the records runtime works the relations out from the record.
- * @since 0.2.0
+ * @since 0.1.0
  * @category combinators
  */
 export const authorizeOn = (

@@ -1,14 +1,14 @@
 /**
  * Why an evidence pack could not be made.
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import { Errors } from "@airworthy/core"
 import { Schema } from "effect"
 
 /**
  * The pack's content is larger than the configured limit (413): `size` and `limit` in bytes.
- * @since 0.3.0
+ * @since 0.1.0
  * @category errors
  */
 export class PackTooLarge extends Schema.TaggedError<PackTooLarge>()("PackTooLarge", {
@@ -33,7 +33,7 @@ export class PackTooLarge extends Schema.TaggedError<PackTooLarge>()("PackTooLar
 /**
  * An attachment's stored content is missing or no longer hashes to the SHA-256 recorded when it was
  * attached (422): the pack is refused, naming the attachment, and nothing is stored.
- * @since 0.3.0
+ * @since 0.1.0
  * @category errors
  */
 export class AttachmentCorrupted extends Schema.TaggedError<AttachmentCorrupted>()("AttachmentCorrupted", {
@@ -63,7 +63,7 @@ export class AttachmentCorrupted extends Schema.TaggedError<AttachmentCorrupted>
 
 /**
  * Writing the pack failed (the output or the store failed): 500.
- * @since 0.3.0
+ * @since 0.1.0
  * @category errors
  */
 export class PackWriteFailed extends Schema.TaggedError<PackWriteFailed>()("PackWriteFailed", {

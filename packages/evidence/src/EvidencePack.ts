@@ -12,7 +12,7 @@
  * yield* pack.zip.pipe(Stream.run(sink))                     // the ZIP, streamed while it is built
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import { type AuditLog, TreeHead } from "@airworthy/audit"
 import type { Actor } from "@airworthy/core"
@@ -31,7 +31,7 @@ import * as Summary from "./Summary.js"
 
 /**
  * Settings of `EvidencePack.layer`.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Config {
@@ -48,7 +48,7 @@ export interface Config {
 
 /**
  * What to export.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Options {
@@ -58,7 +58,7 @@ export interface Options {
 
 /**
  * A pack ready to stream: checked (size, attachments) and sealed; nothing is written until `zip` runs.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Prepared {
@@ -78,21 +78,21 @@ export interface Prepared {
 
 /**
  * What preparing a pack may fail with.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export type PrepareError = CollectError | PackTooLarge | AttachmentCorrupted
 
 /**
  * Needs of `prepare`, besides the actor.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export type Needs = Records.Records | AuditLog.AuditLog | Notify.Notify | Actor.CurrentActor
 
 /**
  * The service.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Service {
@@ -106,7 +106,7 @@ export interface Service {
 
 /**
  * The evidence pack service.
- * @since 0.3.0
+ * @since 0.1.0
  * @category tags
  */
 export class EvidencePack extends Context.Tag("@airworthy/evidence/EvidencePack")<EvidencePack, Service>() {}
@@ -122,7 +122,7 @@ const iso = (millis: number) => new Date(millis).toISOString()
 
 /**
  * Builds the service; the blob store holding attachment content must be in context.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constructors
  */
 export const make = (config: Config): Effect.Effect<Service, never, BlobStore.BlobStore> =>
@@ -158,7 +158,7 @@ export const make = (config: Config): Effect.Effect<Service, never, BlobStore.Bl
 
 /**
  * The service over the `BlobStore` in context.
- * @since 0.3.0
+ * @since 0.1.0
  * @category layers
  */
 export const layer = (config: Config): Layer.Layer<EvidencePack, never, BlobStore.BlobStore> =>
@@ -166,7 +166,7 @@ export const layer = (config: Config): Layer.Layer<EvidencePack, never, BlobStor
 
 /**
  * `prepare` as an Effect that needs the service.
- * @since 0.3.0
+ * @since 0.1.0
  * @category accessors
  */
 export const prepare = (
@@ -177,7 +177,7 @@ export const prepare = (
 
 /**
  * Runs a prepared pack's ZIP into a file (written whole or not at all: a temporary file renamed at the end).
- * @since 0.3.0
+ * @since 0.1.0
  * @category running
  */
 export const writeFile = (

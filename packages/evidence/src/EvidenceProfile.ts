@@ -13,12 +13,12 @@
  * })
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 
 /**
  * One field of a record's data shown in the summary: its label and its dotted path in `data`.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Field {
@@ -28,7 +28,7 @@ export interface Field {
 
 /**
  * A titled group of fields.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Section {
@@ -38,7 +38,7 @@ export interface Section {
 
 /**
  * A record type's evidence declaration.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Profile {
@@ -56,14 +56,14 @@ export interface Profile {
 
 /**
  * The deepest pack a profile may ask for.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const maxDepth = 5
 
 /**
  * Declares a profile; throws for a depth outside 0..5 or a route without `:id`.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constructors
  */
 export const make = (spec: {
@@ -93,7 +93,7 @@ export const make = (spec: {
 
 /**
  * The value at a dotted path of a record's data (`undefined` when absent).
- * @since 0.3.0
+ * @since 0.1.0
  * @category utils
  */
 export const valueAt = (data: unknown, path: string): unknown => {

@@ -8,55 +8,55 @@
  * PackFormat.signingBytes(manifest) // the exact bytes the exporter's key signs (the manifest's bytes)
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import { createHash } from "node:crypto"
 import { CanonicalJson } from "@airworthy/audit"
 
 /**
  * The `format` field of every manifest.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const format = "airworthy.evidence-pack"
 
 /**
  * The pack format version this package writes and reads.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const version = 1
 
 /**
  * The `kind` of the manifest signature object (domain separation).
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const signatureKind = "airworthy.evidence.manifest_signature"
 
 /**
  * Fixed entry paths.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const manifestPath = "manifest.json"
-/** @since 0.3.0 @category constants */
+/** @since 0.1.0 @category constants */
 export const signaturePath = "manifest.sig.json"
-/** @since 0.3.0 @category constants */
+/** @since 0.1.0 @category constants */
 export const keysPath = "keys.json"
-/** @since 0.3.0 @category constants */
+/** @since 0.1.0 @category constants */
 export const checkpointPath = "audit/checkpoint.json"
-/** @since 0.3.0 @category constants */
+/** @since 0.1.0 @category constants */
 export const proofsPath = "audit/proofs.jsonl"
-/** @since 0.3.0 @category constants */
+/** @since 0.1.0 @category constants */
 export const timelinePath = "timeline.jsonl"
-/** @since 0.3.0 @category constants */
+/** @since 0.1.0 @category constants */
 export const summaryPath = "summary.pdf"
 
 /**
  * The attachment kind of a pack stored on its record: listed in `attachments.json` (with `path`
  * null) but its bytes are not packed again.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const storedPackKind = "evidence_pack"
@@ -64,14 +64,14 @@ export const storedPackKind = "evidence_pack"
 /**
  * Every ZIP entry's modification time: 1980-01-01 00:00:00, the first DOS date, written without an
  * extended timestamp field, so the pack's bytes never depend on the clock or the time zone.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const entryTime = (): Date => new Date(1980, 0, 1, 0, 0, 0)
 
 /**
  * One entry as the manifest lists it.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface ManifestEntry {
@@ -83,7 +83,7 @@ export interface ManifestEntry {
 
 /**
  * One record of the pack, as the manifest lists it.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface ManifestRecord {
@@ -101,7 +101,7 @@ export interface ManifestRecord {
 
 /**
  * The manifest: canonical JSON (RFC 8785) of this object, UTF-8, no trailing newline.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Manifest {
@@ -121,7 +121,7 @@ export interface Manifest {
 /**
  * `manifest.sig.json`: canonical JSON of this object; `signature` is the standard base64 (with
  * padding) Ed25519 signature of the exact bytes of `manifest.json`.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface ManifestSignature {
@@ -135,7 +135,7 @@ export interface ManifestSignature {
 /**
  * `keys.json`: the audit log's keys (current first, then retired ones) and the exporter's key, each
  * an SPKI PEM Ed25519 public key with its key id (first 16 hex of SHA-256 of the raw 32-byte key).
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Keys {
@@ -145,7 +145,7 @@ export interface Keys {
 
 /**
  * One line of `audit/proofs.jsonl`: canonical JSON, the proof of the timeline event on the same line.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface ProofLine {
@@ -158,14 +158,14 @@ export interface ProofLine {
 
 /**
  * Canonical JSON bytes (RFC 8785, UTF-8) of a value: every JSON entry of a pack is written so.
- * @since 0.3.0
+ * @since 0.1.0
  * @category encoding
  */
 export const json = (value: unknown): Uint8Array => CanonicalJson.canonicalBytes(value)
 
 /**
  * Lines of canonical JSON, each ended by `\n` (a `.jsonl` entry).
- * @since 0.3.0
+ * @since 0.1.0
  * @category encoding
  */
 export const jsonLines = (lines: ReadonlyArray<string>): Uint8Array =>
@@ -173,14 +173,14 @@ export const jsonLines = (lines: ReadonlyArray<string>): Uint8Array =>
 
 /**
  * Hex SHA-256.
- * @since 0.3.0
+ * @since 0.1.0
  * @category encoding
  */
 export const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 
 /**
  * The media type the manifest gives an entry of the pack's own (attachments keep theirs).
- * @since 0.3.0
+ * @since 0.1.0
  * @category encoding
  */
 export const mediaTypeOf = (path: string): string =>
@@ -195,7 +195,7 @@ export const mediaTypeOf = (path: string): string =>
 /**
  * A safe path segment: letters, digits, `.`, `_`, `-` kept, anything else `_`, at most 100
  * characters, never `.` or `..` or empty.
- * @since 0.3.0
+ * @since 0.1.0
  * @category encoding
  */
 export const segment = (s: string): string => {
@@ -206,7 +206,7 @@ export const segment = (s: string): string => {
 /**
  * Is this entry stored rather than deflated? Attachments and the PDF are (they are usually
  * compressed already); the JSON entries are deflated.
- * @since 0.3.0
+ * @since 0.1.0
  * @category encoding
  */
 export const isStored = (path: string): boolean => !(path.endsWith(".json") || path.endsWith(".jsonl"))

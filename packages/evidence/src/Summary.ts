@@ -9,7 +9,7 @@
  * const pdf = await Summary.render(contents, profiles) // Uint8Array
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import PDFDocument from "pdfkit"
 import * as EvidenceProfile from "./EvidenceProfile.js"
@@ -389,7 +389,7 @@ const titlePage = (doc: Doc, contents: Contents, profiles: ReadonlyArray<Evidenc
 
 /**
  * Renders the summary PDF of gathered pack contents.
- * @since 0.3.0
+ * @since 0.1.0
  * @category rendering
  */
 export const render = (contents: Contents, profiles: ReadonlyArray<EvidenceProfile.Profile>): Promise<Uint8Array> =>

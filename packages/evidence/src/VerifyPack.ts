@@ -11,7 +11,7 @@
  * report.failures  // [{ code: "entry_hash", entry: "records/FND-0001/record.json", message: "..." }] when altered
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto"
 import { CanonicalJson, Merkle, TreeHead } from "@airworthy/audit"
@@ -20,7 +20,7 @@ import * as PackFormat from "./PackFormat.js"
 
 /**
  * What can be wrong with a pack.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export type FailureCode =
@@ -52,7 +52,7 @@ export type FailureCode =
 
 /**
  * One failure, naming the entry or the event it concerns.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Failure {
@@ -64,7 +64,7 @@ export interface Failure {
 
 /**
  * What the verifier says.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Report {
@@ -84,7 +84,7 @@ export interface Report {
 
 /**
  * Settings of a verification.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Options {
@@ -499,7 +499,7 @@ const zipOptions = { lazyEntries: true, autoClose: true, validateEntrySizes: tru
 
 /**
  * Verifies a pack in a file.
- * @since 0.3.0
+ * @since 0.1.0
  * @category verifying
  */
 export const verifyFile = (path: string, options: Options = {}): Promise<Report> =>
@@ -507,7 +507,7 @@ export const verifyFile = (path: string, options: Options = {}): Promise<Report>
 
 /**
  * Verifies a pack in memory.
- * @since 0.3.0
+ * @since 0.1.0
  * @category verifying
  */
 export const verifyBytes = (bytes: Uint8Array, options: Options = {}): Promise<Report> =>
@@ -515,7 +515,7 @@ export const verifyBytes = (bytes: Uint8Array, options: Options = {}): Promise<R
 
 /**
  * A report as lines a person reads: `OK` or `FAILED`, each failure, and the key ids to compare.
- * @since 0.3.0
+ * @since 0.1.0
  * @category verifying
  */
 export const describe = (report: Report): string => {

@@ -3,7 +3,7 @@
  * `airworthy-verify-pack pack.zip [--trust KEY_ID ...] [--json]`: verifies an evidence pack offline and
  * exits 0 when it verifies, 1 when it does not (each failure printed), 2 on a usage error.
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import { realpathSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -13,7 +13,7 @@ const usage = "usage: airworthy-verify-pack pack.zip [--trust KEY_ID ...] [--jso
 
 /**
  * Runs the command with its arguments; resolves to the exit code.
- * @since 0.3.0
+ * @since 0.1.0
  * @category running
  */
 export const main = async (

@@ -1,5 +1,5 @@
 /**
- * @since 0.3.0
+ * @since 0.1.0
  */
 export * as EvidenceError from "./EvidenceError.js"
 export * as EvidencePack from "./EvidencePack.js"

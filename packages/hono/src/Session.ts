@@ -24,21 +24,21 @@
  * //              new EventSource("/qms/events")   (the cookie goes along)
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { Context } from "hono"
 import { deleteCookie, getCookie, setCookie as setHonoCookie } from "hono/cookie"
 
 /**
  * The header every unsafe request authenticated by the session cookie must carry.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const csrfHeader = "x-airworthy-csrf"
 
 /**
  * The `session` option of `qmsRoutes`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Options<A> {
@@ -57,7 +57,7 @@ export interface Options<A> {
 /**
  * Sets the session cookie: `HttpOnly; Secure; SameSite=Strict; Path=/` (browsers accept `Secure`
  * cookies from `http://localhost` and `127.0.0.1` in development).
- * @since 0.2.0
+ * @since 0.1.0
  * @category cookies
  */
 export const setCookie = (
@@ -76,7 +76,7 @@ export const setCookie = (
 
 /**
  * Removes the session cookie (logout).
- * @since 0.2.0
+ * @since 0.1.0
  * @category cookies
  */
 export const clearCookie = (c: Context, name: string, options: { readonly path?: string } = {}): void => {
@@ -87,7 +87,7 @@ const safeMethods = new Set(["GET", "HEAD", "OPTIONS"])
 
 /**
  * Why an unsafe request authenticated by the cookie is refused, or `undefined` when it passes.
- * @since 0.2.0
+ * @since 0.1.0
  * @category checks
  */
 export const csrfRefusal = (c: Context, origins: ReadonlyArray<string> = []): string | undefined => {
@@ -104,7 +104,7 @@ export const csrfRefusal = (c: Context, origins: ReadonlyArray<string> = []): st
 /**
  * The session cookie's value when the request relies on it: only when it sends no `Authorization`
  * header (an API client's bearer token always wins).
- * @since 0.2.0
+ * @since 0.1.0
  * @category checks
  */
 export const cookieOf = (c: Context, name: string): string | undefined =>

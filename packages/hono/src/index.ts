@@ -22,7 +22,7 @@ export { qmsRoutes } from "./QmsRoutes.js"
 export * as QmsRuntime from "./QmsRuntime.js"
 /** @since 0.1.0 */
 export * as Realtime from "./Realtime.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as Session from "./Session.js"
 /** @since 0.1.0 */
 export * as Sse from "./Sse.js"

@@ -53,7 +53,7 @@ export class Entry extends Schema.Class<Entry>("@airworthy/notify/EmailLog/Entry
 /**
  * One message as it was rendered and is (or was) sent: the entry and its bodies. What an inspector
  * asks for when the log says a reminder went out.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export class Message extends Schema.Class<Message>("@airworthy/notify/EmailLog/Message")({

@@ -47,7 +47,7 @@ export interface EnqueueInput<K extends string, P, I> {
 
 /**
  * One request of `enqueueMany`: any template, with its parameters.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 // biome-ignore lint/suspicious/noExplicitAny: each request has its own template and parameter types.
@@ -79,7 +79,7 @@ export interface Enqueued {
 
 /**
  * One rendered message of a prepared request.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface PreparedMessage {
@@ -89,7 +89,7 @@ export interface PreparedMessage {
 
 /**
  * One validated and rendered request, recipients de-duplicated, not yet written.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface PreparedRequest {
@@ -102,7 +102,7 @@ export interface PreparedRequest {
 
 /**
  * What `prepareMany` returns and `enqueuePrepared` writes: requests in input order.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Prepared {
@@ -208,14 +208,14 @@ const accessors = Effect.serviceFunctions(Notify)
 /**
  * Puts several notifications in the outbox at once (see the service's `enqueueMany`), in the
  * current transaction (or its own), as the current actor.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const enqueueMany = accessors.enqueueMany
 
 /**
  * A typed request for `enqueueMany`: checks the parameters against the template at compile time.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const request = <K extends string, P, I>(input: EnqueueInput<K, P, I>): AnyEnqueueInput => input
@@ -229,7 +229,7 @@ export const emailLog = accessors.emailLog
 
 /**
  * One message of the actor's tenant with its rendered bodies (see the service's `message`).
- * @since 0.3.0
+ * @since 0.1.0
  * @category accessors
  */
 export const message = accessors.message

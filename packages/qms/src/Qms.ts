@@ -43,7 +43,7 @@ import * as TaskOperations from "./tasks/module.js"
 /**
  * The QMS modules, in the order their routes are mounted. Adding a domain is a folder and one line
  * here; the layer, the routes, OpenAPI and the Promise facade follow from this list.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const modules: readonly [
@@ -132,7 +132,7 @@ export interface Config {
   /**
    * Public keys of earlier signing keys, `{ [keyId]: publicKeyPem }`: after a rotation, checkpoints
    * signed with them still verify, and `auditTrail.keys` (`GET /audit-trail/keys`) publishes them.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly verificationKeys?: AuditLog.Config["verificationKeys"]
   /** The host's role configuration. */
@@ -165,14 +165,14 @@ export interface Config {
    * Signs audit checkpoints in the background (default off): every `everyMillis` (default 5 minutes,
    * at least 1 s), for every tenant with at least `minEvents` (default 1) events no checkpoint covers
    * yet. Without it they are signed when an evidence pack is exported. Safe in several processes.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly checkpoints?: boolean | { readonly everyMillis?: number; readonly minEvents?: number }
   /**
    * Runs the task sweeper in the background (default off): the reminders, due notices and escalations
    * of the tasks' ladders, performed exactly once even with several processes sweeping. `true`
    * sweeps every 10 s; `{ intervalMillis }` chooses.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly sweeper?: boolean | { readonly intervalMillis?: number }
 }

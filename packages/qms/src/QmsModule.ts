@@ -15,7 +15,7 @@
  * })
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { AuditError, AuditLog } from "@airworthy/audit"
 import { Actor, Errors, Policy } from "@airworthy/core"
@@ -30,7 +30,7 @@ import type * as Rule from "./Rule.js"
 
 /**
  * Everything a QMS operation may need (all given by `Qms.layer`), and the actor.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Needs =
@@ -47,14 +47,14 @@ export type Needs =
 
 /**
  * Everything a QMS operation may fail with.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Failure = RecordHooks.Failure | AuditError.CursorExpired | Errors.UnknownReference
 
 /**
  * A QMS command or query as an Effect.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Command<A> = Effect.Effect<A, Failure, Needs>
@@ -68,7 +68,7 @@ export type Command<A> = Effect.Effect<A, Failure, Needs>
  *   by the records runtime on the record itself;
  * - `transition`: the permission of the workflow transition taken;
  * - `actor`: any authenticated actor (the operation only returns what is the actor's own).
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Access =
@@ -80,7 +80,7 @@ export type Access =
 /**
  * Access by one permission, checked first. With `{ on: "id" }` it is checked on the record the input
  * field names, so that a grant limited to the actor's relation to it counts (`capa.update@owner`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category access
  */
 export const permission = (p: Policy.Permission, options?: { readonly on: string }): Access =>
@@ -105,28 +105,28 @@ const authorizeOnRecord = (permission: Policy.Permission, id: unknown) =>
 
 /**
  * Access by the record type's own permission for an action.
- * @since 0.2.0
+ * @since 0.1.0
  * @category access
  */
 export const recordPermission = (action: keyof RecordType.Permissions): Access => ({ _tag: "record", action })
 
 /**
  * Access by the permission of the transition taken.
- * @since 0.2.0
+ * @since 0.1.0
  * @category access
  */
 export const transitionPermission: Access = { _tag: "transition" }
 
 /**
  * Any authenticated actor.
- * @since 0.2.0
+ * @since 0.1.0
  * @category access
  */
 export const anyActor: Access = { _tag: "actor" }
 
 /**
  * An error class an operation declares: a tagged error with its problem metadata.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface DeclaredError {
@@ -138,7 +138,7 @@ export interface DeclaredError {
  * How an operation is reached over HTTP, relative to where the host mounts the routes. Path
  * parameters (`:id`) become input fields of the same name; a GET's input comes from the query
  * string, decoded by `query` (strings in, the input's wire form out); other methods take a JSON body.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Http {
@@ -155,7 +155,7 @@ export interface Http {
 
 /**
  * One command or query of a module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 // biome-ignore lint/suspicious/noExplicitAny: a module's list holds operations of different shapes.
@@ -183,7 +183,7 @@ export interface Operation<Name extends string = string, I = any, IE = any, O = 
 
 /**
  * An operation of any shape.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 // biome-ignore lint/suspicious/noExplicitAny: an operation of any shape.
@@ -192,7 +192,7 @@ export type AnyOperation = Operation<string, any, any, any, any>
 /**
  * What an operation declares besides its body (the OpenAPI operation id defaults to the name, the
  * kind to `query` for GET and `command` otherwise).
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Declaration<Name extends string, I, IE, O, OE> {
@@ -209,7 +209,7 @@ export interface Declaration<Name extends string, I, IE, O, OE> {
 
 /**
  * Declares an operation whose body takes the decoded input.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const operation = <const Name extends string, I, IE, O, OE>(
@@ -219,7 +219,7 @@ export const operation = <const Name extends string, I, IE, O, OE>(
 /**
  * Declares an operation whose body hands its input on, in wire form, to a service that decodes it
  * itself (`Records.transition`, ...); `invoke` still validates it against `input` first.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const passThrough = <const Name extends string, I, IE, O, OE>(
@@ -257,7 +257,7 @@ const decode = <I, IE>(schema: Schema.Schema<I, IE, never>) => {
  * Runs an operation the way every entry point does: decode the input (wire form) with its Schema,
  * authorise its permission, then its Effect. HTTP, the Promise facade and Effect callers all go
  * through here.
- * @since 0.2.0
+ * @since 0.1.0
  * @category running
  */
 export const invoke = <Name extends string, I, IE, O, OE>(
@@ -282,7 +282,7 @@ export const invoke = <Name extends string, I, IE, O, OE>(
 
 /**
  * One declared QMS domain.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface QmsModule<
@@ -304,14 +304,14 @@ export interface QmsModule<
   /**
    * What the module's record types add to their evidence packs: linked types followed, depth,
    * summary sections, and the domain route (`/findings/:id/evidence-pack`).
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly evidence: ReadonlyArray<EvidenceProfile.Profile>
 }
 
 /**
  * A module of any name and operations.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 // biome-ignore lint/suspicious/noExplicitAny: a list holds modules of different operations.
@@ -322,7 +322,7 @@ const namePattern = /^[a-z][a-zA-Z0-9]*$/
 /**
  * Declares a module; throws when names repeat or are malformed, or an operation's path parameters
  * are not fields of its input.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const make = <const Name extends string, const Ops extends ReadonlyArray<AnyOperation> = readonly []>(spec: {
@@ -369,7 +369,7 @@ export const make = <const Name extends string, const Ops extends ReadonlyArray<
 /**
  * The facade of one module: one Promise-returning method per operation, taking the input in its
  * wire form and the call (the actor).
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type FacadeOf<M extends Any, Call> = {
@@ -380,7 +380,7 @@ export type FacadeOf<M extends Any, Call> = {
 
 /**
  * The top-level field names of a Struct-like Schema (empty for anything else).
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const fieldsOf = (schema: Schema.Schema.Any): ReadonlyArray<string> => {
@@ -392,7 +392,7 @@ export const fieldsOf = (schema: Schema.Schema.Any): ReadonlyArray<string> => {
 /**
  * Checks a list of modules fits together: module names, record types, link kinds, operation ids
  * and HTTP method + path are each declared once. Returns the list.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const checkAll = <const Ms extends ReadonlyArray<Any>>(modules: Ms): Ms => {
@@ -427,7 +427,7 @@ export const checkAll = <const Ms extends ReadonlyArray<Any>>(modules: Ms): Ms =
 
 /**
  * Every permission the modules check, with what it lets a person do.
- * @since 0.2.0
+ * @since 0.1.0
  * @category derived
  */
 export const catalogue = (modules: ReadonlyArray<Any>): { readonly [permission: string]: string } =>
@@ -435,7 +435,7 @@ export const catalogue = (modules: ReadonlyArray<Any>): { readonly [permission: 
 
 /**
  * The modules' grants merged per role, followed by the host's own.
- * @since 0.2.0
+ * @since 0.1.0
  * @category derived
  */
 export const policyConfig = (modules: ReadonlyArray<Any>, host: Policy.Config = {}): Policy.Config => {

@@ -14,7 +14,7 @@
  * })
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Actor, Guard } from "@airworthy/core"
 import { Notify, type Template } from "@airworthy/notify"
@@ -27,7 +27,7 @@ import { Effect, Option } from "effect"
  * Which change a rule follows: the record's creation, one transition by name, entering a state (by
  * any transition), reaching any terminal state of its workflow, or an edit that changes a data
  * field (`changes("level")`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Trigger =
@@ -37,17 +37,17 @@ export type Trigger =
   | { readonly _tag: "ends" }
   | { readonly _tag: "changes"; readonly path: string }
 
-/** @since 0.2.0 @category triggers */
+/** @since 0.1.0 @category triggers */
 export const created: Trigger = { _tag: "created" }
-/** @since 0.2.0 @category triggers */
+/** @since 0.1.0 @category triggers */
 export const transition = (name: string): Trigger => ({ _tag: "transition", name })
-/** @since 0.2.0 @category triggers */
+/** @since 0.1.0 @category triggers */
 export const enters = (state: string): Trigger => ({ _tag: "enters", state })
-/** @since 0.2.0 @category triggers */
+/** @since 0.1.0 @category triggers */
 export const ends: Trigger = { _tag: "ends" }
 /**
  * An edit (`updated`) after which the data field at `path` (dotted) differs from before.
- * @since 0.2.0
+ * @since 0.1.0
  * @category triggers
  */
 export const changes = (path: string): Trigger => ({ _tag: "changes", path })
@@ -55,7 +55,7 @@ export const changes = (path: string): Trigger => ({ _tag: "changes", path })
 /**
  * Who a task or email is for: people named by the record (its owner, its creator, a data path such
  * as `data.responsible`), the holders of a role in the `Directory`, or any function of the record.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Who =
@@ -65,28 +65,28 @@ export type Who =
 
 /**
  * The record's owner, else whoever created it.
- * @since 0.2.0
+ * @since 0.1.0
  * @category people
  */
 export const owner: Who = { _tag: "of", pick: (r) => [r.ownerId ?? r.createdBy] }
 
 /**
  * A field of the record: `ownerId`, `createdBy`, or a data path (`data.responsible`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category people
  */
 export const field = (path: string): Who => ({ _tag: "field", path })
 
 /**
  * The holders of a role in the tenant's `Directory` (a task goes to the first of them).
- * @since 0.2.0
+ * @since 0.1.0
  * @category people
  */
 export const role = (name: string): Who => ({ _tag: "role", role: name })
 
 /**
  * Anyone the record names.
- * @since 0.2.0
+ * @since 0.1.0
  * @category people
  */
 export const of = (pick: (record: QmsRecord.QmsRecord) => ReadonlyArray<string | null | undefined>): Who => ({
@@ -100,7 +100,7 @@ export const of = (pick: (record: QmsRecord.QmsRecord) => ReadonlyArray<string |
  * - `notify`: an email from a template to people;
  * - `closeTasks`: the record's open tasks are completed (or cancelled), all or only some kinds;
  * - `run`: anything else, as an Effect in the same transaction.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Reaction =
@@ -130,21 +130,21 @@ export type Reaction =
 
 /**
  * What a rule's `run` may use: the records hook services and the tasks, directory and outbox.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Needs = RecordHooks.Services | Tasks.Tasks | Directory.Directory | Notify.Notify
 
 /**
  * What a rule may fail with (the command then fails and nothing is written).
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Failure = RecordHooks.Failure
 
 /**
  * A task for one person.
- * @since 0.2.0
+ * @since 0.1.0
  * @category reactions
  */
 export const task = (spec: {
@@ -163,7 +163,7 @@ export const task = (spec: {
 /**
  * An email from a template to people (those the directory has no address for are skipped: their
  * tasks still reach them).
- * @since 0.2.0
+ * @since 0.1.0
  * @category reactions
  */
 export const notify = <K extends string, P, I>(spec: {
@@ -176,7 +176,7 @@ export const notify = <K extends string, P, I>(spec: {
  * The record's open tasks are completed, or cancelled, or completed when the record reached a
  * terminal state named `closed` and cancelled otherwise (`by_end_state`). A task the actor may not
  * complete stays open for its owner.
- * @since 0.2.0
+ * @since 0.1.0
  * @category reactions
  */
 export const closeTasks = (
@@ -186,7 +186,7 @@ export const closeTasks = (
 
 /**
  * Anything else, in the same transaction.
- * @since 0.2.0
+ * @since 0.1.0
  * @category reactions
  */
 export const run = (body: (change: RecordHooks.Change) => Effect.Effect<void, Failure, Needs>): Reaction => ({
@@ -196,7 +196,7 @@ export const run = (body: (change: RecordHooks.Change) => Effect.Effect<void, Fa
 
 /**
  * One rule.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Rule {
@@ -211,7 +211,7 @@ const rulePattern = /^[a-z][a-z0-9_]*$/
 
 /**
  * Declares a rule; throws when its name is malformed.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const make = (rule: Rule): Rule => {
@@ -247,7 +247,7 @@ const people = (
 /**
  * A date (`2026-05-01`) or date-time as an ISO-8601 date-time, as tasks expect; undefined when
  * absent or unreadable.
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const toDateTime = (value: string | null | undefined): string | undefined => {
@@ -260,7 +260,7 @@ export const toDateTime = (value: string | null | undefined): string | undefined
 /**
  * Queues a notification to the given people (by actor id), in the current transaction. People the
  * directory has no address for are skipped.
- * @since 0.2.0
+ * @since 0.1.0
  * @category reactions
  */
 export const tell = <K extends string, P, I>(
@@ -346,7 +346,7 @@ const perform = (
 /**
  * Performs reactions for a change, as the named rule (for a `run` reaction that decides at run time
  * what to do, e.g. one task per planned action).
- * @since 0.2.0
+ * @since 0.1.0
  * @category reactions
  */
 export const react = (
@@ -362,7 +362,7 @@ export const react = (
 /**
  * The rules as records hooks, over the `Tasks`, `Directory` and `Notify` services in context when
  * the layer is built.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const hooks = (

@@ -7,7 +7,7 @@
  * const live = Sweeper.layer().pipe(Layer.provide(TaskReminders.layer), Layer.provide(Notify.layer()))
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Notify, Template } from "@airworthy/notify"
 import { TaskNotifier } from "@airworthy/tasks"
@@ -24,7 +24,7 @@ const Params = Schema.Struct({
 
 /**
  * The reminder template (`task.reminder`): before and at the due date.
- * @since 0.2.0
+ * @since 0.1.0
  * @category templates
  */
 export const reminder = Template.make(
@@ -41,7 +41,7 @@ export const reminder = Template.make(
 
 /**
  * The escalation template (`task.escalated`): after the due date.
- * @since 0.2.0
+ * @since 0.1.0
  * @category templates
  */
 export const escalated = Template.make(
@@ -69,7 +69,7 @@ const request = (n: TaskNotifier.Notice) =>
  * `Notify.enqueue` per notice, `notifyBatch` through one `Notify.enqueueMany` (multi-row inserts),
  * `prepare` through `Notify.prepareMany` and, when written, `Notify.enqueuePrepared`.
  * Notices without recipients are skipped.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const make: Effect.Effect<TaskNotifier.Service, never, Notify.Notify> = Effect.map(Notify.Notify, (notify) => ({
@@ -103,7 +103,7 @@ export const make: Effect.Effect<TaskNotifier.Service, never, Notify.Notify> = E
 
 /**
  * The notifier over the notify outbox.
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<TaskNotifier.TaskNotifier, never, Notify.Notify> = Layer.effect(

@@ -59,7 +59,7 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
   /**
    * Public keys (SPKI PEM) of earlier signing keys by key id, kept after a rotation so the checkpoints
    * they signed still verify; `qms.auditTrail.keys` lists them after the current one.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly verificationKeys?: { readonly [keyId: string]: string }
   readonly policy?: Qms.Config["policy"]
@@ -71,7 +71,7 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
   /**
    * Sends queued emails over SMTP (nodemailer) from a background dispatcher, with retries and a
    * circuit breaker: `{ host, port, secure, auth?, from }`. `transport`, when also given, wins.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly smtp?: Transport.SmtpOptions
   /**
@@ -98,13 +98,13 @@ export interface Options<Ms extends ReadonlyArray<QmsModule.Any> = typeof Qms.mo
    * at least 1 s), for every tenant with at least `minEvents` (default 1) events no checkpoint covers
    * yet. Without it, checkpoints are signed when an evidence pack is exported. Safe in several
    * processes at once.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly checkpoints?: Qms.Config["checkpoints"]
   /**
    * Runs the task sweeper in the background (default off): reminders, due notices and escalations
    * of the tasks' ladders, each performed once even with several processes. `true`: every 10 s.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly sweeper?: Qms.Config["sweeper"]
 }
@@ -155,7 +155,7 @@ export interface Call {
 
 /**
  * The methods of a list of modules: `qms.<module>.<operation>(input, call)`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Facade<Ms extends ReadonlyArray<QmsModule.Any>> = {

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as AuditTrail from "./audit-trail/module.js"
 /** @since 0.1.0 */
 export * as Audits from "./audits/index.js"
@@ -15,23 +15,23 @@ export * as Capa from "./capa/index.js"
 export * as CreateQms from "./createQms.js"
 /** @since 0.1.0 */
 export { createQms } from "./createQms.js"
-/** @since 0.3.0 */
+/** @since 0.1.0 */
 export * as Evidence from "./evidence/index.js"
 /** @since 0.1.0 */
 export * as Findings from "./findings/index.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as Notifications from "./notifications/module.js"
 /** @since 0.1.0 */
 export * as Programme from "./programme/index.js"
 /** @since 0.1.0 */
 export * as Qms from "./Qms.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as QmsModule from "./QmsModule.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as Rule from "./Rule.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as RecordOperations from "./records/module.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as TaskReminders from "./TaskReminders.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as TaskOperations from "./tasks/module.js"

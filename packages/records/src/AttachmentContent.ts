@@ -9,13 +9,13 @@
  * const attachment = yield* Records.upload({ id, name: "cert.pdf", mediaType: "application/pdf" }, bytes)
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Either, Schema } from "effect"
 
 /**
  * Settings of attachment content, given to `Records.layer` (and `Qms.layer`) as `attachments`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Settings {
@@ -27,7 +27,7 @@ export interface Settings {
 
 /**
  * 50 MiB.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const defaultMaxBytes = 50 * 1024 * 1024
@@ -46,7 +46,7 @@ const openDocument = [
 /**
  * What a quality system is sent as evidence: PDF, PNG, JPEG, GIF, TIFF, ZIP and Office (OOXML and
  * OpenDocument) files, plain text and CSV.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const defaultMediaTypes: ReadonlyArray<string> = [
@@ -64,7 +64,7 @@ export const defaultMediaTypes: ReadonlyArray<string> = [
 
 /**
  * How many first bytes {@link sniff} looks at.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const sniffBytes = 4096
@@ -142,7 +142,7 @@ const looksLikeText = (b: Uint8Array): boolean => {
 /**
  * What the first bytes of a file are: a known signature (`mediaType`), `text`, or unrecognised
  * `binary`. Empty content is text.
- * @since 0.2.0
+ * @since 0.1.0
  * @category sniffing
  */
 export type Sniffed =
@@ -152,7 +152,7 @@ export type Sniffed =
 
 /**
  * Recognises a file from its first bytes (the first {@link sniffBytes} are enough).
- * @since 0.2.0
+ * @since 0.1.0
  * @category sniffing
  */
 export const sniff = (head: Uint8Array): Sniffed => {
@@ -165,7 +165,7 @@ export const sniff = (head: Uint8Array): Sniffed => {
  * An upload refused for what it is: `media_type_not_allowed` (415: not on the allow-list),
  * `media_type_mismatch` (422: the declared type contradicts the bytes), `unrecognised_content` (415:
  * no type was declared and the bytes match none we know).
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export class ContentRefused extends Schema.TaggedError<ContentRefused>()("ContentRefused", {
@@ -198,7 +198,7 @@ export class ContentRefused extends Schema.TaggedError<ContentRefused>()("Conten
 /**
  * The attachment has metadata only (attached before content could be uploaded, or by a client that
  * keeps the file elsewhere): there are no bytes to send (404 `attachment_content_missing`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export class ContentMissing extends Schema.TaggedError<ContentMissing>()("ContentMissing", {
@@ -216,7 +216,7 @@ export class ContentMissing extends Schema.TaggedError<ContentMissing>()("Conten
 
 /**
  * The media type without parameters, lower-cased (`Text/CSV; charset=utf-8` → `text/csv`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category sniffing
  */
 export const essence = (mediaType: string): string => (mediaType.split(";")[0] ?? "").trim().toLowerCase()
@@ -224,7 +224,7 @@ export const essence = (mediaType: string): string => (mediaType.split(";")[0] ?
 /**
  * The media type an upload is stored with, or why it is refused: the declared type (if any, and not
  * `application/octet-stream`) must agree with the bytes, and the result must be allowed.
- * @since 0.2.0
+ * @since 0.1.0
  * @category sniffing
  */
 export const decide = (
@@ -286,7 +286,7 @@ export const decide = (
 /**
  * A file name as stored: its last path segment (browsers and tools may send a whole path), without
  * control characters, at most 255 characters; empty when nothing is left.
- * @since 0.2.0
+ * @since 0.1.0
  * @category sniffing
  */
 export const fileName = (raw: string): string =>

@@ -69,7 +69,7 @@ export interface RecordType<A, I, R = never> {
 
 /**
  * Whether an actor has a relation to a record, judged on the stored record alone.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type RelationTest = (
@@ -80,7 +80,7 @@ export type RelationTest = (
 /**
  * The actor's relations to a record of this type: `owner` (the record's owner), `creator` (who
  * created it), then each the type declares that holds.
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const relationsOf = (

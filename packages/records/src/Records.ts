@@ -128,17 +128,17 @@ export type AttachInput = typeof AttachInput.Encoded
  * segment), `kind` (default `document`), `mediaType` (checked against the bytes; recognised from them
  * when absent), `sha256` (when given, the content must hash to it), `supersedes` (the attachment this
  * is a new version of).
- * @since 0.2.0
+ * @since 0.1.0
  * @category inputs
  */
 export const UploadInput = Inputs.UploadInput
-/** @since 0.2.0 @category inputs */
+/** @since 0.1.0 @category inputs */
 export type UploadInput = typeof UploadInput.Encoded
 
 /**
  * What an upload may fail with: a command's errors, the BlobStore's (`content_hash_mismatch` 422,
  * `content_too_large` 413) and `ContentRefused` (media type not allowed 415, contradicting the bytes 422).
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export type UploadError = CommandError | BlobStore.BlobError | AttachmentContent.ContentRefused
@@ -146,7 +146,7 @@ export type UploadError = CommandError | BlobStore.BlobError | AttachmentContent
 /**
  * An attachment's content, ready to stream: `range` is the part `stream` gives (the whole content
  * when none was asked for), `size` the whole content's.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Content {
@@ -440,7 +440,7 @@ export const update = functions.update
  * ```ts
  * Records.update({ id, data: { level: "2", dueAt }, reason }).pipe(Records.unlocking(["level", "dueAt"]))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  * @category combinators
  */
 export const unlocking =
@@ -527,7 +527,7 @@ export const attachments = functions.attachments
 
 /**
  * Uploads a file's content as a new attachment of a record (see `Service.upload`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const upload = <E>(
@@ -538,14 +538,14 @@ export const upload = <E>(
 
 /**
  * One attachment of a record.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const attachment = functions.attachment
 
 /**
  * An attachment's content, whole or a range, ready to stream.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const content = (

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as AttachmentContent from "./AttachmentContent.js"
 /** @since 0.1.0 */
 export * as GuardSnapshot from "./GuardSnapshot.js"

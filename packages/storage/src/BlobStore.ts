@@ -10,7 +10,7 @@
  * const part = BlobStore.read("mro-1", stored.sha256, { start: 0, end: 1023 })
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { createHash } from "node:crypto"
 import type { SqlClient } from "@effect/sql"
@@ -23,7 +23,7 @@ import type { Storage } from "./Storage.js"
  * Why a blob operation failed: `not_found` (no such content in the tenant, 404), `hash_mismatch`
  * (the bytes are not the declared SHA-256, or stored bytes no longer hash to their name: 422),
  * `too_large` (over `maxBytes`, 413), `invalid_range` (416), `io` (the store failed, 500).
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export class BlobError extends Schema.TaggedError<BlobError>()("BlobError", {
@@ -59,7 +59,7 @@ export class BlobError extends Schema.TaggedError<BlobError>()("BlobError", {
 
 /**
  * What `put` stored.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Stored {
@@ -70,7 +70,7 @@ export interface Stored {
 
 /**
  * An inclusive byte range (`start` ≤ `end` < size), as HTTP `Range: bytes=start-end`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Range {
@@ -80,7 +80,7 @@ export interface Range {
 
 /**
  * The port.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Service {
@@ -105,7 +105,7 @@ export interface Service {
 
 /**
  * The blob store.
- * @since 0.2.0
+ * @since 0.1.0
  * @category tags
  */
 export class BlobStore extends Context.Tag("@airworthy/storage/BlobStore")<BlobStore, Service>() {}
@@ -115,7 +115,7 @@ const shaPattern = /^[0-9a-f]{64}$/
 /**
  * Fails `not_found` for anything that is not a lower-case hex SHA-256 (so no name reaches a path or
  * a query unchecked).
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const checkSha256 = (sha256: string): Effect.Effect<string, BlobError> =>
@@ -126,7 +126,7 @@ export const checkSha256 = (sha256: string): Effect.Effect<string, BlobError> =>
 /**
  * Hashes and counts a stream as it passes, failing `too_large` past `maxBytes`; the result is read
  * with `digest()` once the stream has ended. For adapters.
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const hashing = <E>(
@@ -154,7 +154,7 @@ export const hashing = <E>(
 
 /**
  * Checks a range against a size: `invalid_range` unless `0 ≤ start ≤ end < size`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const checkRange = (range: Range | undefined, size: number): Effect.Effect<Range, BlobError> => {
@@ -170,7 +170,7 @@ export const checkRange = (range: Range | undefined, size: number): Effect.Effec
 
 /**
  * Blobs in memory, for tests (the whole content is kept: not for production).
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const memory: Layer.Layer<BlobStore> = Layer.effect(
@@ -225,7 +225,7 @@ export const memory: Layer.Layer<BlobStore> = Layer.effect(
  * it and renames it to its name, so a blob is whole under its name or absent; a refused or failed put
  * removes its temporary file. A whole read fails `hash_mismatch` at its end when the file no longer
  * hashes to its name. Range reads stream that part of the file only.
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const directory = (options: {
@@ -241,7 +241,7 @@ export const directory = (options: {
  * no statement carries a whole file; a put writes its rows under a key of their own and publishes
  * them with one header row under the SHA-256 once the content is whole and its hash checked. A whole read fails
  * `hash_mismatch` at its end when the rows no longer hash to their name.
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const database = (
@@ -251,7 +251,7 @@ export const database = (
 
 /**
  * `BlobStore.put` as an Effect that needs the service.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const put = <E>(
@@ -263,7 +263,7 @@ export const put = <E>(
 
 /**
  * `BlobStore.read` as a Stream that needs the service.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const read = (
@@ -275,7 +275,7 @@ export const read = (
 
 /**
  * `BlobStore.stat` as an Effect that needs the service.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const stat = (

@@ -10,14 +10,14 @@
  * const qms = yield* Directory.usersWithRole("mro-1", "quality_manager")
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Context, Effect, Layer, Option } from "effect"
 import { fromCause, type StorageError } from "./StorageError.js"
 
 /**
  * How to reach a person.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Contact {
@@ -28,7 +28,7 @@ export interface Contact {
 
 /**
  * What the host implements.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Service {
@@ -39,21 +39,21 @@ export interface Service {
 
 /**
  * The directory.
- * @since 0.2.0
+ * @since 0.1.0
  * @category tags
  */
 export class Directory extends Context.Tag("@airworthy/storage/Directory")<Directory, Service>() {}
 
 /**
  * The host's implementation.
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const layer = (service: Service): Layer.Layer<Directory> => Layer.succeed(Directory, service)
 
 /**
  * The directory's functions over the one in context: `supervisorOf`, `usersWithRole`, `contactOf`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const { contactOf, supervisorOf, usersWithRole } = Effect.serviceFunctions(Directory)
@@ -61,7 +61,7 @@ export const { contactOf, supervisorOf, usersWithRole } = Effect.serviceFunction
 /**
  * The directory as a host without Effect writes it: plain functions, synchronous or async, answering
  * `null` or `undefined` for nobody.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface PromiseService {
@@ -85,7 +85,7 @@ const call = <A>(what: string, f: () => A | PromiseLike<A>): Effect.Effect<A, St
 /**
  * The directory from plain functions (`createQms({ directory: Directory.fromPromises({ ... }) })`);
  * a function that throws or rejects fails the command with a `StorageError` naming it.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constructors
  */
 export const fromPromises = (service: PromiseService): Service => ({

@@ -32,7 +32,7 @@ export interface PostgresOptions {
   /**
    * Tenant isolation in depth: every `aw_` tenant table under row-level security keyed by the
    * transaction's tenant (see `RowLevelSecurity`). Default off.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly rowLevelSecurity?: boolean
 }

@@ -19,7 +19,7 @@
  * const mine = RowLevelSecurity.withTenant("tenant-a")(q.rows((db) => db.selectFrom("aw_records").selectAll()))
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
@@ -42,7 +42,7 @@ export {
 
 /**
  * The name of the policy on every covered table.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const policyName = "aw_tenant_isolation"
@@ -51,7 +51,7 @@ const admitted = `(tenant_id = current_setting('${tenantSetting}', true) OR curr
 
 /**
  * The row-level security state of one `aw_` table with a `tenant_id` column.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface TableState {
@@ -64,7 +64,7 @@ export interface TableState {
 /**
  * Every `aw_` table with a `tenant_id` column in the current schema, and its row-level security.
  * PostgreSQL only (SQLite has no row-level security: an empty list).
- * @since 0.3.0
+ * @since 0.1.0
  * @category queries
  */
 export const tables: Effect.Effect<ReadonlyArray<TableState>, StorageError, Storage | SqlClient.SqlClient> = Effect.gen(
@@ -91,7 +91,7 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
  * Puts every `aw_` tenant table under row-level security (idempotent: tables already covered are
  * left alone, so a role that does not own the tables can run it once they are). Run by
  * `Migrations.run` when the storage layer has `rowLevelSecurity: true`.
- * @since 0.3.0
+ * @since 0.1.0
  * @category migrations
  */
 export const enable: Effect.Effect<ReadonlyArray<string>, StorageError, Storage | SqlClient.SqlClient> = Effect.gen(
@@ -113,7 +113,7 @@ export const enable: Effect.Effect<ReadonlyArray<string>, StorageError, Storage 
  * Takes every `aw_` table out of row-level security again (drops the policy, `NO FORCE`, `DISABLE`).
  * The explicit way to turn the option off: `Migrations.run` without the option refuses to start
  * on tables that are still covered, rather than run statements that would see nothing.
- * @since 0.3.0
+ * @since 0.1.0
  * @category migrations
  */
 export const disable: Effect.Effect<ReadonlyArray<string>, StorageError, Storage | SqlClient.SqlClient> = Effect.gen(
@@ -134,7 +134,7 @@ export const disable: Effect.Effect<ReadonlyArray<string>, StorageError, Storage
 /**
  * Does the connected role bypass row-level security (a superuser, or a role with `BYPASSRLS`)?
  * Such a role sees every tenant whatever the policies say.
- * @since 0.3.0
+ * @since 0.1.0
  * @category queries
  */
 export const bypassed: Effect.Effect<boolean, StorageError, Storage | SqlClient.SqlClient> = Effect.gen(function* () {
@@ -149,7 +149,7 @@ export const bypassed: Effect.Effect<boolean, StorageError, Storage | SqlClient.
 /**
  * The start-up check when the option is off: covered tables would hide every row from statements
  * that make no setting, so refuse plainly instead.
- * @since 0.3.0
+ * @since 0.1.0
  * @category migrations
  */
 export const refuseIfCovered: Effect.Effect<void, StorageError, Storage | SqlClient.SqlClient> = Effect.gen(

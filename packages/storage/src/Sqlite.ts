@@ -30,7 +30,7 @@ export interface SqliteOptions {
   /**
    * Row-level security is PostgreSQL-only: `true` here fails the layer with a `StorageError`
    * (`reason: "configuration"`) rather than run without the isolation that was asked for.
-   * @since 0.3.0
+   * @since 0.1.0
    */
   readonly rowLevelSecurity?: false
 }

@@ -43,7 +43,7 @@ export class Storage extends Context.Tag("@airworthy/storage/Storage")<
     /**
      * PostgreSQL row-level security by tenant is on (see `RowLevelSecurity`): `Migrations.run` puts
      * the `aw_` tables under it and every statement runs with its tenant's settings.
-     * @since 0.3.0
+     * @since 0.1.0
      */
     readonly rowLevelSecurity?: boolean
   }
@@ -83,7 +83,7 @@ export const make: Effect.Effect<Storage["Type"], StorageError, SqlClient.SqlCli
 
 /**
  * Detects the dialect of the `SqlClient` in context, with options.
- * @since 0.3.0
+ * @since 0.1.0
  * @category constructors
  */
 export const makeWith = (options: {

@@ -5,7 +5,7 @@
  * `Qms.migrations` includes it. A host that keeps attachment content on disk or in its own store has
  * an empty `aw_blobs` table and nothing else.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import * as Migrations from "./Migrations.js"
 
@@ -24,7 +24,7 @@ CREATE TABLE aw_blobs (
  * `aw_blobs (tenant_id, sha256, at, len, bytes)`: one row per chunk of a blob under the blob's own
  * `part-<random>` key, keyed by the chunk's byte offset `at`, and one header row under the SHA-256 at
  * `at = -1` whose `len` is the blob's size and whose `bytes` are the chunk rows' key (UTF-8).
- * @since 0.2.0
+ * @since 0.1.0
  * @category migrations
  */
 export const migrations: Migrations.PackageMigrations = Migrations.make("@airworthy/storage", 0, [

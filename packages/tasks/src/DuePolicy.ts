@@ -76,7 +76,7 @@ const q = Query.make<Tables>()
 /**
  * The defaults in effect, under the tenants' overrides: `Tasks.layer({ duePolicies })` provides its
  * configured policies merged over `defaults`; without that layer, `defaults`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category tags
  */
 export class Defaults extends Context.Reference<Defaults>()("@airworthy/tasks/DuePolicy/Defaults", {
@@ -85,7 +85,7 @@ export class Defaults extends Context.Reference<Defaults>()("@airworthy/tasks/Du
 
 /**
  * The configured policies over the regulatory `defaults` (a configured kind replaces the default one).
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const withDefaults = (

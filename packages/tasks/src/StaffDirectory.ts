@@ -8,7 +8,7 @@
  * const live = StaffDirectory.layer // provides Directory.Directory
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Directory, Query, RowLevelSecurity, Storage, type StorageError } from "@airworthy/storage"
 import type { SqlClient } from "@effect/sql"
@@ -20,14 +20,14 @@ const q = Query.make<Tables>()
 /**
  * Roles are stored space-separated with a leading and trailing space, so `instr`/`strpos` of
  * `" role "` matches whole roles only (and `_` is not a wildcard as it would be with LIKE).
- * @since 0.2.0
+ * @since 0.1.0
  * @category utils
  */
 export const encodeRoles = (roles: ReadonlyArray<string>): string => ` ${roles.join(" ")} `
 
 /**
  * The SQL directory over `aw_task_directory`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category constructors
  */
 export const make: Effect.Effect<Directory.Service, never, Storage.Storage | SqlClient.SqlClient> = Effect.gen(
@@ -87,7 +87,7 @@ export const make: Effect.Effect<Directory.Service, never, Storage.Storage | Sql
 
 /**
  * The SQL directory as a layer.
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<Directory.Directory, never, Storage.Storage | SqlClient.SqlClient> = Layer.effect(
@@ -97,7 +97,7 @@ export const layer: Layer.Layer<Directory.Directory, never, Storage.Storage | Sq
 
 /**
  * One person in the SQL directory.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Staff {
@@ -111,7 +111,7 @@ export interface Staff {
 
 /**
  * Adds or replaces people in the SQL directory (the host's provisioning; not a user command).
- * @since 0.2.0
+ * @since 0.1.0
  * @category commands
  */
 export const upsert = (

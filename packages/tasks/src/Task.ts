@@ -123,7 +123,7 @@ export type ChangeInput = typeof ChangeInput.Encoded
 /**
  * What `update` takes: any of `title`, `priority` and `dueAt` (at least one). `reason` is required
  * when `dueAt` moves the due date: a quality system records why a deadline changed.
- * @since 0.2.0
+ * @since 0.1.0
  * @category inputs
  */
 export const UpdateInput = Schema.Struct({
@@ -137,7 +137,7 @@ export const UpdateInput = Schema.Struct({
     message: () => "give at least one of title, priority and dueAt"
   })
 )
-/** @since 0.2.0 @category inputs */
+/** @since 0.1.0 @category inputs */
 export type UpdateInput = typeof UpdateInput.Encoded
 
 /**

@@ -53,7 +53,7 @@ export interface Service {
 
 /**
  * Notices validated and rendered by `prepare`, not yet queued.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface PreparedNotices {

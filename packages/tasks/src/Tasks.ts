@@ -65,7 +65,7 @@ export interface Service {
   /**
    * Completes or cancels an open task for a rule (the record it follows moved on): no permission
    * check, as for `createByRule`; audited `task.completed` / `task.cancelled` with the rule named.
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly closeByRule: (
     input: Task.ChangeInput,
@@ -84,7 +84,7 @@ export interface Service {
    * Edits an open or in-progress task's title, priority and due date (`task.update`); audited
    * `task.updated`. Moving the due date needs a `reason` and re-plans the ladder steps not performed
    * or claimed yet; a closed task is `InvalidTransition`.
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly update: (input: Task.UpdateInput) => Effect.Effect<Task.Task, ChangeFailures, Actor.CurrentActor>
   /** One task of the actor's tenant (`task.read`); another tenant's task is `NotFound`. */

@@ -8,7 +8,7 @@
 export * as DuePolicy from "./DuePolicy.js"
 /** @since 0.1.0 */
 export * as Ladder from "./Ladder.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as StaffDirectory from "./StaffDirectory.js"
 /** @since 0.1.0 */
 export * as Sweeper from "./Sweeper.js"

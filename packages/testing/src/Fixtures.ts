@@ -4,7 +4,7 @@
  * the role grants their permissions need. One source, so the lower packages' tests do not each
  * keep a copy. The QMS's real workflows are declared by its modules (`@airworthy/qms`).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Guard, type Policy, Workflow } from "@airworthy/core"
 import { Effect, Schema } from "effect"
@@ -14,7 +14,7 @@ import { Effect, Schema } from "effect"
  * finding is closed with evidence.
  *
  * Data: `{ title, level: "1" | "2" | "observation", requirement, description, dueAt, response }`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category workflows
  */
 export const finding: Workflow.Workflow = Workflow.unsafeMake({
@@ -82,7 +82,7 @@ export const finding: Workflow.Workflow = Workflow.unsafeMake({
 /**
  * The CAPA close guard: an effectiveness result of `effective`, or a rationale for skipping the
  * check. An `ineffective` result blocks closing; the CAPA goes back to action planning instead.
- * @since 0.2.0
+ * @since 0.1.0
  * @category guards
  */
 export const effectivenessConfirmed: Guard.Custom = Guard.custom("effectiveness_confirmed", (ctx) => {
@@ -113,7 +113,7 @@ const nonTerminalCapaStates = ["draft", "open", "action_plan", "implementation",
  *
  * Data: `{ title, description, dueAt, rootCause: { method: "5-why" | "fishbone" | "other", text },
  * actions: [...], effectiveness: { plannedAt, result, verifiedBy }, effectivenessSkipRationale }`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category workflows
  */
 export const capa: Workflow.Workflow = Workflow.unsafeMake({
@@ -203,7 +203,7 @@ export const capa: Workflow.Workflow = Workflow.unsafeMake({
 
 /**
  * The finding fixture's data.
- * @since 0.2.0
+ * @since 0.1.0
  * @category fixtures
  */
 export const FindingData = Schema.Struct({
@@ -217,7 +217,7 @@ export const FindingData = Schema.Struct({
 
 /**
  * The CAPA fixture's data.
- * @since 0.2.0
+ * @since 0.1.0
  * @category fixtures
  */
 export const CapaData = Schema.Struct({
@@ -244,7 +244,7 @@ export const CapaData = Schema.Struct({
 /**
  * What the default roles are granted of the fixtures' permissions (as the QMS modules grant them):
  * pass as `Policy.layer(Fixtures.policy)`.
- * @since 0.2.0
+ * @since 0.1.0
  * @category fixtures
  */
 export const policy: Policy.Config = {

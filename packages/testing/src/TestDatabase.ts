@@ -142,7 +142,7 @@ export const postgres: TestLayer = Layer.unwrapScoped(
  * A PostgreSQL login role that is neither a superuser nor `BYPASSRLS` (row-level security applies to
  * it), for the lifetime of the scope; `urlOf(databaseUrl)` connects as it. Release it after the
  * databases it owns or was granted (acquire it first).
- * @since 0.3.0
+ * @since 0.1.0
  * @category constructors
  */
 export const freshPostgresRole: Effect.Effect<
@@ -171,7 +171,7 @@ export const freshPostgresRole: Effect.Effect<
 /**
  * A fresh PostgreSQL database owned by `role` (it may create tables in its `public` schema), dropped
  * when the scope closes; returns its URL (as the test server's user: `urlOf` of the role connects as it).
- * @since 0.3.0
+ * @since 0.1.0
  * @category constructors
  */
 export const freshPostgresDatabaseOwnedBy = (
@@ -190,7 +190,7 @@ export const freshPostgresDatabaseOwnedBy = (
  * PostgreSQL with row-level security on, as the application would run it: a fresh database owned
  * by a fresh role that is not a superuser, which runs the migrations (owning the tables, so `FORCE
  * ROW LEVEL SECURITY` is what holds it to the policies) and every statement.
- * @since 0.3.0
+ * @since 0.1.0
  * @category layers
  */
 export const postgresRowLevelSecurity: TestLayer = Layer.unwrapScoped(

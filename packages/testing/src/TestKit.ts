@@ -9,7 +9,7 @@
  * layer(recordsLayer(target))("records", (it) => recordsSuite(it, target))
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Actor } from "@airworthy/core"
 import { Query, type Storage, type StorageError } from "@airworthy/storage"
@@ -20,7 +20,7 @@ import { Effect } from "effect"
 /**
  * The `it` that `layer(L)(name, (it) => …)` of `@effect/vitest` gives a suite over the services `R`
  * of `L`: write a suite once as `(it: TestKit.It<R>, target) => …` and run it on every database.
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type It<R> = Vitest.MethodsNonLive<R>
@@ -29,14 +29,14 @@ let tenants = 0
 
 /**
  * A tenant id no other test of this process uses (the suites share one database per target).
- * @since 0.2.0
+ * @since 0.1.0
  * @category tenants
  */
 export const freshTenant = (label: string): string => `${label}-${++tenants}-${process.pid}`
 
 /**
  * Runs an effect as the actor.
- * @since 0.2.0
+ * @since 0.1.0
  * @category actors
  */
 export const asActor =
@@ -46,14 +46,14 @@ export const asActor =
 
 /**
  * The `n`-th statement parameter: `$n` on PostgreSQL, `?` on SQLite.
- * @since 0.2.0
+ * @since 0.1.0
  * @category sql
  */
 export const param = (dialect: Storage.Dialect, n: number): string => (dialect === "pg" ? `$${n}` : "?")
 
 /**
  * How many rows of a table belong to a tenant.
- * @since 0.2.0
+ * @since 0.1.0
  * @category sql
  */
 export const countRows = (
@@ -67,7 +67,7 @@ export const countRows = (
 
 /**
  * The audit actions of a tenant, in sequence order.
- * @since 0.2.0
+ * @since 0.1.0
  * @category sql
  */
 export const auditActions = (

@@ -11,11 +11,11 @@ export * as Bench from "./Bench.js"
 export * as CheckWorkflow from "./CheckWorkflow.js"
 /** @since 0.1.0 */
 export { checkWorkflow } from "./CheckWorkflow.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as Fixtures from "./Fixtures.js"
 /** @since 0.1.0 */
 export * as RecordsTestLayer from "./RecordsTestLayer.js"
 /** @since 0.1.0 */
 export * as TestDatabase from "./TestDatabase.js"
-/** @since 0.2.0 */
+/** @since 0.1.0 */
 export * as TestKit from "./TestKit.js"

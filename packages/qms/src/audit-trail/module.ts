@@ -2,7 +2,7 @@
  * The audit-trail module: the tenant's audit events, filtered and paged, and the verification of
  * its hash chain and checkpoints.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { AuditEvent, AuditLog } from "@airworthy/audit"
 import { Actor } from "@airworthy/core"
@@ -92,7 +92,7 @@ const operations: readonly [typeof query, typeof verify, typeof keys] = [query, 
 
 /**
  * The audit-trail module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"auditTrail", typeof operations> = QmsModule.make({

@@ -35,7 +35,7 @@ export type PlanAuditInput = typeof PlanAuditInput.Encoded
  * Plans an audit of an active programme area (`audit.plan`). A lead auditor or team member
  * responsible for the area is refused here already (`GuardsFailed`, `auditor_independence`), not
  * only when the audit starts.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const plan = QmsModule.operation({
@@ -99,7 +99,7 @@ const ChecklistInput = Schema.Struct({ id: Id, checklist: Schema.Array(Audit.Che
 /**
  * Records checklist results while the audit is in progress (the whole checklist, as it now stands;
  * `audit.update`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const checklist = QmsModule.operation({

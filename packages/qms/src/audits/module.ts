@@ -3,7 +3,7 @@
  * independence guard, link to the area), the audit permissions (shared with the programme) and
  * who holds them, and its operations (plan an audit, record checklist results).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { EvidenceProfile } from "@airworthy/evidence"
 import { RecordType } from "@airworthy/records"
@@ -15,7 +15,7 @@ const operations: readonly [typeof plan, typeof checklist] = [plan, checklist]
 
 /**
  * The audits module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"audits", typeof operations> = QmsModule.make({

@@ -36,7 +36,7 @@ export const idempotencyKeyFor = (findingId: string): string => `qms.capa-from-f
  * links it (`corrective_action`), opens it (the CAPA rules give the owner the root-cause task and
  * an email) and appends `capa.raised_from_finding`. Idempotent: when the finding already has its
  * CAPA, that CAPA is returned and nothing is written.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const raiseCapa = QmsModule.operation({
@@ -111,7 +111,7 @@ const EffectivenessInput = Schema.Struct({
 /**
  * Records the effectiveness check of a CAPA in `effectiveness_check` (`capa.update`): the result
  * and who verified it (the current actor unless named).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const effectiveness = QmsModule.operation({
@@ -153,7 +153,7 @@ const SkipInput = Schema.Struct({ id: Id, rationale: Schema.NonEmptyTrimmedStrin
 
 /**
  * Records why a CAPA closes without an effectiveness check (e.g. a documentation-only correction).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const skipEffectiveness = QmsModule.operation({

@@ -4,7 +4,7 @@
  * (record or skip the effectiveness check, overdue CAPAs). Raising a CAPA from a finding is an
  * operation of the findings module (`findings.raiseCapa`).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Policy } from "@airworthy/core"
 import { EvidenceProfile } from "@airworthy/evidence"
@@ -25,7 +25,7 @@ const operations: readonly [typeof effectiveness, typeof skipEffectiveness, type
 
 /**
  * The CAPA module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"capa", typeof operations> = QmsModule.make({

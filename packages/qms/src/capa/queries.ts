@@ -10,7 +10,7 @@ import * as QmsModule from "../QmsModule.js"
 
 /**
  * CAPAs past their due date and not closed or cancelled, most overdue first.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const overdue = QmsModule.operation({

@@ -58,7 +58,7 @@ const actionTasks = Rule.run((change) =>
 
 /**
  * The CAPA rules.
- * @since 0.2.0
+ * @since 0.1.0
  * @category rules
  */
 export const rules: ReadonlyArray<Rule.Rule> = [

@@ -8,7 +8,7 @@
  * const { attachment } = yield* Evidence.exportPack(finding.id, { store: true, notify: [{ email: "caa@example.org" }] })
  * ```
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import { type AuditEvent, AuditLog } from "@airworthy/audit"
 import { Errors, Policy } from "@airworthy/core"
@@ -22,14 +22,14 @@ import type * as QmsModule from "../QmsModule.js"
 
 /**
  * The attachment kind of a stored pack (packs do not nest earlier packs' bytes).
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const packKind: string = PackFormat.storedPackKind
 
 /**
  * What to export, and what to do with it.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface ExportOptions {
@@ -48,7 +48,7 @@ export interface ExportOptions {
 /**
  * An export: the pack (stream `pack.zip`, or take `pack.summaryPdf`), the stored attachment when
  * `store` was asked, and the audit event.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface Exported {
@@ -59,7 +59,7 @@ export interface Exported {
 
 /**
  * An export as the Promise facade gives it: the manifest, the ZIP as a web stream, the summary PDF.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export interface ExportedStream {
@@ -75,7 +75,7 @@ export interface ExportedStream {
 
 /**
  * The email sent to the recipients of an export.
- * @since 0.3.0
+ * @since 0.1.0
  * @category templates
  */
 export const exportedTemplate = Template.make(
@@ -103,7 +103,7 @@ export const exportedTemplate = Template.make(
 
 /**
  * What an export needs.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export type Needs = QmsModule.Needs | EvidencePack.EvidencePack | BlobStore.BlobStore | SqlClient.SqlClient
@@ -111,7 +111,7 @@ export type Needs = QmsModule.Needs | EvidencePack.EvidencePack | BlobStore.Blob
 /**
  * What an export may fail with: not permitted (403), unknown record (404), too large (413),
  * corrupted attachment content (422), or the storage's and upload's own errors.
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export type ExportError =
@@ -123,7 +123,7 @@ export type ExportError =
 
 /**
  * Exports a record's evidence pack as the current actor (see the module doc).
- * @since 0.3.0
+ * @since 0.1.0
  * @category actions
  */
 export const exportPack = (

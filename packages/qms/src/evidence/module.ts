@@ -3,13 +3,13 @@
  * (`Evidence.exportPack`) streams a ZIP, so its routes are the HTTP adapter's own
  * (`GET /records/:id/evidence-pack` and the domain routes the record types' evidence profiles declare).
  *
- * @since 0.3.0
+ * @since 0.1.0
  */
 import * as QmsModule from "../QmsModule.js"
 
 /**
  * The evidence module.
- * @since 0.3.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"evidence", readonly []> = QmsModule.make({

@@ -43,7 +43,7 @@ export type RaiseFindingInput = typeof RaiseFindingInput.Encoded
 /**
  * Raises a finding (`finding.create`): created with its owner and due date, linked to its audit;
  * the response task and the owner's email follow from the finding rules in the same transaction.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const raise = QmsModule.operation({
@@ -118,7 +118,7 @@ const ReclassifyInput = Schema.Struct({
  * observation has none unless the tenant sets one); the response task follows (the finding rules).
  * One `finding.updated` audit event carries the reason, the old and the new level and due date.
  * The generic record update refuses the level: this is the one way to change it.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const reclassify = QmsModule.operation({
@@ -154,7 +154,7 @@ export const reclassify = QmsModule.operation({
 
 /**
  * Changes a finding's level (the `reclassify` operation, for Effect callers).
- * @since 0.2.0
+ * @since 0.1.0
  * @category actions
  */
 export const reclassifyFinding = (
@@ -166,7 +166,7 @@ const EvidenceInput = Records.AttachInput.pipe(Schema.omit("kind", "idempotencyK
 
 /**
  * Attaches objective evidence (metadata of a stored file, kind `evidence`) to a finding.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const attach = QmsModule.operation({
@@ -200,7 +200,7 @@ const VerificationInput = Schema.Struct({
 /**
  * Records the verification of a finding's corrective action (`finding.verify`). Closing counts only
  * a verification made since the finding entered `verification`, by someone other than its owner.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const verify = QmsModule.operation({
@@ -236,7 +236,7 @@ const CloseInput = Schema.Struct({
  * an independent verification is recorded; otherwise fails with one `GuardsFailed` (422) listing
  * every unmet requirement, including the finding not yet being in verification. A finding already
  * closed is returned as it is.
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const close = QmsModule.operation({

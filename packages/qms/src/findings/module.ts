@@ -3,7 +3,7 @@
  * its rules, and its operations (raise, attach evidence, record verification, close, open findings,
  * timeline).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Policy } from "@airworthy/core"
 import { EvidenceProfile } from "@airworthy/evidence"
@@ -28,7 +28,7 @@ const operations: readonly [
 
 /**
  * The findings module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"findings", typeof operations> = QmsModule.make({

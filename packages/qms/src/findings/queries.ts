@@ -92,7 +92,7 @@ const OpenInput = Schema.Struct({
 /**
  * Findings not yet closed, by level, area and age bucket (`buckets`: upper bounds in days, default
  * 30, 60, 90).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const open = QmsModule.operation({
@@ -194,7 +194,7 @@ const timelineOf = (findingId: string): Command<ReadonlyArray<TimelineEntry>> =>
  * Everything that happened to a finding and to its CAPA, in time order: record history, audit
  * events, comments, tasks (created and closed) and emails. Entries at the same instant keep this
  * source order. Readable with `finding.read` (checked on the finding).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const timeline = QmsModule.operation({

@@ -24,7 +24,7 @@ const responseTask = Rule.task({
 
 /**
  * The finding rules.
- * @since 0.2.0
+ * @since 0.1.0
  * @category rules
  */
 export const rules: ReadonlyArray<Rule.Rule> = [

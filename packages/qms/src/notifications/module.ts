@@ -3,7 +3,7 @@
  * and one message with the exact subject, text and HTML it is sent with. Readable by whoever may
  * read what the message concerns.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Errors, Policy } from "@airworthy/core"
 import { EmailLog, Notify } from "@airworthy/notify"
@@ -63,7 +63,7 @@ const operations: readonly [typeof forRecord, typeof forTask, typeof message] = 
 
 /**
  * The notifications module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"notifications", typeof operations> = QmsModule.make({

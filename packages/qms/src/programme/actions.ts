@@ -28,7 +28,7 @@ export type DefineAreaInput = typeof DefineAreaInput.Encoded
 
 /**
  * Adds an area of the approval (or subcontracted work) to the audit programme (`audit.plan`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const define = QmsModule.operation({

@@ -3,7 +3,7 @@
  * operations (define an area, the due list). Its permissions are the audit permissions, declared
  * by the audits module.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import * as QmsModule from "../QmsModule.js"
 import { define } from "./actions.js"
@@ -14,7 +14,7 @@ const operations: readonly [typeof define, typeof due] = [define, due]
 
 /**
  * The audit programme module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"programme", typeof operations> = QmsModule.make({

@@ -77,7 +77,7 @@ const computeDueList: QmsModule.Command<ReadonlyArray<DueLine>> = Effect.gen(fun
 
 /**
  * The audit programme's due list, earliest due first (`audit.read`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category operations
  */
 export const due = QmsModule.operation({

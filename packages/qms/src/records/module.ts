@@ -4,7 +4,7 @@
  * history. Each operation is authorised by the record type's own permission (`finding.read`, ...)
  * or, for a transition, the transition's permission, checked on the record.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Errors } from "@airworthy/core"
 import { QmsRecord, RecordHooks, Records, RecordType } from "@airworthy/records"
@@ -17,7 +17,7 @@ const UnmetRequirement = Errors.UnmetRequirement
 
 /**
  * One next step of a record as a UI shows it (see `Workflow.Availability`).
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export const Availability = Schema.Struct({
@@ -300,7 +300,7 @@ const operations: readonly [
 
 /**
  * The records module, with the `related` link kind any two records may share.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"records", typeof operations> = QmsModule.make({

@@ -2,7 +2,7 @@
  * The tasks module: the actor's own tasks, a record's tasks, and open tasks of a queue counted by
  * age (SLA buckets).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Errors } from "@airworthy/core"
 import { Records } from "@airworthy/records"
@@ -99,7 +99,7 @@ const operations: readonly [typeof mine, typeof forRecord, typeof sla] = [mine, 
 
 /**
  * The tasks module.
- * @since 0.2.0
+ * @since 0.1.0
  * @category modules
  */
 export const module: QmsModule.QmsModule<"tasks", typeof operations> = QmsModule.make({

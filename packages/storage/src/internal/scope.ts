@@ -4,7 +4,7 @@ import { Context, Effect, Option } from "effect"
 
 /**
  * The transaction-local setting holding the tenant (`current_setting('airworthy.tenant', true)`).
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const tenantSetting = "airworthy.tenant"
@@ -12,21 +12,21 @@ export const tenantSetting = "airworthy.tenant"
 /**
  * The transaction-local setting that admits every tenant (`'on'`), made only by `acrossTenants`.
  * A separate setting, so that no tenant id (any non-empty string) can mean "all tenants".
- * @since 0.3.0
+ * @since 0.1.0
  * @category constants
  */
 export const allTenantsSetting = "airworthy.all_tenants"
 
 /**
  * Which tenant's rows a piece of work may see: one tenant, or every tenant (background work).
- * @since 0.3.0
+ * @since 0.1.0
  * @category models
  */
 export type Scope = { readonly _tag: "Tenant"; readonly tenantId: string } | { readonly _tag: "AllTenants" }
 
 /**
  * An explicit scope, set by `withTenant` or `acrossTenants`; it wins over the current actor.
- * @since 0.3.0
+ * @since 0.1.0
  * @category tags
  */
 export class TenantScope extends Context.Tag("@airworthy/storage/TenantScope")<TenantScope, Scope>() {}
@@ -34,7 +34,7 @@ export class TenantScope extends Context.Tag("@airworthy/storage/TenantScope")<T
 /**
  * Runs an effect with the rows of one tenant only (for work that is given a tenant id rather than
  * an actor: verifying a tenant's audit log, upserting its staff).
- * @since 0.3.0
+ * @since 0.1.0
  * @category combinators
  */
 export const withTenant =
@@ -46,7 +46,7 @@ export const withTenant =
  * Runs an effect with the rows of every tenant. Only for background work that serves all tenants
  * (migrations, sweepers, the outbox dispatcher, scheduled checkpoints); it still filters by tenant
  * in its statements.
- * @since 0.3.0
+ * @since 0.1.0
  * @category combinators
  */
 export const acrossTenants = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, TenantScope>> =>
@@ -54,7 +54,7 @@ export const acrossTenants = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Eff
 
 /**
  * The scope of the current fiber: the explicit one, else the current actor's tenant, else none.
- * @since 0.3.0
+ * @since 0.1.0
  * @category accessors
  */
 export const current: Effect.Effect<Option.Option<Scope>> = Effect.flatMap(
@@ -75,7 +75,7 @@ export const literal = (value: string): string =>
 /**
  * The statement that makes a scope's settings for the rest of the current transaction (both
  * settings, so that moving from every tenant to one tenant takes the wider one back).
- * @since 0.3.0
+ * @since 0.1.0
  * @category utils
  */
 export const setScopeSql = (scope: Scope): string =>
