@@ -10,7 +10,7 @@ import { BlobStore, Migrations, type StorageError } from "@airworthy/storage"
 import { Fixtures, RecordsTestLayer, type TestDatabase, TestKit } from "@airworthy/testing"
 import { Chunk, Effect, Layer, Schema, Stream } from "effect"
 import * as yauzl from "yauzl"
-import { EvidencePack, EvidenceProfile } from "../src/index.js"
+import { EvidencePack, EvidenceProfile } from "@airworthy/evidence"
 
 export const signingKey = TreeHead.generateKey()
 

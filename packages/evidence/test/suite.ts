@@ -292,6 +292,27 @@ export const evidenceSuite = (it: It, _target: TestDatabase.Target) => {
         assert.strictEqual(gone._tag, "AttachmentCorrupted")
         if (gone._tag === "AttachmentCorrupted") assert.strictEqual(gone.found, "missing")
 
+        // A store with a digest of its own is asked, not read: its answer decides, before anything is written.
+        let readsBeforeWriting = 0
+        const digesting: BlobStore.Service = {
+          ...store,
+          read: (tenantId, sha256, range) => {
+            readsBeforeWriting++
+            return store.read(tenantId, sha256, range)
+          },
+          digest: (tenantId, sha256, size) =>
+            sha256 === photoSha
+              ? Effect.succeed({ sha256: "0".repeat(64), size })
+              : BlobStore.digestWith(store, tenantId, sha256, size)
+        }
+        const asked = yield* EvidencePack.make({ signingKey, profiles }).pipe(
+          Effect.provide(Layer.succeed(BlobStore.BlobStore, digesting))
+        )
+        const refused = yield* Effect.flip(asked.prepare(finding.id).pipe(as(who.quality)))
+        assert.strictEqual(refused._tag, "AttachmentCorrupted")
+        if (refused._tag === "AttachmentCorrupted") assert.strictEqual(refused.found, "0".repeat(64))
+        assert.strictEqual(readsBeforeWriting, 0)
+
         // Content that changes after the check: the ZIP stream fails naming it, and writeFile leaves no file.
         let reads = 0
         const changing: BlobStore.Service = {

@@ -187,6 +187,35 @@ export const blobSuite = <R = never>(it: TestKit.It<BlobStore.BlobStore | R>, in
     })
   )
 
+  it.effect("digest: the hash and count of the first bytes, where they are; another tenant's is not found", () =>
+    Effect.gen(function* () {
+      const tenant = TestKit.freshTenant("blob")
+      yield* BlobStore.put(tenant, pieces(big))
+      assert.deepStrictEqual(yield* BlobStore.digest(tenant, bigSha, big.byteLength), {
+        sha256: bigSha,
+        size: big.byteLength
+      })
+      assert.deepStrictEqual(yield* BlobStore.digest(tenant, bigSha, 70_001), {
+        sha256: sha(big.subarray(0, 70_001)),
+        size: 70_001
+      })
+      // Asked for more than is stored: all of it, with its own count (the caller sees the shortfall).
+      assert.deepStrictEqual(yield* BlobStore.digest(tenant, bigSha, big.byteLength + 10), {
+        sha256: bigSha,
+        size: big.byteLength
+      })
+      const empty = yield* BlobStore.put(tenant, Stream.empty)
+      assert.deepStrictEqual(yield* BlobStore.digest(tenant, empty.sha256, 0), {
+        sha256: sha(new Uint8Array(0)),
+        size: 0
+      })
+      const other = yield* Effect.flip(BlobStore.digest(TestKit.freshTenant("blob"), bigSha, big.byteLength))
+      assert.strictEqual(other.reason, "not_found")
+      const notSha = yield* Effect.flip(BlobStore.digest(tenant, "../x", 1))
+      assert.strictEqual(notSha.reason, "not_found")
+    })
+  )
+
   if (inspect.corrupt !== undefined) {
     const corrupt = inspect.corrupt
     it.effect("a whole read of altered content fails hash_mismatch at its end", () =>
@@ -197,6 +226,10 @@ export const blobSuite = <R = never>(it: TestKit.It<BlobStore.BlobStore | R>, in
         const error = yield* Effect.flip(collect(BlobStore.read(tenant, bigSha)))
         assert.strictEqual(error.reason, "hash_mismatch")
         assert.strictEqual(error.sha256, bigSha)
+        // The digest says what the altered bytes hash to now.
+        const found = yield* BlobStore.digest(tenant, bigSha, big.byteLength)
+        assert.strictEqual(found.size, big.byteLength)
+        assert.notStrictEqual(found.sha256, bigSha)
       })
     )
   }

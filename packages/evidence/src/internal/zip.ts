@@ -3,7 +3,7 @@
 // against its recorded SHA-256 and size as it passes.
 import { createHash } from "node:crypto"
 import { pipeline, Readable, Transform } from "node:stream"
-import type { BlobStore } from "@airworthy/storage"
+import { BlobStore } from "@airworthy/storage"
 import { Effect, type Runtime, Stream } from "effect"
 import * as yazl from "yazl"
 import { AttachmentCorrupted, PackWriteFailed } from "../EvidenceError.js"
@@ -83,15 +83,18 @@ const attachmentStream = (
   return check
 }
 
+// The same memory seen as a Buffer (yazl wants one): the JSON entries are not copied a second time.
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
 const open = (assembled: Assembled, blobs: BlobStore.Service, runtime: Runtime.Runtime<never>): Readable => {
   const zip = new yazl.ZipFile()
   const out = zip.outputStream as Readable
   const fail = (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e)))
-  zip.addBuffer(Buffer.from(assembled.manifestBytes), PackFormat.manifestPath, entryOptions(PackFormat.manifestPath))
-  zip.addBuffer(Buffer.from(assembled.signatureBytes), PackFormat.signaturePath, entryOptions(PackFormat.signaturePath))
+  zip.addBuffer(asBuffer(assembled.manifestBytes), PackFormat.manifestPath, entryOptions(PackFormat.manifestPath))
+  zip.addBuffer(asBuffer(assembled.signatureBytes), PackFormat.signaturePath, entryOptions(PackFormat.signaturePath))
   for (const entry of assembled.entries) {
     if (entry.content._tag === "bytes") {
-      zip.addBuffer(Buffer.from(entry.content.bytes), entry.path, entryOptions(entry.path))
+      zip.addBuffer(asBuffer(entry.content.bytes), entry.path, entryOptions(entry.path))
     } else {
       zip.addReadStreamLazy(entry.path, { ...entryOptions(entry.path), size: entry.size }, (cb) =>
         cb(null, attachmentStream(blobs, entry, fail, runtime))
@@ -124,33 +127,29 @@ export const zipStream = (
     )
   )
 
-/** Reads every attachment once before anything is written: a missing or corrupted one fails here, naming it. */
+/**
+ * Checks every attachment before anything is written, where the store keeps it (`BlobStore.digestWith`:
+ * the store's own digest, else a read of the recorded range): a missing or corrupted one fails here, naming it.
+ */
 export const checkAttachments = (
   assembled: Assembled,
   blobs: BlobStore.Service
 ): Effect.Effect<void, AttachmentCorrupted> =>
   Effect.forEach(
-    assembled.entries.filter((e) => e.content._tag === "attachment"),
-    (entry) =>
-      Effect.suspend(() => {
-        if (entry.content._tag !== "attachment") return Effect.void
-        const hash = createHash("sha256")
-        let size = 0
-        return recordedBytes(blobs, entry).pipe(
-          Stream.runForEach((chunk) =>
-            Effect.sync(() => {
-              hash.update(chunk)
-              size += chunk.byteLength
-            })
-          ),
-          Effect.mapError((e) => corrupted(entry, e.reason === "not_found" ? "missing" : `unreadable (${e.detail})`)),
-          Effect.flatMap(() => {
-            const found = hash.digest("hex")
-            return found === entry.sha256 && size === entry.size
-              ? Effect.void
-              : Effect.fail(corrupted(entry, size === entry.size ? found : `${found} (${size} bytes)`))
-          })
+    assembled.entries,
+    (entry) => {
+      if (entry.content._tag !== "attachment") return Effect.void
+      const { attachment, tenantId } = entry.content
+      return BlobStore.digestWith(blobs, tenantId, attachment.sha256, entry.size).pipe(
+        Effect.mapError((e) => corrupted(entry, e.reason === "not_found" ? "missing" : `unreadable (${e.detail})`)),
+        Effect.flatMap((found) =>
+          found.sha256 === entry.sha256 && found.size === entry.size
+            ? Effect.void
+            : Effect.fail(
+                corrupted(entry, found.size === entry.size ? found.sha256 : `${found.sha256} (${found.size} bytes)`)
+              )
         )
-      }),
+      )
+    },
     { discard: true }
   )
