@@ -4,13 +4,13 @@
 import { randomBytes } from "node:crypto"
 import { TreeHead } from "@airworthy/audit"
 import { Actor, Policy } from "@airworthy/core"
+import { EvidencePack, EvidenceProfile } from "@airworthy/evidence"
 import { Notify, NotifyMigrations, Template } from "@airworthy/notify"
 import { type QmsRecord, Records, RecordType } from "@airworthy/records"
 import { BlobStore, Migrations, type StorageError } from "@airworthy/storage"
 import { Fixtures, RecordsTestLayer, type TestDatabase, TestKit } from "@airworthy/testing"
 import { Chunk, Effect, Layer, Schema, Stream } from "effect"
 import * as yauzl from "yauzl"
-import { EvidencePack, EvidenceProfile } from "@airworthy/evidence"
 
 export const signingKey = TreeHead.generateKey()
 
