@@ -30,6 +30,7 @@ import { Effect, Layer, type Redacted } from "effect"
 import * as AuditTrail from "./audit-trail/module.js"
 import * as Audits from "./audits/module.js"
 import * as Capa from "./capa/module.js"
+import * as Documents from "./documents/module.js"
 import * as Evidence from "./evidence/module.js"
 import * as Findings from "./findings/module.js"
 import * as Notifications from "./notifications/module.js"
@@ -52,6 +53,7 @@ export const modules: readonly [
   typeof Audits.module,
   typeof Findings.module,
   typeof Capa.module,
+  typeof Documents.module,
   typeof TaskOperations.module,
   typeof Notifications.module,
   typeof AuditTrail.module,
@@ -62,6 +64,7 @@ export const modules: readonly [
   Audits.module,
   Findings.module,
   Capa.module,
+  Documents.module,
   TaskOperations.module,
   Notifications.module,
   AuditTrail.module,

@@ -16,6 +16,8 @@ export * as CreateQms from "./createQms.js"
 /** @since 0.1.0 */
 export { createQms } from "./createQms.js"
 /** @since 0.1.0 */
+export * as Documents from "./documents/index.js"
+/** @since 0.1.0 */
 export * as Evidence from "./evidence/index.js"
 /** @since 0.1.0 */
 export * as Findings from "./findings/index.js"

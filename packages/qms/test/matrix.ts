@@ -11,7 +11,7 @@ import { TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { assert } from "@effect/vitest"
 import { Arbitrary, Effect, Either, FastCheck as fc, Schema, TestClock } from "effect"
-import { Audits, Capa, Findings, Programme, Qms, QmsModule } from "../src/index.js"
+import { Audits, Capa, Documents, Findings, Programme, Qms, QmsModule } from "../src/index.js"
 import { as, freshTenant, people, staff } from "./layers.js"
 
 type Op = QmsModule.AnyOperation
@@ -36,6 +36,8 @@ const recordTypesOf = (op: Op): ReadonlyArray<string> => {
   if (path.startsWith("/capas/")) return ["capa"]
   if (path.startsWith("/audits/")) return ["internal_audit"]
   if (path.startsWith("/areas/") || path.startsWith("/programme/")) return ["audit_area"]
+  if (path.startsWith("/documents/")) return ["controlled_document"]
+  if (path.startsWith("/document-revisions/")) return ["document_revision"]
   return []
 }
 
@@ -120,11 +122,20 @@ export const matrixSuite = (it: TestKit.It<Qms.Services | Storage.Storage | SqlC
       const { capa } = yield* Capa.raiseCapaFromFinding(finding.id).pipe(as(p.quality))
       const message = (yield* Notify.emailLog({ recordType: "finding", recordId: finding.id }).pipe(as(p.quality)))[0]
       assert.isDefined(message)
+      const document = yield* Documents.createDocument({
+        number: "QP-07",
+        title: "Tool control",
+        category: "procedure",
+        ownerId: "u-olive"
+      }).pipe(as(p.quality))
+      const revision = yield* Documents.draftRevision(document.id, { changeSummary: "First issue" }).pipe(as(p.quality))
       const records = new Map([
         ["audit_area", area],
         ["internal_audit", audit],
         ["finding", finding],
-        ["capa", capa]
+        ["capa", capa],
+        ["controlled_document", document],
+        ["document_revision", revision]
       ])
       assert.deepStrictEqual([...records.keys()].sort(), [...types.keys()].sort())
 

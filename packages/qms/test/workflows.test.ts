@@ -2,13 +2,23 @@
 import { checkWorkflow } from "@airworthy/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { Audits, Capa, Findings, Programme } from "../src/index.js"
+import { Audits, Capa, Documents, Findings, Programme } from "../src/index.js"
 
 const cases = [
   { name: "internal audit", wf: Audits.workflow, recordType: { name: "internal_audit", schema: Audits.AuditData } },
   { name: "finding", wf: Findings.workflow, recordType: { name: "finding", schema: Findings.FindingData } },
   { name: "CAPA", wf: Capa.workflow, recordType: { name: "capa", schema: Capa.CapaData } },
-  { name: "programme area", wf: Programme.workflow, recordType: { name: "audit_area", schema: Programme.AreaData } }
+  { name: "programme area", wf: Programme.workflow, recordType: { name: "audit_area", schema: Programme.AreaData } },
+  {
+    name: "controlled document",
+    wf: Documents.documentWorkflow,
+    recordType: { name: "controlled_document", schema: Documents.DocumentData }
+  },
+  {
+    name: "document revision",
+    wf: Documents.revisionWorkflow,
+    recordType: { name: "document_revision", schema: Documents.RevisionData }
+  }
 ] as const
 
 describe("checkWorkflow", () => {
