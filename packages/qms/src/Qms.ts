@@ -40,6 +40,7 @@ import * as Rule from "./Rule.js"
 import * as RecordOperations from "./records/module.js"
 import * as TaskReminders from "./TaskReminders.js"
 import * as TaskOperations from "./tasks/module.js"
+import * as Training from "./training/module.js"
 
 /**
  * The QMS modules, in the order their routes are mounted. Adding a domain is a folder and one line
@@ -54,6 +55,7 @@ export const modules: readonly [
   typeof Findings.module,
   typeof Capa.module,
   typeof Documents.module,
+  typeof Training.module,
   typeof TaskOperations.module,
   typeof Notifications.module,
   typeof AuditTrail.module,
@@ -65,6 +67,7 @@ export const modules: readonly [
   Findings.module,
   Capa.module,
   Documents.module,
+  Training.module,
   TaskOperations.module,
   Notifications.module,
   AuditTrail.module,

@@ -37,3 +37,5 @@ export * as RecordOperations from "./records/module.js"
 export * as TaskReminders from "./TaskReminders.js"
 /** @since 0.1.0 */
 export * as TaskOperations from "./tasks/module.js"
+/** @since 0.1.0 */
+export * as Training from "./training/index.js"

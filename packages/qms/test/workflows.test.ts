@@ -2,7 +2,7 @@
 import { checkWorkflow } from "@airworthy/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { Audits, Capa, Documents, Findings, Programme } from "../src/index.js"
+import { Audits, Capa, Documents, Findings, Programme, Training } from "../src/index.js"
 
 const cases = [
   { name: "internal audit", wf: Audits.workflow, recordType: { name: "internal_audit", schema: Audits.AuditData } },
@@ -18,6 +18,21 @@ const cases = [
     name: "document revision",
     wf: Documents.revisionWorkflow,
     recordType: { name: "document_revision", schema: Documents.RevisionData }
+  },
+  {
+    name: "training requirement",
+    wf: Training.requirementWorkflow,
+    recordType: { name: "training_requirement", schema: Training.RequirementData }
+  },
+  {
+    name: "training event",
+    wf: Training.eventWorkflow,
+    recordType: { name: "training_event", schema: Training.EventData }
+  },
+  {
+    name: "training record",
+    wf: Training.recordWorkflow,
+    recordType: { name: "training_record", schema: Training.RecordData }
   }
 ] as const
 
