@@ -79,21 +79,24 @@ const fromProblemError = (e: Errors.Problem & { readonly message: string }, trac
       trace_id: traceId
     }
   }
-  const extra: Record<string, unknown> = {}
   const fields = e as unknown as Record<string, unknown>
+  // An error's own `extensions` (a refused tool's due date, ...) come first; the standard members win.
+  const own = fields.extensions
+  const extra: Record<string, unknown> =
+    typeof own === "object" && own !== null && !Array.isArray(own) ? { ...(own as Record<string, unknown>) } : {}
   if (typeof fields.missing_permission === "string") extra.missing_permission = fields.missing_permission
   if (Array.isArray(fields.unmet)) extra.unmet = fields.unmet
   if (Array.isArray(fields.issues)) extra.issues = fields.issues
   // An error about one field of the input names it the way a 400 does.
   if (typeof fields.field === "string") extra.issues = [{ path: fields.field, message: e.message }]
   return {
+    ...extra,
     type: e.problemType,
     title: e.title,
     status: e.status,
     code: e.code,
     detail: e.message,
-    trace_id: traceId,
-    ...extra
+    trace_id: traceId
   }
 }
 

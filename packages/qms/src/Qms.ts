@@ -29,7 +29,11 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, type Redacted } from "effect"
 import * as AuditTrail from "./audit-trail/module.js"
 import * as Audits from "./audits/module.js"
+import * as Calibration from "./calibration/Calibration.js"
+import * as CalibrationModule from "./calibration/module.js"
+import type * as ToolStore from "./calibration/ToolStore.js"
 import * as Capa from "./capa/module.js"
+import * as Concessions from "./concessions/module.js"
 import * as Documents from "./documents/module.js"
 import * as Evidence from "./evidence/module.js"
 import * as Findings from "./findings/module.js"
@@ -56,6 +60,8 @@ export const modules: readonly [
   typeof Capa.module,
   typeof Documents.module,
   typeof Training.module,
+  typeof CalibrationModule.module,
+  typeof Concessions.module,
   typeof TaskOperations.module,
   typeof Notifications.module,
   typeof AuditTrail.module,
@@ -68,6 +74,8 @@ export const modules: readonly [
   Capa.module,
   Documents.module,
   Training.module,
+  CalibrationModule.module,
+  Concessions.module,
   TaskOperations.module,
   Notifications.module,
   AuditTrail.module,
@@ -165,6 +173,12 @@ export interface Config {
   readonly attachments?: AttachmentContent.Settings
   /** Evidence packs: largest pack content in bytes (default 2 GiB; larger → 413). They are signed with `signingKey`. */
   readonly evidence?: { readonly maxBytes?: number }
+  /**
+   * The host's tool store (`ToolStore.layer(...)`): the calibration register imports its tools and asks
+   * it which work orders used a tool found out of tolerance. Without it, items are registered directly.
+   * @since 0.1.0
+   */
+  readonly toolStore?: Layer.Layer<ToolStore.ToolStore>
   /** Run migrations when the layer is built (default true). */
   readonly migrate?: boolean
   /**
@@ -221,7 +235,13 @@ export const layer = (
   })
   const built = Layer.merge(Records.layer(recordsConfig), evidence).pipe(
     Layer.provideMerge(Layer.merge(hooks(config.hooks, list), config.signer ?? SignerVerification.acceptAll)),
-    Layer.provideMerge(Tasks.layer(config.tasks)),
+    Layer.provideMerge(
+      Tasks.layer({
+        ...config.tasks,
+        // The calibration due tasks remind weeks ahead; the host's ladders win.
+        ladders: { [Calibration.dueTaskKind]: Calibration.ladder, ...config.tasks?.ladders }
+      })
+    ),
     Layer.provideMerge(
       Layer.mergeAll(
         config.directory ?? StaffDirectory.layer,
@@ -257,5 +277,6 @@ export const layer = (
       : [Sweeper.layer(sweep.intervalMillis === undefined ? {} : { intervalMillis: sweep.intervalMillis })])
   ]
   const [first, ...rest] = background
-  return first === undefined ? built : Layer.merge(built, Layer.provide(Layer.mergeAll(first, ...rest), built))
+  const withPorts = config.toolStore === undefined ? built : Layer.merge(built, config.toolStore)
+  return first === undefined ? withPorts : Layer.merge(withPorts, Layer.provide(Layer.mergeAll(first, ...rest), built))
 }

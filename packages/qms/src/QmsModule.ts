@@ -50,7 +50,18 @@ export type Needs =
  * @since 0.1.0
  * @category models
  */
-export type Failure = RecordHooks.Failure | AuditError.CursorExpired | Errors.UnknownReference
+export type Failure = RecordHooks.Failure | AuditError.CursorExpired | Errors.UnknownReference | DomainError
+
+/**
+ * A module's own typed error: a tagged error carrying its problem metadata (`Calibration.ToolOverdue`),
+ * declared in its operation's `errors` and mapped to problem+json like the kernel's.
+ * @since 0.1.0
+ * @category models
+ */
+export interface DomainError extends Errors.Problem {
+  readonly _tag: string
+  readonly message: string
+}
 
 /**
  * A QMS command or query as an Effect.

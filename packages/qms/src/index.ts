@@ -10,7 +10,11 @@ export * as AuditTrail from "./audit-trail/module.js"
 /** @since 0.1.0 */
 export * as Audits from "./audits/index.js"
 /** @since 0.1.0 */
+export * as Calibration from "./calibration/index.js"
+/** @since 0.1.0 */
 export * as Capa from "./capa/index.js"
+/** @since 0.1.0 */
+export * as Concessions from "./concessions/index.js"
 /** @since 0.1.0 */
 export * as CreateQms from "./createQms.js"
 /** @since 0.1.0 */

@@ -2,6 +2,7 @@ import { Transport } from "@airworthy/notify"
 import { TestDatabase } from "@airworthy/testing"
 import { describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { calibrationSuite } from "./calibration.js"
 import { qmsLayer } from "./layers.js"
 import { matrixSuite } from "./matrix.js"
 import { ownershipSuite } from "./ownership.js"
@@ -14,6 +15,7 @@ for (const target of await TestDatabase.targets()) {
       suite(it, capture)
       ownershipSuite(it)
       matrixSuite(it)
+      calibrationSuite(it)
     })
   })
 }

@@ -2,7 +2,7 @@
 import { checkWorkflow } from "@airworthy/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { Audits, Capa, Documents, Findings, Programme, Training } from "../src/index.js"
+import { Audits, Calibration, Capa, Concessions, Documents, Findings, Programme, Training } from "../src/index.js"
 
 const cases = [
   { name: "internal audit", wf: Audits.workflow, recordType: { name: "internal_audit", schema: Audits.AuditData } },
@@ -33,6 +33,29 @@ const cases = [
     name: "training record",
     wf: Training.recordWorkflow,
     recordType: { name: "training_record", schema: Training.RecordData }
+  },
+  {
+    name: "calibrated item",
+    wf: Calibration.itemWorkflow,
+    recordType: { name: "calibrated_item", schema: Calibration.ItemData }
+  },
+  {
+    name: "calibration event",
+    wf: Calibration.eventWorkflow,
+    recordType: { name: "calibration_event", schema: Calibration.EventData },
+    // The result is written only by `calibration.recordResult` (no edit may set it), so no random
+    // sequence can return an event: the property is that every attempt is refused.
+    refusedOnly: "return"
+  },
+  {
+    name: "calibration due list",
+    wf: Calibration.dueListWorkflow,
+    recordType: { name: "calibration_due_list", schema: Calibration.DueListData }
+  },
+  {
+    name: "concession",
+    wf: Concessions.workflow,
+    recordType: { name: "concession", schema: Concessions.ConcessionData }
   }
 ] as const
 
@@ -52,6 +75,11 @@ describe("checkWorkflow", () => {
           )
           if (Either.isLeft(outcome)) return assert.fail(outcome.left.message)
           assert.strictEqual(outcome.right.runs, 40)
+          if ("refusedOnly" in c) {
+            assert.strictEqual(outcome.right.transitions[c.refusedOnly]?.taken, 0)
+            assert.isAbove(outcome.right.transitions[c.refusedOnly]?.refused ?? 0, 0)
+            return
+          }
           assert.isAbove(
             Object.values(outcome.right.transitions).reduce((n, t) => n + t.taken, 0),
             0
