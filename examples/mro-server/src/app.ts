@@ -1,16 +1,17 @@
 // The MRO system: its own routes over its own tables, with the QMS mounted at /qms. The QMS's
 // actor comes from the MRO's JWT and staff row; the QMS finds people through the MRO's staff table.
 import { AuditLog, TreeHead } from "@airworthy/audit"
-import { Errors } from "@airworthy/core"
+import { Actor, Errors } from "@airworthy/core"
 import { QmsRuntime, qmsRoutes, Session } from "@airworthy/hono"
 import { Dispatcher, Transport } from "@airworthy/notify"
+import { Calibration } from "@airworthy/qms"
 import { SignerVerification } from "@airworthy/records"
 import type { Storage, StorageError } from "@airworthy/storage"
 import { BlobStore, Directory } from "@airworthy/storage"
 import { Sweeper } from "@airworthy/tasks"
 import type { SqlClient } from "@effect/sql"
 import { getConnInfo } from "@hono/node-server/conninfo"
-import { Context, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { Context, Effect, Either, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { Hono, type MiddlewareHandler } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { getCookie } from "hono/cookie"
@@ -109,12 +110,45 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
     }))
   ).pipe(Layer.provide(database), Layer.orDie)
 
+  // The calibration register's tool store port over `mro_tools` (what to import) and
+  // `mro_tool_issues` (which work orders used a tool, for an out-of-tolerance impact assessment).
+  const toolStore = Layer.effect(
+    Calibration.ToolStore.ToolStore,
+    Effect.map(
+      Effect.context<Db.Db>(),
+      (context): Calibration.ToolStore.Service => ({
+        tools: () =>
+          Db.tools.pipe(
+            Effect.map((rows) =>
+              rows.map((t) => ({
+                toolId: t.tool_id,
+                description: t.description,
+                itemClass: t.tool_id.startsWith("TW-") ? "torque_wrench" : "general",
+                calibrationDue: t.calibration_due
+              }))
+            ),
+            Effect.provide(context),
+            Effect.orDie
+          ),
+        usage: (_tenantId, toolId, since, until) =>
+          Db.issuesOf(toolId, since, until).pipe(
+            Effect.map((rows) =>
+              rows.map((r) => ({ workOrder: r.work_order, issuedAt: r.issued_at, issuedTo: r.issued_to }))
+            ),
+            Effect.provide(context),
+            Effect.orDie
+          )
+      })
+    )
+  ).pipe(Layer.provide(database), Layer.orDie)
+
   const qms = QmsRuntime.layer({
     database,
     qms: {
       signingKey: options.signingKey ?? TreeHead.generateKey(),
       directory,
       signer,
+      toolStore,
       migrate: false,
       blobs: options.blobs ?? BlobStore.directory({ path: "./mro-blobs" }),
       ...(options.maxUploadBytes === undefined ? {} : { attachments: { maxBytes: options.maxUploadBytes } })
@@ -180,7 +214,16 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
   app.get("/", (c) =>
     c.json({
       name: "Skyline MRO",
-      routes: ["POST /login", "POST /logout", "GET /me", "GET /aircraft", "GET /work-orders", "GET /tools", "/qms/*"]
+      routes: [
+        "POST /login",
+        "POST /logout",
+        "GET /me",
+        "GET /aircraft",
+        "GET /work-orders",
+        "POST /work-orders/:number/tools",
+        "GET /tools",
+        "/qms/*"
+      ]
     })
   )
 
@@ -234,13 +277,48 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
     c.set("staff", staff)
     await next()
   }
-  for (const path of ["/aircraft", "/work-orders", "/tools", "/me"]) mro.use(path, session)
+  for (const path of ["/aircraft", "/work-orders", "/work-orders/:number/tools", "/tools", "/me"])
+    mro.use(path, session)
   mro.get("/aircraft", async (c) => c.json(await run(Db.aircraft)))
   mro.get("/work-orders", async (c) => c.json(await run(Db.workOrders)))
   mro.get("/tools", async (c) => {
     const today = new Date().toISOString().slice(0, 10)
     const rows = await run(Db.tools)
     return c.json(rows.map((t) => ({ ...t, calibrationOverdue: t.calibration_due < today })))
+  })
+  // Tool checkout: a tool is issued to a work order only when the QMS's tool control says it may be
+  // (in calibration, or covered by an approved concession for this work order); otherwise the QMS's
+  // refusal is passed on (409 tool_overdue / tool_quarantined with the due date) and nothing is issued.
+  mro.post("/work-orders/:number/tools", async (c) => {
+    const staff = c.get("staff")
+    const body = (await c.req.json().catch(() => undefined)) as { toolId?: unknown } | undefined
+    if (typeof body?.toolId !== "string" || body.toolId.length === 0 || body.toolId.length > 64)
+      return c.json({ error: "send { toolId }" }, 400)
+    const toolId = body.toolId
+    const number = c.req.param("number")
+    const order = Option.getOrUndefined(await run(Db.workOrder(number)))
+    if (order === undefined) return c.json({ error: `no work order ${number}` }, 404)
+    if (order.status !== "open") return c.json({ error: `work order ${number} is ${order.status}` }, 409)
+    if (Option.isNone(await run(Db.tool(toolId)))) return c.json({ error: `no tool ${toolId} in the store` }, 404)
+    const actor = Actor.make({
+      tenantId: staff.organisation_id,
+      actorId: staff.id,
+      displayName: staff.name,
+      roles: Db.rolesOf(staff),
+      traceId: `checkout-${number}-${toolId}`
+    })
+    const checked = await runtime.runPromise(
+      Effect.either(Calibration.checkUsable(toolId, undefined, { workOrder: number }).pipe(Actor.withActor(actor)))
+    )
+    if (Either.isLeft(checked)) {
+      const e = checked.left
+      if (!Errors.isProblem(e)) throw e
+      const extensions = (e as { extensions?: Record<string, unknown> }).extensions ?? {}
+      return c.json({ ...extensions, error: e.message, code: e.code }, e.status as 403)
+    }
+    const issue = { tool_id: toolId, work_order: number, issued_to: staff.id, issued_at: new Date().toISOString() }
+    await run(Db.issueTool(issue))
+    return c.json({ ...issue, calibration: checked.right }, 201)
   })
   mro.get("/me", (c) => {
     const s = c.get("staff")

@@ -28,6 +28,13 @@ export interface Tables {
     readonly status: string
   }
   readonly mro_tools: { readonly tool_id: string; readonly description: string; readonly calibration_due: string }
+  /** Every issue of a tool to a work order (the tool checkout log). */
+  readonly mro_tool_issues: {
+    readonly tool_id: string
+    readonly work_order: string
+    readonly issued_to: string
+    readonly issued_at: string
+  }
 }
 
 export type Db = Storage.Storage | SqlClient.SqlClient
@@ -64,9 +71,21 @@ CREATE TABLE mro_tools (
 )
 `
 
+const toolIssues = `
+CREATE TABLE mro_tool_issues (
+  tool_id TEXT NOT NULL REFERENCES mro_tools (tool_id),
+  work_order TEXT NOT NULL REFERENCES mro_work_orders (number),
+  issued_to TEXT NOT NULL,
+  issued_at TEXT NOT NULL
+)
+--;
+CREATE INDEX mro_tool_issues_tool ON mro_tool_issues (tool_id, issued_at)
+`
+
 /** The MRO's migrations, in the same registry as the QMS's (order 100: after every Airworthy package). */
 export const migrations = Migrations.make("@airworthy/example-mro-server", 100, [
-  Migrations.sql("0001_create_mro_tables", { sqlite: ddl, pg: ddl })
+  Migrations.sql("0001_create_mro_tables", { sqlite: ddl, pg: ddl }),
+  Migrations.sql("0002_create_mro_tool_issues", { sqlite: toolIssues, pg: toolIssues })
 ])
 
 /** The QMS migrations and the MRO's, in one run. */
@@ -206,6 +225,28 @@ export const allStaff = q.rows((db) => db.selectFrom("mro_staff").selectAll().or
 export const aircraft = q.rows((db) => db.selectFrom("mro_aircraft").selectAll().orderBy("registration"))
 export const workOrders = q.rows((db) => db.selectFrom("mro_work_orders").selectAll().orderBy("number"))
 export const tools = q.rows((db) => db.selectFrom("mro_tools").selectAll().orderBy("tool_id"))
+
+export const workOrder = (number: string) =>
+  q.maybe((db) => db.selectFrom("mro_work_orders").selectAll().where("number", "=", number))
+
+export const tool = (toolId: string) =>
+  q.maybe((db) => db.selectFrom("mro_tools").selectAll().where("tool_id", "=", toolId))
+
+/** Records a tool issued to a work order (the checkout). */
+export const issueTool = (issue: Tables["mro_tool_issues"]) =>
+  q.exec((db) => db.insertInto("mro_tool_issues").values(issue))
+
+/** The issues of a tool between two instants (ISO-8601, inclusive), oldest first. */
+export const issuesOf = (toolId: string, since: string, until: string) =>
+  q.rows((db) =>
+    db
+      .selectFrom("mro_tool_issues")
+      .selectAll()
+      .where("tool_id", "=", toolId)
+      .where("issued_at", ">=", since)
+      .where("issued_at", "<=", until)
+      .orderBy("issued_at")
+  )
 
 /** The `Directory` port over `mro_staff`: the MRO stays the one place people are kept. */
 export const makeDirectory: Effect.Effect<Directory.Service, never, Db> = Effect.gen(function* () {

@@ -298,6 +298,109 @@ for (const target of [...targets, rowLevelSecurity]) {
       assert.strictEqual(verified.status, 200, verified.text)
       assert.strictEqual(verified.json.ok, true, verified.text)
     })
+
+    it("tool control: TW-114 refused at checkout, allowed under a signed concession, refused when it expires", async () => {
+      // The register is imported from the MRO's tool store (mro_tools).
+      const imported = await post("/qms/calibration/items/import", "s-quinn")
+      assert.deepStrictEqual(imported.created.map((i: { data: { toolId: string } }) => i.data.toolId).sort(), [
+        "PG-007",
+        "TW-114",
+        "TW-120"
+      ])
+      const checkout = (who: string, workOrder: string, toolId: string) =>
+        call("POST", `/work-orders/${workOrder}/tools`, who, { toolId })
+
+      // TW-114 is 12 days past its calibration date: refused, with the due date, nothing issued.
+      const refused = await checkout("s-olive", "WO-5521", "TW-114")
+      assert.strictEqual(refused.status, 409, refused.text)
+      assert.strictEqual(refused.json.code, "tool_overdue")
+      const due = (await get("/tools", "s-olive")).json.find((t: { tool_id: string }) => t.tool_id === "TW-114")
+      assert.strictEqual(refused.json.dueAt, `${due.calibration_due}T00:00:00.000Z`)
+      const usable = await get("/qms/calibration/tools/TW-114/usable?workOrder=WO-5521", "s-olive")
+      assert.strictEqual(usable.status, 409)
+      assert.strictEqual(usable.json.code, "tool_overdue")
+      assert.strictEqual(usable.json.dueAt, refused.json.dueAt)
+      const fine = await checkout("s-olive", "WO-5521", "TW-120")
+      assert.strictEqual(fine.status, 201, fine.text)
+
+      // Olive requests a concession for WO-5521, for a few seconds; Quinn approves it with his PIN.
+      const until = new Date(Date.now() + 6000).toISOString()
+      const concession = await post("/qms/concessions", "s-olive", {
+        toolId: "TW-114",
+        workOrders: ["WO-5521"],
+        validUntil: until,
+        justification: "AOG: the only 20-100 Nm wrench; cross-checked against TW-120 before use"
+      })
+      assert.strictEqual(concession.state, "requested")
+      assert.strictEqual((await checkout("s-olive", "WO-5521", "TW-114")).status, 409)
+      const ownApproval = await call("POST", `/qms/concessions/${concession.id}/actions/approve`, "s-olive", {
+        reason: "Mine",
+        signature: { credential: "4444" }
+      })
+      assert.strictEqual(ownApproval.status, 403, ownApproval.text)
+      const wrongPin = await call("POST", `/qms/concessions/${concession.id}/actions/approve`, "s-quinn", {
+        reason: "Cross-check procedure adequate",
+        signature: { credential: "0000" }
+      })
+      assert.strictEqual(wrongPin.status, 401, wrongPin.text)
+      const approved = await post(`/qms/concessions/${concession.id}/actions/approve`, "s-quinn", {
+        reason: "Cross-check procedure adequate for the AOG",
+        signature: { credential: "1111" }
+      })
+      assert.strictEqual(approved.state, "active")
+
+      const allowed = await checkout("s-olive", "WO-5521", "TW-114")
+      assert.strictEqual(allowed.status, 201, allowed.text)
+      assert.strictEqual(allowed.json.calibration.concession.ref, concession.ref)
+      assert.strictEqual(allowed.json.calibration.status, "overdue")
+      // Only for the work order it names.
+      const elsewhere = await checkout("s-tariq", "WO-5522", "TW-114")
+      assert.strictEqual(elsewhere.status, 409, elsewhere.text)
+
+      // When its period ends the checkout is refused again; refresh marks it expired.
+      const deadline = Date.now() + 20_000
+      let after = await checkout("s-olive", "WO-5521", "TW-114")
+      while (after.status === 201 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500))
+        after = await checkout("s-olive", "WO-5521", "TW-114")
+      }
+      assert.strictEqual(after.status, 409, after.text)
+      assert.strictEqual(after.json.code, "tool_overdue")
+      assert.isAtLeast(Date.now(), Date.parse(until))
+      const refreshed = await post("/qms/concessions/actions/refresh", "s-quinn")
+      assert.deepStrictEqual(refreshed.expired, [concession.ref])
+
+      // Calibrated and found out of tolerance: the impact assessment asks mro_tool_issues.
+      const item = imported.created.find((i: { data: { toolId: string } }) => i.data.toolId === "TW-114")
+      const { event } = await post(`/qms/calibration/items/${item.id}/actions/send-out`, "s-quinn", {
+        lab: "Acme Calibration Ltd"
+      })
+      const form = new FormData()
+      form.append("kind", "certificate")
+      form.append(
+        "file",
+        new Blob(["%PDF-1.4\n% TW-114 certificate\n%%EOF\n"], { type: "application/pdf" }),
+        "TW-114.pdf"
+      )
+      const uploaded = await fetch(`${base}/qms/records/${event.id}/attachments/content`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens["s-quinn"]}` },
+        body: form
+      })
+      assert.strictEqual(uploaded.status, 201, await uploaded.text())
+      const result = await post(`/qms/calibration/items/${item.id}/actions/record-result`, "s-quinn", {
+        asFound: "out_of_tolerance",
+        asLeft: "in_tolerance",
+        certificateNumber: "ACME-0001"
+      })
+      assert.strictEqual(result.item.state, "in_service")
+      // Every issue under the concession (the polling above made several), all on WO-5521.
+      const orders = result.event.data.impact.workOrders.map((w: { workOrder: string }) => w.workOrder)
+      assert.isAtLeast(orders.length, 1)
+      assert.deepStrictEqual([...new Set(orders)], ["WO-5521"])
+      assert.include(result.finding.data.description, "WO-5521")
+      assert.strictEqual((await checkout("s-olive", "WO-5521", "TW-114")).status, 201)
+    })
   })
 
   describe.skipIf(target.skip)(`mro-server on ${target.name} with background: true`, () => {
