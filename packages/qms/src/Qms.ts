@@ -29,6 +29,7 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, type Redacted } from "effect"
 import * as AuditTrail from "./audit-trail/module.js"
 import * as Audits from "./audits/module.js"
+import * as Authorisations from "./authorisations/module.js"
 import * as Calibration from "./calibration/Calibration.js"
 import * as CalibrationModule from "./calibration/module.js"
 import type * as ToolStore from "./calibration/ToolStore.js"
@@ -62,6 +63,7 @@ export const modules: readonly [
   typeof Training.module,
   typeof CalibrationModule.module,
   typeof Concessions.module,
+  typeof Authorisations.module,
   typeof TaskOperations.module,
   typeof Notifications.module,
   typeof AuditTrail.module,
@@ -76,6 +78,7 @@ export const modules: readonly [
   Training.module,
   CalibrationModule.module,
   Concessions.module,
+  Authorisations.module,
   TaskOperations.module,
   Notifications.module,
   AuditTrail.module,

@@ -10,6 +10,8 @@ export * as AuditTrail from "./audit-trail/module.js"
 /** @since 0.1.0 */
 export * as Audits from "./audits/index.js"
 /** @since 0.1.0 */
+export * as Authorisations from "./authorisations/index.js"
+/** @since 0.1.0 */
 export * as Calibration from "./calibration/index.js"
 /** @since 0.1.0 */
 export * as Capa from "./capa/index.js"

@@ -3,6 +3,7 @@ import { Transport } from "@airworthy/notify"
 import { TestDatabase } from "@airworthy/testing"
 import { describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { authorisationsSuite } from "./authorisations.js"
 import { documentsSuite } from "./documents.js"
 import { qmsLayer } from "./layers.js"
 import { trainingSuite } from "./training.js"
@@ -13,6 +14,7 @@ for (const target of await TestDatabase.targets()) {
     layer(qmsLayer(target, capture), { timeout: 60_000 })("document control", (it) => {
       documentsSuite(it)
       trainingSuite(it)
+      authorisationsSuite(it)
     })
   })
 }

@@ -13,6 +13,7 @@ import { assert } from "@effect/vitest"
 import { Arbitrary, Effect, Either, FastCheck as fc, Schema, TestClock } from "effect"
 import {
   Audits,
+  Authorisations,
   Calibration,
   Capa,
   Concessions,
@@ -191,7 +192,16 @@ export const matrixSuite = (it: TestKit.It<Qms.Services | Storage.Storage | SqlC
         ["calibrated_item", tool],
         ["calibration_event", event],
         ["calibration_due_list", dueList],
-        ["concession", concession]
+        ["concession", concession],
+        [
+          "authorisation",
+          yield* Authorisations.draftAuthorisation({
+            personId: "u-olive",
+            number: "CS-001",
+            scope: { aircraftTypes: ["A320"], categories: ["B1"], tasks: [] },
+            expiresAt: "2028-03-01"
+          }).pipe(as(p.quality))
+        ]
       ])
       assert.deepStrictEqual([...records.keys()].sort(), [...types.keys()].sort())
 

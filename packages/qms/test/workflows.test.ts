@@ -2,7 +2,17 @@
 import { checkWorkflow } from "@airworthy/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { Audits, Calibration, Capa, Concessions, Documents, Findings, Programme, Training } from "../src/index.js"
+import {
+  Audits,
+  Authorisations,
+  Calibration,
+  Capa,
+  Concessions,
+  Documents,
+  Findings,
+  Programme,
+  Training
+} from "../src/index.js"
 
 const cases = [
   { name: "internal audit", wf: Audits.workflow, recordType: { name: "internal_audit", schema: Audits.AuditData } },
@@ -56,6 +66,11 @@ const cases = [
     name: "concession",
     wf: Concessions.workflow,
     recordType: { name: "concession", schema: Concessions.ConcessionData }
+  },
+  {
+    name: "authorisation",
+    wf: Authorisations.workflow,
+    recordType: { name: "authorisation", schema: Authorisations.AuthorisationData }
   }
 ] as const
 

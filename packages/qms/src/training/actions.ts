@@ -8,20 +8,13 @@
 import { type Actor, Errors, Guard } from "@airworthy/core"
 import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { Effect, Schema } from "effect"
+import { IsoDate, toIso } from "../internal/dates.js"
 import * as References from "../internal/references.js"
 import { addMonths, ExpectedVersion, Id, listAll } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 import * as Training from "./Training.js"
 
 type Command<A> = QmsModule.Command<A>
-
-const IsoDate = Schema.String.pipe(
-  Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, {
-    message: () => "an ISO-8601 date or date-time, e.g. 2026-05-01"
-  })
-)
-
-const toInstant = (value: string) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value)
 
 /**
  * What `defineRequirement` takes.
@@ -219,7 +212,7 @@ export const writeRecord = (input: {
 }): Effect.Effect<QmsRecord.QmsRecord, Records.CommandError, Records.Records | Actor.CurrentActor> =>
   Effect.gen(function* () {
     const req = Schema.decodeUnknownSync(Training.RequirementData)(input.requirement.data)
-    const completedAt = toInstant(input.completedAt).toISOString()
+    const completedAt = toIso(input.completedAt)
     const expiresAt = req.validityMonths === undefined ? null : addMonths(completedAt, req.validityMonths)
     const mine = yield* listAll({ type: "training_record", state: "current", ownerId: input.personId })
     const existing = mine.find((r) => Guard.valueAt(r.data, "requirementId") === input.requirement.id)
