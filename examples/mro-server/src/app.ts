@@ -4,7 +4,7 @@ import { AuditLog, TreeHead } from "@airworthy/audit"
 import { Actor, Errors } from "@airworthy/core"
 import { QmsRuntime, qmsRoutes, Session } from "@airworthy/hono"
 import { Dispatcher, Transport } from "@airworthy/notify"
-import { Calibration } from "@airworthy/qms"
+import { Authorisations, Calibration } from "@airworthy/qms"
 import { SignerVerification } from "@airworthy/records"
 import type { Storage, StorageError } from "@airworthy/storage"
 import { BlobStore, Directory } from "@airworthy/storage"
@@ -221,6 +221,7 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
         "GET /aircraft",
         "GET /work-orders",
         "POST /work-orders/:number/tools",
+        "POST /work-orders/:number/sign-off",
         "GET /tools",
         "/qms/*"
       ]
@@ -277,7 +278,14 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
     c.set("staff", staff)
     await next()
   }
-  for (const path of ["/aircraft", "/work-orders", "/work-orders/:number/tools", "/tools", "/me"])
+  for (const path of [
+    "/aircraft",
+    "/work-orders",
+    "/work-orders/:number/tools",
+    "/work-orders/:number/sign-off",
+    "/tools",
+    "/me"
+  ])
     mro.use(path, session)
   mro.get("/aircraft", async (c) => c.json(await run(Db.aircraft)))
   mro.get("/work-orders", async (c) => c.json(await run(Db.workOrders)))
@@ -319,6 +327,37 @@ export const makeApp = async (options: AppOptions): Promise<MroApp> => {
     const issue = { tool_id: toolId, work_order: number, issued_to: staff.id, issued_at: new Date().toISOString() }
     await run(Db.issueTool(issue))
     return c.json({ ...issue, calibration: checked.right }, 201)
+  })
+  // Certificate of release: the signer must hold an issued authorisation covering the aircraft's
+  // type, valid now, on valid prerequisite training (`Authorisations.check`); otherwise the QMS's
+  // refusal is passed on (422 with every missing or expired item) and the work order stays open.
+  mro.post("/work-orders/:number/sign-off", async (c) => {
+    const staff = c.get("staff")
+    const number = c.req.param("number")
+    const order = Option.getOrUndefined(await run(Db.workOrder(number)))
+    if (order === undefined) return c.json({ error: `no work order ${number}` }, 404)
+    if (order.status !== "open") return c.json({ error: `work order ${number} is ${order.status}` }, 409)
+    const aircraft = (await run(Db.aircraft)).find((a) => a.registration === order.aircraft)
+    const actor = Actor.make({
+      tenantId: staff.organisation_id,
+      actorId: staff.id,
+      displayName: staff.name,
+      roles: Db.rolesOf(staff),
+      traceId: `sign-off-${number}`
+    })
+    const checked = await runtime.runPromise(
+      Effect.either(
+        Authorisations.check(staff.id, { aircraftType: aircraft?.type ?? order.aircraft }).pipe(Actor.withActor(actor))
+      )
+    )
+    if (Either.isLeft(checked)) {
+      const e = checked.left
+      if (!Errors.isProblem(e)) throw e
+      const unmet = (e as { unmet?: ReadonlyArray<unknown> }).unmet
+      return c.json({ error: e.message, code: e.code, ...(unmet === undefined ? {} : { unmet }) }, e.status as 422)
+    }
+    await run(Db.closeWorkOrder(number))
+    return c.json({ workOrder: number, status: "closed", certifiedBy: staff.id, authorisation: checked.right }, 200)
   })
   mro.get("/me", (c) => {
     const s = c.get("staff")

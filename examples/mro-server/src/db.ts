@@ -232,6 +232,10 @@ export const workOrder = (number: string) =>
 export const tool = (toolId: string) =>
   q.maybe((db) => db.selectFrom("mro_tools").selectAll().where("tool_id", "=", toolId))
 
+/** Closes a work order (its certificate of release is signed). */
+export const closeWorkOrder = (number: string) =>
+  q.exec((db) => db.updateTable("mro_work_orders").set({ status: "closed" }).where("number", "=", number))
+
 /** Records a tool issued to a work order (the checkout). */
 export const issueTool = (issue: Tables["mro_tool_issues"]) =>
   q.exec((db) => db.insertInto("mro_tool_issues").values(issue))

@@ -401,6 +401,54 @@ for (const target of [...targets, rowLevelSecurity]) {
       assert.include(result.finding.data.description, "WO-5521")
       assert.strictEqual((await checkout("s-olive", "WO-5521", "TW-114")).status, 201)
     })
+
+    it("work-order sign-off: refused without an issued authorisation on valid training, then certified once", async () => {
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10)
+      const signOff = (who: string) => call("POST", "/work-orders/WO-5522/sign-off", who)
+      const none = await signOff("s-tariq")
+      assert.strictEqual(none.status, 422, none.text)
+      assert.deepStrictEqual(
+        none.json.unmet.map((u: { code: string }) => u.code),
+        ["authorisation.missing"]
+      )
+      const hf = await post("/qms/training/requirements", "s-quinn", {
+        code: "HF",
+        title: "Human factors",
+        kind: "human_factors",
+        validityMonths: 24,
+        roles: ["technician"]
+      })
+      const auth = await post("/qms/authorisations", "s-quinn", {
+        personId: "s-tariq",
+        number: "CS-011",
+        scope: { aircraftTypes: ["ATR 72-600"], categories: ["B1"], tasks: [] },
+        expiresAt: day(365),
+        prerequisites: [hf.id]
+      })
+      // Not issued while his human factors training is missing.
+      const early = await call("POST", `/qms/records/${auth.id}/transitions/issue`, "s-quinn", {})
+      assert.strictEqual(early.status, 422, early.text)
+      assert.deepStrictEqual(
+        early.json.unmet.map((u: { code: string }) => u.code),
+        ["training.missing"]
+      )
+      await post("/qms/training/records", "s-quinn", {
+        personId: "s-tariq",
+        requirementId: hf.id,
+        completedAt: day(-1)
+      })
+      await post(`/qms/records/${auth.id}/transitions/issue`, "s-quinn")
+      // Quinn holds no authorisation: the check is about the signer, whoever else may sign.
+      assert.strictEqual((await signOff("s-quinn")).status, 422)
+      const signed = await signOff("s-tariq")
+      assert.strictEqual(signed.status, 200, signed.text)
+      assert.strictEqual(signed.json.authorisation.number, "CS-011")
+      assert.strictEqual(
+        (await get("/work-orders", "s-tariq")).json.find((w: { number: string }) => w.number === "WO-5522").status,
+        "closed"
+      )
+      assert.strictEqual((await signOff("s-tariq")).status, 409)
+    })
   })
 
   describe.skipIf(target.skip)(`mro-server on ${target.name} with background: true`, () => {

@@ -104,12 +104,22 @@ export const computeDueList = (options: {
     const requirements = yield* listAll({ type: "training_requirement", state: "active", order: "asc" })
     const records = yield* currentRecords(actor.tenantId)
     const lines: Array<DueLine> = []
+    // Requirements usually share their roles: each set of roles is asked of the directory once.
+    const holders = new Map<string, ReadonlyArray<string>>()
+    const holdersOfRoles = (roles: ReadonlyArray<string>) =>
+      Effect.gen(function* () {
+        const key = [...roles].sort().join(" ")
+        const known = holders.get(key)
+        if (known !== undefined) return known
+        const found = yield* holdersOf(actor.tenantId, roles)
+        holders.set(key, found)
+        return found
+      })
     for (const requirement of requirements) {
       const req = Schema.decodeUnknownSync(Training.RequirementData)(requirement.data)
-      const people = options.personId === undefined ? yield* holdersOf(actor.tenantId, req.roles) : [options.personId]
-      if (options.personId !== undefined && !(yield* holdersOf(actor.tenantId, req.roles)).includes(options.personId)) {
-        continue
-      }
+      const everyone = yield* holdersOfRoles(req.roles)
+      if (options.personId !== undefined && !everyone.includes(options.personId)) continue
+      const people = options.personId === undefined ? everyone : [options.personId]
       for (const personId of people) {
         const held = records.get(`${personId}|${requirement.id}`)
         const line = { personId, requirementId: requirement.id, code: req.code, title: req.title }
