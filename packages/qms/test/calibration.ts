@@ -8,7 +8,7 @@ import { EvidencePack } from "@airworthy/evidence"
 import { Notify } from "@airworthy/notify"
 import { Records } from "@airworthy/records"
 import type { Storage } from "@airworthy/storage"
-import { DuePolicy, Tasks } from "@airworthy/tasks"
+import { DuePolicy, Sweeper, Tasks } from "@airworthy/tasks"
 import type { TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { assert } from "@effect/vitest"
@@ -76,10 +76,10 @@ export const calibrationSuite = (it: TestKit.It<Qms.Services | Storage.Storage |
       const controller = actor(tenant, "u-sasha", "tool_controller")
       const tech = actor(tenant, "u-olive", "technician")
 
-      // Import needs the host's tool store; without it, a typed 501.
+      // Import needs the host's tool store; without it, a typed 409.
       const noPort = failure(yield* Effect.either(Calibration.importFromToolStore.pipe(as(controller))))
       assert.strictEqual(noPort?._tag, "ToolStoreUnavailable")
-      assert.strictEqual((noPort as Calibration.ToolStoreUnavailable).status, 501)
+      assert.strictEqual((noPort as Calibration.ToolStoreUnavailable).status, 409)
 
       const imported = yield* Calibration.importFromToolStore.pipe(Effect.provide(toolStore(start)), as(controller))
       assert.deepStrictEqual(
@@ -256,6 +256,16 @@ export const calibrationSuite = (it: TestKit.It<Qms.Services | Storage.Storage |
       assert.deepStrictEqual(refreshed, { activated: [], expired: [requested.ref] })
       assert.strictEqual((yield* Records.get(requested.id).pipe(as(p.quality))).state, "expired")
       assert.deepStrictEqual(yield* Concessions.refreshConcessions.pipe(as(controller)), { activated: [], expired: [] })
+
+      // The gauge's due task follows the calibration ladder: the first reminder 14 days before.
+      const gaugeTask = dueTasks[0] ?? assert.fail("no due task")
+      yield* TestClock.setTime(Date.parse(gauge.dueAt ?? "") - 14 * day + 60_000)
+      yield* Sweeper.runOnce()
+      const reminders = yield* Notify.emailLog({ recordType: "task", recordId: gaugeTask.id }).pipe(as(p.quality))
+      assert.deepStrictEqual(
+        reminders.map((m) => [m.recipient, m.subject.startsWith("Task due")]),
+        [["sasha@mro.example", true]]
+      )
       assert.isTrue((yield* AuditLog.verify(tenant)).ok)
     })
   )
@@ -468,6 +478,14 @@ export const calibrationSuite = (it: TestKit.It<Qms.Services | Storage.Storage |
         }, new Uint8Array())
       )
       assert.strictEqual(text, Calibration.toCsv(list))
+      // The PDF beside it, titled with the list's reference.
+      assert.strictEqual(sent.pdf.mediaType, "application/pdf")
+      const pdfContent = yield* Records.content(sent.dueList.id, sent.pdf.id).pipe(as(p.quality))
+      const pdfText = Buffer.concat(
+        Chunk.toReadonlyArray(yield* Stream.runCollect(pdfContent.stream)).map((c) => Buffer.from(c))
+      ).toString("latin1")
+      assert.isTrue(pdfText.startsWith("%PDF-"))
+      assert.include(pdfText, `Calibration due list ${sent.dueList.ref}`)
       assert.include(text, "'=HYPERLINK(1)")
       assert.include(text, '"Meter, ""digital"""')
       const log = yield* Notify.emailLog({ recordType: "calibration_due_list", recordId: sent.dueList.id }).pipe(
@@ -481,7 +499,12 @@ export const calibrationSuite = (it: TestKit.It<Qms.Services | Storage.Storage |
       }).pipe(as(p.quality))
       assert.deepStrictEqual(
         events.events.map((e) => e.action),
-        ["calibration_due_list.created", "calibration_due_list.attached", "calibration_due_list.transition.send"]
+        [
+          "calibration_due_list.created",
+          "calibration_due_list.attached",
+          "calibration_due_list.attached",
+          "calibration_due_list.transition.send"
+        ]
       )
       assert.isTrue((yield* AuditLog.verify(tenant)).ok)
     })

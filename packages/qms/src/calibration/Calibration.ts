@@ -542,12 +542,13 @@ export class ToolAlreadyRegistered extends Schema.TaggedError<ToolAlreadyRegiste
 }
 
 /**
- * The host has no tool store port configured (`Qms.layer({ toolStore })`). 501.
+ * The host has no tool store port configured (`Qms.layer({ toolStore })`). 409: the request is
+ * sound, the installation cannot serve it (a 5xx would read as our failure).
  * @since 0.1.0
  * @category errors
  */
 export class ToolStoreUnavailable extends Schema.TaggedError<ToolStoreUnavailable>()("ToolStoreUnavailable", {}) {
-  static readonly problem = problem("tool_store_unavailable", "No tool store connected", 501)
+  static readonly problem = problem("tool_store_unavailable", "No tool store connected", 409)
   readonly problemType = ToolStoreUnavailable.problem.problemType
   readonly title = ToolStoreUnavailable.problem.title
   readonly status = ToolStoreUnavailable.problem.status

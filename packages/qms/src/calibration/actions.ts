@@ -195,7 +195,7 @@ const decodeRegister = Schema.decodeUnknownEither(RegisterInput)
  * Imports the host's tool store into the register (`calibration.register`): each tool not in the
  * register yet becomes an item (`source: "host"`, due when the host says); tools already registered
  * are listed and left alone; a tool the register cannot hold (no description, a malformed date) is
- * listed as skipped with why. One transaction. 501 `ToolStoreUnavailable` without a tool store port.
+ * listed as skipped with why. One transaction. 409 `ToolStoreUnavailable` without a tool store port.
  * @since 0.1.0
  * @category operations
  */

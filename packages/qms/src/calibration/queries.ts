@@ -15,6 +15,7 @@ import { nowMillis } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 import { instant, itemOfTool } from "./actions.js"
 import * as Calibration from "./Calibration.js"
+import { toPdf } from "./pdf.js"
 
 type Command<A> = QmsModule.Command<A>
 
@@ -347,14 +348,15 @@ const GenerateInput = Schema.Struct({
 })
 
 /**
- * What `generateAndSend` returns: the due list record (`CDL-…`), its CSV attachment, and the
- * addresses it was sent to.
+ * What `generateAndSend` returns: the due list record (`CDL-…`), its CSV and PDF attachments, and
+ * the addresses it was sent to.
  * @since 0.1.0
  * @category models
  */
 export const Generated = Schema.Struct({
   dueList: QmsRecord.QmsRecord,
   csv: QmsRecord.Attachment,
+  pdf: QmsRecord.Attachment,
   sentTo: Schema.Array(Schema.String)
 })
 /** @since 0.1.0 @category models */
@@ -362,10 +364,10 @@ export type Generated = typeof Generated.Type
 
 /**
  * One click: generate the due list and send it (`calibration.send_due_list`). In one transaction the
- * list is computed, stored as a due list record (`CDL-…`, audited) with the CSV as its attachment
- * (kind `due_list`, in the blob store: `GET /records/:id/attachments/:attachmentId/content`
- * downloads it), emailed to each recipient (one email-log row each, on the due list record) and the
- * record moves to `sent`. Without recipients it is generated only. 422 `UnknownReference` for a
+ * list is computed, stored as a due list record (`CDL-…`, audited) with the CSV and a PDF as its
+ * attachments (kind `due_list`, in the blob store: `GET /records/:id/attachments/:attachmentId/content`
+ * downloads them), emailed to each recipient (one email-log row each, on the due list record) and
+ * the record moves to `sent`. Without recipients it is generated only. 422 `UnknownReference` for a
  * recipient not in the directory.
  * @since 0.1.0
  * @category operations
@@ -422,7 +424,22 @@ export const generate = QmsModule.operation({
             (e) => Effect.die(e)
           )
         )
-        if (contacts.length === 0) return { dueList: record, csv, sentTo: [] } satisfies Generated
+        const pdfBytes = yield* Effect.promise(() => toPdf(list, record.ref))
+        const pdf = yield* Records.upload(
+          {
+            id: record.id,
+            kind: "due_list",
+            name: `calibration-due-list-${list.generatedAt.slice(0, 10)}.pdf`,
+            mediaType: "application/pdf"
+          },
+          Stream.make(pdfBytes)
+        ).pipe(
+          Effect.catchIf(
+            (e): e is Exclude<typeof e, QmsModule.Failure> => !Errors.isProblem(e) || e.status >= 500,
+            (e) => Effect.die(e)
+          )
+        )
+        if (contacts.length === 0) return { dueList: record, csv, pdf, sentTo: [] } satisfies Generated
         const shown = list.lines.slice(0, 50)
         const lines = shown
           .map(
@@ -444,7 +461,7 @@ export const generate = QmsModule.operation({
           record: { type: "calibration_due_list", id: record.id }
         })
         const sent = yield* Records.transition({ id: record.id, transition: "send" })
-        return { dueList: sent, csv, sentTo: contacts.map((c) => c.email) } satisfies Generated
+        return { dueList: sent, csv, pdf, sentTo: contacts.map((c) => c.email) } satisfies Generated
       })
     )
 })
