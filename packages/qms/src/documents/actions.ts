@@ -118,7 +118,13 @@ export const draft = QmsModule.operation({
   input: DraftInput,
   output: QmsRecord.QmsRecord,
   access: QmsModule.permission("document.author"),
-  errors: [Errors.NotFound, Errors.GuardsFailed, Errors.IdempotencyConflict, RecordHooks.HookFailed],
+  errors: [
+    Errors.NotFound,
+    Errors.InvalidTransition,
+    Errors.GuardsFailed,
+    Errors.IdempotencyConflict,
+    RecordHooks.HookFailed
+  ],
   http: { method: "post", path: "/documents/:id/revisions", status: 201 },
   run: (value) =>
     Records.transaction(
