@@ -7,7 +7,7 @@ import { Actor, Errors } from "@airworthy/core"
 import { Notify } from "@airworthy/notify"
 import { Records } from "@airworthy/records"
 import type { Storage, StorageError } from "@airworthy/storage"
-import { StaffDirectory, Tasks } from "@airworthy/tasks"
+import { StaffDirectory, Sweeper, Tasks } from "@airworthy/tasks"
 import type { TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { assert } from "@effect/vitest"
@@ -206,6 +206,15 @@ export const documentsSuite = (it: TestKit.It<Qms.Services | Storage.Storage | S
       )
       assert.strictEqual(taraTask?.status, "done")
       yield* TestClock.adjust(11 * day)
+      // An open acknowledgement is a task on the ladder: reminded before its date, due notice at it.
+      yield* Sweeper.runOnce()
+      const theoTask = (yield* Tasks.byRecord({ type: "document_revision", id: rev1.id }).pipe(as(p.quality))).find(
+        (t) => t.assigneeId === "u-theo"
+      )
+      assert.strictEqual(theoTask?.escalationLevel, 1)
+      const reminders = yield* Notify.emailLog({ recordType: "task", recordId: theoTask?.id ?? "" }).pipe(as(p.quality))
+      // 48 h and 24 h before, and at the date (owner and assignee are both Theo: one email).
+      assert.strictEqual(reminders.filter((m) => m.recipient === "theo@mro.example").length, 3)
       const report1 = yield* Documents.notAcknowledgedReport.pipe(as(tara))
       assert.deepStrictEqual(
         report1.byDocument.map((d) => [d.acknowledged, d.overdue, d.outstanding.map((o) => [o.personId, o.name])]),
