@@ -12,7 +12,7 @@ import type { TestKit } from "@airworthy/testing"
 import type { SqlClient } from "@effect/sql"
 import { assert } from "@effect/vitest"
 import { Effect, Either, Stream, TestClock } from "effect"
-import { Documents, type Qms } from "../src/index.js"
+import { Documents, type Qms, Training } from "../src/index.js"
 import { as, freshTenant, people, staff } from "./layers.js"
 
 const start = Date.parse("2026-03-02T08:00:00.000Z")
@@ -238,9 +238,15 @@ export const documentsSuite = (it: TestKit.It<Qms.Services | Storage.Storage | S
       )
 
       // Revision 2 requires training of technicians; publishing it supersedes revision 1.
+      const procedureTraining = yield* Training.defineRequirement({
+        code: "QP-07",
+        title: "Tool control procedure",
+        kind: "procedure",
+        roles: []
+      }).pipe(as(p.quality))
       const rev2 = yield* Documents.draftRevision(doc.id, {
         changeSummary: "Tool store named; shadow boards",
-        trainingRequired: { roles: ["technician"], dueDays: 20 }
+        trainingRequired: { roles: ["technician"], dueDays: 20, requirementId: procedureTraining.id }
       }).pipe(as(p.quality))
       assert.strictEqual((rev2.data as { revision: string }).revision, "2")
       yield* Records.upload(
@@ -271,6 +277,22 @@ export const documentsSuite = (it: TestKit.It<Qms.Services | Storage.Storage | S
         ["u-tara", "2026-04-03T08:00:00.000Z"],
         ["u-theo", "2026-04-03T08:00:00.000Z"]
       ])
+      // Recording Tara's training on the procedure completes her training task; Theo's stays open.
+      yield* Training.recordTraining({
+        personId: "u-tara",
+        requirementId: procedureTraining.id,
+        completedAt: "2026-03-20"
+      }).pipe(as(p.quality))
+      assert.deepStrictEqual(
+        (yield* Tasks.byRecord({ type: "document_revision", id: rev2.id }).pipe(as(p.quality)))
+          .filter((t) => t.kind === "document_training")
+          .map((t) => [t.assigneeId, t.status])
+          .sort(),
+        [
+          ["u-tara", "done"],
+          ["u-theo", "open"]
+        ]
+      )
       // A superseded revision can no longer be acknowledged; the report asks about revision 2.
       assert.strictEqual(
         tagOf(yield* Effect.either(Documents.acknowledgeRevision(rev1.id).pipe(as(theo)))),
