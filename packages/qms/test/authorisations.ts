@@ -113,6 +113,31 @@ export const authorisationsSuite = (it: TestKit.It<Qms.Services | Storage.Storag
         "authorisation.missing"
       ])
 
+      // Renewed to a later expiry, with a reason; its training still decides.
+      assert.deepStrictEqual(
+        codes(
+          yield* Effect.either(
+            Authorisations.renewAuthorisation(auth.id, { expiresAt: "2027-01-01", reason: "x" }).pipe(as(p.quality))
+          )
+        ),
+        ["authorisation.not_later"]
+      )
+      const renewed = yield* Authorisations.renewAuthorisation(auth.id, {
+        expiresAt: "2029-01-01",
+        reason: "Annual competence assessment passed"
+      }).pipe(as(p.quality))
+      assert.strictEqual(renewed.dueAt, "2029-01-01T00:00:00.000Z")
+      assert.deepStrictEqual(
+        codes(yield* Effect.either(Authorisations.check("u-tara", asked, "2028-06-01").pipe(as(tara)))),
+        ["training.expired"]
+      )
+      assert.strictEqual(
+        (yield* Effect.either(
+          Authorisations.renewAuthorisation(auth.id, { expiresAt: "2030-01-01", reason: "x" }).pipe(as(tara))
+        )).pipe((e) => (Either.isLeft(e) ? (e.left as { _tag?: string })._tag : "success")),
+        "Forbidden"
+      )
+
       // Suspended with a reason: refused until reinstated; revoked for good.
       const noReason = yield* Effect.either(
         Records.transition({ id: auth.id, transition: "suspend" }).pipe(as(p.quality))

@@ -55,6 +55,7 @@ const recordTypesOf = (op: Op): ReadonlyArray<string> => {
   if (path.startsWith("/documents/")) return ["controlled_document"]
   if (path.startsWith("/document-revisions/")) return ["document_revision"]
   if (path.startsWith("/training/events/")) return ["training_event"]
+  if (path.startsWith("/authorisations/")) return ["authorisation"]
   if (path.startsWith("/calibration/items/:id")) return ["calibrated_item"]
   if (path.startsWith("/concessions/:id")) return ["concession"]
   return []

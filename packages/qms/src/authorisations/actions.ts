@@ -10,7 +10,7 @@ import { QmsRecord, RecordHooks, Records } from "@airworthy/records"
 import { Effect, Schema } from "effect"
 import { IsoDate, toIso } from "../internal/dates.js"
 import * as References from "../internal/references.js"
-import { listAll, nowIso } from "../internal/support.js"
+import { ExpectedVersion, Id, listAll, nowIso } from "../internal/support.js"
 import * as QmsModule from "../QmsModule.js"
 import * as Authorisation from "./Authorisation.js"
 
@@ -283,3 +283,68 @@ export const check = (personId: string, scope: Authorisation.Asked, at?: string 
     scope,
     ...(at === undefined ? {} : { at: typeof at === "string" ? at : at.toISOString() })
   })
+
+const RenewInput = Schema.Struct({
+  id: Id,
+  expiresAt: IsoDate,
+  /** Why it is renewed (kept in the audit event and the history). */
+  reason: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(2000)),
+  expectedVersion: ExpectedVersion
+})
+
+/**
+ * Renews an issued or suspended authorisation to a later expiry (`authorisation.issue`), with a
+ * reason; its prerequisite training must be valid now (422 naming each gap otherwise). A draft is
+ * changed by editing it; a revoked one is refused (409).
+ * @since 0.1.0
+ * @category operations
+ */
+export const renew = QmsModule.operation({
+  name: "renew",
+  operationId: "renewAuthorisation",
+  summary: "Renew an authorisation to a later expiry (prerequisite training must be valid now)",
+  input: RenewInput,
+  output: QmsRecord.QmsRecord,
+  access: QmsModule.permission("authorisation.issue"),
+  errors: [Errors.NotFound, Errors.InvalidTransition, Errors.GuardsFailed, Errors.StaleVersion, RecordHooks.HookFailed],
+  http: { method: "post", path: "/authorisations/:id/actions/renew" },
+  run: ({ id, expiresAt, reason, expectedVersion }) =>
+    Records.transaction(
+      Effect.gen(function* () {
+        const auth = yield* Records.get(id)
+        if (auth.type !== "authorisation") return yield* new Errors.NotFound({ entity: "authorisation", id })
+        if (auth.state !== "active" && auth.state !== "suspended") {
+          return yield* new Errors.InvalidTransition({ transition: "renew", state: auth.state })
+        }
+        const data = Schema.decodeUnknownSync(Authorisation.AuthorisationData)(auth.data)
+        const next = toIso(expiresAt)
+        const unmet: Array<Unmet> = []
+        if (next <= data.expiresAt) {
+          unmet.push({
+            guard: "authorisation.validity",
+            code: "authorisation.not_later",
+            message: `The new expiry must be after ${data.expiresAt}`
+          })
+        }
+        unmet.push(...(yield* trainingGaps(data.personId, data.prerequisites, yield* nowIso)))
+        if (unmet.length > 0)
+          return yield* new Errors.GuardsFailed({ transition: "renew", unmet: unmet as [Unmet, ...Array<Unmet>] })
+        return yield* Records.update({
+          id,
+          data: { expiresAt: next },
+          reason,
+          ...(expectedVersion === undefined ? {} : { expectedVersion })
+        }).pipe(Records.unlocking(["expiresAt"]))
+      })
+    )
+})
+
+/**
+ * Renews an authorisation (the `renew` operation, for Effect callers).
+ * @since 0.1.0
+ * @category actions
+ */
+export const renewAuthorisation = (
+  authorisationId: string,
+  change: { readonly expiresAt: string; readonly reason: string }
+): Command<QmsRecord.QmsRecord> => QmsModule.invoke(renew)({ id: authorisationId, ...change })

@@ -7,10 +7,10 @@
 import { EvidenceProfile } from "@airworthy/evidence"
 import * as QmsModule from "../QmsModule.js"
 import * as Authorisation from "./Authorisation.js"
-import { checkOperation, grant } from "./actions.js"
+import { checkOperation, grant, renew } from "./actions.js"
 import { rules } from "./rules.js"
 
-const operations: readonly [typeof grant, typeof checkOperation] = [grant, checkOperation]
+const operations: readonly [typeof grant, typeof renew, typeof checkOperation] = [grant, renew, checkOperation]
 
 /**
  * The authorisations module.
