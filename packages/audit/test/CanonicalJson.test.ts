@@ -325,3 +325,110 @@ describe("depth", () => {
     assert.isString(CanonicalJson.canonicalize(ok))
   })
 })
+
+// The corners the tests above leave open (docs/mutation.md, audit-json): the exact depth limit, each
+// kind of lossy object, objects that are neither plain nor lossy, toJSON's key and cycles through it,
+// and the shared sort cache meeting two key lists that join to the same text.
+describe("CanonicalJson edges", () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = 1
+    for (let i = 0; i < levels; i++) value = { a: value }
+    return value
+  }
+
+  it("accepts exactly maxDepth nested containers; one more is too_deep, its path cut to 64 tokens", () => {
+    assert.isString(canonicalize(nested(CanonicalJson.maxDepth)))
+    assert.strictEqual(
+      reasonOf(() => canonicalize(nested(CanonicalJson.maxDepth + 1))),
+      `too_deep@${"/a".repeat(64)}`
+    )
+  })
+
+  it("checkDepth refuses a depth past maxDepth only, with the path cut to 200 characters", () => {
+    CanonicalJson.checkDepth(CanonicalJson.maxDepth, "/x")
+    assert.strictEqual(
+      reasonOf(() => CanonicalJson.checkDepth(CanonicalJson.maxDepth + 1, "/x")),
+      "too_deep@/x"
+    )
+    assert.strictEqual(
+      reasonOf(() => CanonicalJson.checkDepth(CanonicalJson.maxDepth + 1, "/y".repeat(150))),
+      `too_deep@${"/y".repeat(100)}`
+    )
+    const error = new CanonicalJsonError({ reason: "too_deep", path: "/a" })
+    assert.strictEqual(error.message, 'Cannot canonicalize too deep at "/a"')
+  })
+
+  it("refuses every kind of object JSON.stringify would empty or turn into an index map", () => {
+    const lossy: ReadonlyArray<readonly [string, unknown]> = [
+      ["WeakMap", new WeakMap()],
+      ["WeakSet", new WeakSet()],
+      ["ArrayBuffer", new ArrayBuffer(2)],
+      ["DataView", new DataView(new ArrayBuffer(2))],
+      ["Promise", Promise.resolve(1)],
+      ["RegExp", /a/g]
+    ]
+    for (const [name, value] of lossy) {
+      assert.strictEqual(
+        reasonOf(() => canonicalize({ v: value })),
+        "unsupported_object@/v",
+        name
+      )
+    }
+  })
+
+  it("writes objects of other prototypes by their own enumerable members, and finds their cycles", () => {
+    class Part {
+      constructor(
+        readonly pn: string,
+        readonly qty: number
+      ) {}
+    }
+    assert.strictEqual(canonicalize({ part: new Part("P-1", 2) }), '{"part":{"pn":"P-1","qty":2}}')
+    const bare = Object.create(null) as Record<string, unknown>
+    bare.b = 1
+    bare.a = [true]
+    assert.strictEqual(canonicalize(bare), '{"a":[true],"b":1}')
+    const looped = new Part("P-2", 1) as Part & { self?: unknown }
+    looped.self = { back: looped }
+    assert.strictEqual(
+      reasonOf(() => canonicalize(looped)),
+      "cycle@/self/back"
+    )
+    bare.self = bare
+    assert.strictEqual(
+      reasonOf(() => canonicalize({ x: bare })),
+      "cycle@/x/self"
+    )
+  })
+
+  it("calls toJSON with the member name or index, as JSON.stringify does, and refuses a toJSON cycle", () => {
+    const named = { toJSON: (key: string) => `key:${key}` }
+    assert.strictEqual(canonicalize({ m: named, l: [named] }), '{"l":["key:0"],"m":"key:m"}')
+    assert.strictEqual(canonicalize(named), '"key:"')
+    const selfish: { toJSON: () => unknown } = { toJSON: () => selfish }
+    assert.strictEqual(
+      reasonOf(() => canonicalize({ s: selfish })),
+      "cycle@/s"
+    )
+  })
+
+  it("sorts two objects whose key lists join to the same text each by its own keys", () => {
+    // Both key lists joined with U+0000 read "c\u0000a\u0000b": the second must not reuse the first's sort.
+    const first = { c: 1, "a\u0000b": 2 }
+    const second = { "c\u0000a": 3, b: 4 }
+    assert.strictEqual(canonicalize(first), '{"a\\u0000b":2,"c":1}')
+    assert.strictEqual(canonicalize(second), '{"b":4,"c\\u0000a":3}')
+    // The same shape again is served from the cache, with its own values.
+    assert.strictEqual(canonicalize({ c: 5, "a\u0000b": 6 }), '{"a\\u0000b":6,"c":5}')
+    // A key list of the same length, one key different.
+    assert.strictEqual(canonicalize({ c: 7, "a\u0000x": 8 }), '{"a\\u0000x":8,"c":7}')
+  })
+
+  it("leaves out undefined members wherever they fall, with no stray comma", () => {
+    assert.strictEqual(canonicalize({ a: undefined, b: 1 }), '{"b":1}')
+    assert.strictEqual(canonicalize({ b: 1, a: undefined, c: 2 }), '{"b":1,"c":2}')
+    assert.strictEqual(canonicalize({ b: undefined }), "{}")
+    assert.strictEqual(canonicalize([]), "[]")
+    assert.strictEqual(canonicalize([[], {}, [1, [2]]]), "[[],{},[1,[2]]]")
+  })
+})
