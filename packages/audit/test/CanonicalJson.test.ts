@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
+import { vi } from "vitest"
 import * as CanonicalJson from "../src/CanonicalJson.js"
 import { CanonicalJsonError, canonicalBytes, canonicalize } from "../src/CanonicalJson.js"
 
@@ -405,6 +406,13 @@ describe("CanonicalJson edges", () => {
     const named = { toJSON: (key: string) => `key:${key}` }
     assert.strictEqual(canonicalize({ m: named, l: [named] }), '{"l":["key:0"],"m":"key:m"}')
     assert.strictEqual(canonicalize(named), '"key:"')
+    // The same object (or date) twice is no cycle.
+    assert.strictEqual(canonicalize({ a: named, b: named }), '{"a":"key:a","b":"key:b"}')
+    const date = new Date(Date.UTC(2026, 0, 2))
+    assert.strictEqual(
+      canonicalize({ a: date, b: date }),
+      '{"a":"2026-01-02T00:00:00.000Z","b":"2026-01-02T00:00:00.000Z"}'
+    )
     const selfish: { toJSON: () => unknown } = { toJSON: () => selfish }
     assert.strictEqual(
       reasonOf(() => canonicalize({ s: selfish })),
@@ -412,16 +420,16 @@ describe("CanonicalJson edges", () => {
     )
   })
 
-  it("sorts two objects whose key lists join to the same text each by its own keys", () => {
-    // Both key lists joined with U+0000 read "c\u0000a\u0000b": the second must not reuse the first's sort.
-    const first = { c: 1, "a\u0000b": 2 }
-    const second = { "c\u0000a": 3, b: 4 }
-    assert.strictEqual(canonicalize(first), '{"a\\u0000b":2,"c":1}')
-    assert.strictEqual(canonicalize(second), '{"b":4,"c\\u0000a":3}')
+  it("sorts objects whose key lists join to the same text each by its own keys", async () => {
+    // A fresh copy of the module: an empty sort cache (the property tests above may have filled it).
+    vi.resetModules()
+    const fresh = await import("../src/CanonicalJson.js")
+    // Each key list joined with U+0000 reads "c\u0000a\u0000b": none may reuse another's sort.
+    assert.strictEqual(fresh.canonicalize({ c: 1, "a\u0000b": 2 }), '{"a\\u0000b":2,"c":1}')
+    assert.strictEqual(fresh.canonicalize({ "c\u0000a": 3, b: 4 }), '{"b":4,"c\\u0000a":3}')
+    assert.strictEqual(fresh.canonicalize({ c: 5, a: 6, b: 7 }), '{"a":6,"b":7,"c":5}')
     // The same shape again is served from the cache, with its own values.
-    assert.strictEqual(canonicalize({ c: 5, "a\u0000b": 6 }), '{"a\\u0000b":6,"c":5}')
-    // A key list of the same length, one key different.
-    assert.strictEqual(canonicalize({ c: 7, "a\u0000x": 8 }), '{"a\\u0000x":8,"c":7}')
+    assert.strictEqual(fresh.canonicalize({ c: 8, "a\u0000b": 9 }), '{"a\\u0000b":9,"c":8}')
   })
 
   it("leaves out undefined members wherever they fall, with no stray comma", () => {
